@@ -1,0 +1,105 @@
+# warren: plain GNU Makefile.
+#   make                 build bin/warrend and bin/warren
+#   make check           install missing packages, build, run every test
+#   make demo            install missing packages, build, show the main job
+#   make deps            install missing Debian packages
+#   make fuzz            run each libFuzzer target for FUZZ_SECONDS (default 20)
+#   make bench           run the benchmarks in bench/
+#   make noise-vectors VECTORS=FILE   check a Noise test-vector file
+# Options: CC=clang, SANITIZE=1 (ASan+UBSan).
+
+CC ?= cc
+SANITIZE ?=
+PKGS := libcrypto libuv inih
+CPPFLAGS += -D_GNU_SOURCE -Isrc
+CFLAGS ?= -O2 -g
+CFLAGS += -std=c11 -Wall -Wextra -Werror -Wshadow -Wno-unused-parameter -pthread
+LDLIBS += $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -lcrypto -luv -linih)
+
+ifeq ($(SANITIZE),1)
+CFLAGS += -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
+LDFLAGS += -fsanitize=address,undefined
+VARIANT := $(notdir $(CC))-san
+else
+VARIANT := $(notdir $(CC))
+endif
+
+B := build/$(VARIANT)
+# Relink bin/ whenever the variant changes (CC or SANITIZE).
+$(shell mkdir -p build; echo $(VARIANT) | cmp -s - build/variant || echo $(VARIANT) > build/variant)
+
+LIB_SRC := $(wildcard src/*.c)
+LIB_OBJ := $(LIB_SRC:%.c=$(B)/%.o)
+WARREND_OBJ := $(patsubst %.c,$(B)/%.o,$(wildcard cmd/warrend/*.c))
+WARREN_OBJ := $(patsubst %.c,$(B)/%.o,$(wildcard cmd/warren/*.c))
+UNIT_SRC := $(wildcard tests/unit/test_*.c)
+UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(B)/tests/%)
+
+.PHONY: all deps check unit system vectors demo fuzz fuzz-build bench noise-vectors clean
+all: bin/warrend bin/warren
+
+$(B)/%.o: %.c $(wildcard src/*.h) Makefile
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(CFLAGS) -c -o $@ $<
+
+$(B)/libwarren.a: $(LIB_OBJ)
+	rm -f $@ && ar rcs $@ $^
+
+bin/warrend: $(WARREND_OBJ) $(B)/libwarren.a build/variant
+	@mkdir -p bin
+	$(CC) $(LDFLAGS) -o $@ $(WARREND_OBJ) $(B)/libwarren.a $(LDLIBS)
+
+bin/warren: $(WARREN_OBJ) $(B)/libwarren.a build/variant
+	@mkdir -p bin
+	$(CC) $(LDFLAGS) -o $@ $(WARREN_OBJ) $(B)/libwarren.a $(LDLIBS)
+
+$(B)/tests/%: tests/unit/%.c $(B)/libwarren.a $(wildcard src/*.h) Makefile
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ $< $(B)/libwarren.a $(LDLIBS) -lcmocka
+
+$(B)/noise-vectors: tests/vectors/noise_vectors.c $(B)/libwarren.a $(wildcard src/*.h)
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ $< $(B)/libwarren.a $(LDLIBS) -ljansson
+
+deps:
+	@sh scripts/deps.sh
+
+check: deps
+	$(MAKE) all
+	$(MAKE) unit
+	$(MAKE) vectors
+	$(MAKE) system
+
+unit: $(UNIT_BIN)
+	@set -e; for t in $(UNIT_BIN); do echo "== $$t"; $$t; done
+
+VECTORS ?= ../shared/vectors/snow.txt
+vectors noise-vectors: $(B)/noise-vectors
+	$(B)/noise-vectors $(VECTORS)
+
+system: all
+	prove -v tests/system/*.t
+
+demo: deps
+	$(MAKE) all
+	sh examples/demo.sh
+
+FUZZ_SECONDS ?= 20
+FUZZ_SRC := $(wildcard tests/fuzz/fuzz_*.c)
+FUZZ_BIN := $(FUZZ_SRC:tests/fuzz/%.c=build/fuzz/%)
+FUZZ_CFLAGS := -O1 -g -fsanitize=fuzzer,address,undefined -D_GNU_SOURCE -Isrc -std=c11 -Wall -Wextra -Werror -Wno-unused-parameter
+build/fuzz/%: tests/fuzz/%.c $(LIB_SRC) $(wildcard src/*.h)
+	@mkdir -p $(dir $@)
+	clang $(FUZZ_CFLAGS) -o $@ $< $(LIB_SRC) $(LDLIBS)
+fuzz-build: $(FUZZ_BIN)
+fuzz: deps
+	$(MAKE) fuzz-build
+	@set -e; for f in $(FUZZ_BIN); do n=$$(basename $$f); mkdir -p build/fuzz/corpus/$$n; \
+	  echo "== $$n for $(FUZZ_SECONDS) s"; \
+	  $$f -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 build/fuzz/corpus/$$n tests/fuzz/seeds/$$n 2>&1 | tail -n 3; done
+
+bench: all
+	sh bench/run.sh
+
+clean:
+	rm -rf build bin

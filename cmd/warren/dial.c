@@ -1,0 +1,272 @@
+/*
+ * dial: the client's side of the front door and the grant.
+ *
+ * Each try sends a fresh INIT (new ephemeral key and timestamp, so a node
+ * that saw an earlier one never takes a retry for a replay) to the next
+ * node of the cluster, and waits with a growing delay.  The whole dial is
+ * bounded by the client's "timeout".
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "addr.h"
+#include "crypto.h"
+#include "dial.h"
+#include "grant.h"
+#include "handshake.h"
+#include "log.h"
+#include "wire.h"
+
+#define FIRST_WAIT_MS 250
+#define MAX_WAIT_MS 2000
+
+struct dial {
+	uv_loop_t *loop;
+	const struct cfg_client_file *cfg;
+	const struct cfg_cluster *cl;
+	char service[WIRE_SERVICE_MAX + 1];
+	dial_cb *cb;
+	void *arg;
+
+	uv_udp_t *udp;
+	uv_timer_t timer;
+	struct hs_client *hs;
+	uint64_t deadline;
+	unsigned tries, wait_ms;
+	int refused;                  /* a node answered with ICMP unreachable */
+	struct sockaddr_storage node;
+	char peer[ADDR_STRLEN];
+
+	uv_tcp_t *tcp;
+	uv_connect_t creq;
+	struct session s;
+	int keepalive;
+	int done;
+};
+
+static void try_next(struct dial *d);
+
+static void
+dial_freed(uv_handle_t *h)
+{
+	struct dial *d = h->data;
+
+	session_wipe(&d->s);
+	free(d);
+}
+
+/* Close the UDP side of the current try. */
+static void
+close_udp(struct dial *d)
+{
+	if (d->udp != NULL) {
+		uv_close((uv_handle_t *)d->udp, (uv_close_cb)free);
+		d->udp = NULL;
+	}
+	hs_client_free(d->hs);
+	d->hs = NULL;
+}
+
+/* Report the result once and release everything. */
+static void
+finish(struct dial *d, uv_tcp_t *carrier)
+{
+	if (d->done)
+		return;
+	d->done = 1;
+	close_udp(d);
+	uv_timer_stop(&d->timer);
+	d->cb(d->arg, carrier, carrier ? &d->s : NULL, d->keepalive, d->peer);
+	uv_close((uv_handle_t *)&d->timer, dial_freed);
+}
+
+static void
+on_connect(uv_connect_t *req, int status)
+{
+	struct dial *d = req->data;
+	uv_tcp_t *tcp = d->tcp;
+
+	d->tcp = NULL;
+	if (status < 0) {
+		log_error("carrier_failed", "peer=%s msg=\"cannot open the carrier to %s: %s\"",
+		    d->peer, d->peer, uv_strerror(status));
+		uv_close((uv_handle_t *)tcp, (uv_close_cb)free);
+		finish(d, NULL);
+		return;
+	}
+	finish(d, tcp);
+}
+
+/* The node granted a port: connect to it from the address the INIT used. */
+static void
+open_carrier(struct dial *d, const struct wire_resp *resp)
+{
+	struct sockaddr_storage local;
+	int len = sizeof(local), port, rc;
+
+	port = grant_port(hs_client_grant_key(d->hs)->key, resp->decoy,
+	    resp->window, resp->client_addr, resp->port_lo, resp->port_hi);
+	if (port < 0 || uv_udp_getsockname(d->udp, (struct sockaddr *)&local,
+	    &len) < 0) {
+		log_error("carrier_failed", "peer=%s msg=\"cannot derive the grant\"",
+		    d->peer);
+		finish(d, NULL);
+		return;
+	}
+	close_udp(d);
+	d->keepalive = resp->keepalive;
+	addr_set_port((struct sockaddr *)&local, 0);
+	addr_set_port((struct sockaddr *)&d->node, port);
+	addr_str((struct sockaddr *)&d->node, d->peer);
+	if ((d->tcp = malloc(sizeof(*d->tcp))) == NULL) {
+		finish(d, NULL);
+		return;
+	}
+	uv_tcp_init(d->loop, d->tcp);
+	d->creq.data = d;
+	if ((rc = uv_tcp_bind(d->tcp, (struct sockaddr *)&local, 0)) < 0 ||
+	    (rc = uv_tcp_connect(&d->creq, d->tcp, (struct sockaddr *)&d->node,
+	    on_connect)) < 0) {
+		d->creq.data = d;
+		on_connect(&d->creq, rc);
+	}
+}
+
+/* Turn a RESP status into the user's one-line error. */
+static void
+report_status(struct dial *d, int status)
+{
+	const char *why = status == WIRE_DENIED ?
+	    "this client is not allowed to use the service" :
+	    status == WIRE_NO_SERVICE ? "the cluster has no such service" :
+	    "the node has no free grant port (busy)";
+
+	log_error(status == WIRE_DENIED ? "service_denied" :
+	    status == WIRE_NO_SERVICE ? "no_service" : "busy",
+	    "peer=%s cluster=%s service=%s msg=\"%s: %s\"", d->peer,
+	    d->cl->name, d->service, d->service, why);
+}
+
+static void
+udp_alloc(uv_handle_t *h, size_t hint, uv_buf_t *buf)
+{
+	static uint8_t slab[2048];
+
+	*buf = uv_buf_init((char *)slab, sizeof(slab));
+}
+
+static void
+udp_recv(uv_udp_t *udp, ssize_t nread, const uv_buf_t *buf,
+    const struct sockaddr *src, unsigned flags)
+{
+	struct dial *d = udp->data;
+	struct wire_resp resp;
+	int rc;
+
+	if (d->done || d->udp != udp || nread == 0)
+		return;
+	if (nread < 0) {
+		d->refused = 1;
+		return;
+	}
+	rc = hs_client_finish(d->hs, (uint8_t *)buf->base, (size_t)nread,
+	    &resp, &d->s);
+	if (rc == -1)
+		return;
+	if (rc == -2) {
+		log_error("key_mismatch", "peer=%s cluster=%s msg=\"key mismatch: the node's answer did not authenticate; check the public_key and preshared_key of cluster %s in %s\"",
+		    d->peer, d->cl->name, d->cl->name, d->cfg->path);
+		finish(d, NULL);
+		return;
+	}
+	if (resp.status != WIRE_OK) {
+		report_status(d, resp.status);
+		finish(d, NULL);
+		return;
+	}
+	snprintf(d->s.service, sizeof(d->s.service), "%s", d->service);
+	open_carrier(d, &resp);
+}
+
+static void
+on_timer(uv_timer_t *t)
+{
+	try_next(t->data);
+}
+
+/* Send a fresh INIT to the next node, or give up at the deadline. */
+static void
+try_next(struct dial *d)
+{
+	const struct cfg_cluster *cl = d->cl;
+	const char *spec = cl->nodes[d->tries % cl->nnodes];
+	uint8_t pkt[WIRE_INIT_LEN];
+	uint64_t now = uv_now(d->loop);
+	uv_buf_t b;
+	int rc;
+
+	close_udp(d);
+	if (now >= d->deadline) {
+		log_error("no_answer", "cluster=%s msg=\"no answer from cluster %s (%s%s) after %d s: %s\"",
+		    cl->name, cl->name, cl->nodes[0], cl->nnodes > 1 ? ", ..." : "",
+		    d->cfg->timeout, d->refused ?
+		    "a node refused the packet: is warrend running there?" :
+		    "is warrend running, is the cluster's public_key right, and is this client's key authorized?");
+		finish(d, NULL);
+		return;
+	}
+	d->tries++;
+	if (addr_parse(spec, 0, &d->node, &(socklen_t){ 0 }) < 0) {
+		log_warn("bad_node", "node=%s msg=\"%s: cannot resolve node %s\"",
+		    spec, d->cfg->path, spec);
+		goto wait;
+	}
+	addr_str((struct sockaddr *)&d->node, d->peer);
+	if ((d->udp = malloc(sizeof(*d->udp))) == NULL)
+		goto wait;
+	uv_udp_init(d->loop, d->udp);
+	d->udp->data = d;
+	d->hs = hs_client_start(d->cfg->private_key, cl->public_key,
+	    cl->has_psk ? cl->psk : NULL, d->service, pkt);
+	b = uv_buf_init((char *)pkt, sizeof(pkt));
+	if (d->hs == NULL ||
+	    (rc = uv_udp_connect(d->udp, (struct sockaddr *)&d->node)) < 0 ||
+	    (rc = uv_udp_recv_start(d->udp, udp_alloc, udp_recv)) < 0 ||
+	    (rc = uv_udp_try_send(d->udp, &b, 1, NULL)) < 0)
+		log_debug("send_failed", "peer=%s", d->peer);
+	log_debug("init_sent", "peer=%s try=%u", d->peer, d->tries);
+wait:
+	uv_timer_start(&d->timer, on_timer,
+	    d->wait_ms < d->deadline - now ? d->wait_ms : d->deadline - now, 0);
+	if (d->wait_ms < MAX_WAIT_MS)
+		d->wait_ms *= 2;
+}
+
+int
+dial_start(uv_loop_t *loop, const struct cfg_client_file *cfg,
+    const struct cfg_cluster *cluster, const char *service, dial_cb *cb,
+    void *arg)
+{
+	struct dial *d;
+
+	if (strlen(service) == 0 || strlen(service) > WIRE_SERVICE_MAX) {
+		log_error("usage", "msg=\"service name '%s' must be 1 to %d characters\"",
+		    service, WIRE_SERVICE_MAX);
+		return -1;
+	}
+	if ((d = calloc(1, sizeof(*d))) == NULL)
+		return -1;
+	d->loop = loop;
+	d->cfg = cfg;
+	d->cl = cluster;
+	snprintf(d->service, sizeof(d->service), "%s", service);
+	d->cb = cb;
+	d->arg = arg;
+	d->wait_ms = FIRST_WAIT_MS;
+	uv_update_time(loop);
+	d->deadline = uv_now(loop) + (uint64_t)cfg->timeout * 1000;
+	uv_timer_init(loop, &d->timer);
+	d->timer.data = d;
+	try_next(d);
+	return 0;
+}

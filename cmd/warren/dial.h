@@ -1,0 +1,33 @@
+/*
+ * dial: open one session to a service of a cluster: the front-door
+ * handshake over UDP (with retries across the cluster's nodes), the grant
+ * port, and the carrier's TCP connection.
+ */
+#ifndef WARREN_DIAL_H
+#define WARREN_DIAL_H
+
+#include <uv.h>
+
+#include "config.h"
+#include "session.h"
+
+/**
+ * dial_cb(arg, carrier, s, keepalive, peer):
+ * Called once.  On success ${carrier} is a connected TCP handle (yours),
+ * ${s} the session and ${keepalive} the node's keepalive in seconds, and
+ * ${peer} names the node.  On failure ${carrier} is NULL; the reason has
+ * already been logged.
+ */
+typedef void dial_cb(void *arg, uv_tcp_t *carrier, const struct session *s,
+    int keepalive, const char *peer);
+
+/**
+ * dial_start(loop, cfg, cluster, service, cb, arg):
+ * Start dialing ${service} on ${cluster}.  Returns -1 (after logging) if it
+ * cannot even start; ${cb} is then not called.
+ */
+int dial_start(uv_loop_t *loop, const struct cfg_client_file *cfg,
+    const struct cfg_cluster *cluster, const char *service, dial_cb *cb,
+    void *arg);
+
+#endif

@@ -1,0 +1,216 @@
+/*
+ * forward: "warren forward" (a local TCP port, a session per connection)
+ * and "warren connect" (stdin/stdout, for ssh's ProxyCommand).
+ */
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "addr.h"
+#include "config.h"
+#include "dial.h"
+#include "log.h"
+#include "relay.h"
+#include "warren.h"
+
+struct agent {
+	uv_loop_t *loop;
+	struct cfg_client_file *cfg;
+	const struct cfg_cluster *cluster;
+	const char *service;
+	uv_tcp_t listener;
+	int status;                   /* exit status of "connect" */
+};
+
+/* A local connection waiting for, or riding on, its session. */
+struct local {
+	struct agent *ag;
+	uv_stream_t *in, *out;
+	char name[ADDR_STRLEN];
+};
+
+static void
+on_end(struct relay *r, void *arg, enum relay_end end, const char *text)
+{
+	struct local *l = arg;
+
+	if (end == RELAY_END_DONE) {
+		log_info("session_end", "local=%s", l->name);
+		l->ag->status = 0;
+	} else {
+		log_error("session_end", "local=%s msg=\"session ended: %s\"",
+		    l->name, text);
+		l->ag->status = 1;
+	}
+	free(l);
+}
+
+static void
+on_dialed(void *arg, uv_tcp_t *carrier, const struct session *s,
+    int keepalive, const char *peer)
+{
+	struct local *l = arg;
+	struct relay *r;
+
+	if (carrier == NULL ||
+	    (r = relay_new(l->ag->loop, carrier, s, 0, keepalive, peer, NULL,
+	    on_end, l)) == NULL) {
+		l->ag->status = 1;
+		if (l->in->type == UV_TCP &&
+		    uv_tcp_close_reset((uv_tcp_t *)l->in, (uv_close_cb)free) == 0)
+			;
+		else
+			uv_close((uv_handle_t *)l->in, (uv_close_cb)free);
+		if (l->out != l->in)
+			uv_close((uv_handle_t *)l->out, (uv_close_cb)free);
+		free(l);
+		return;
+	}
+	log_info("session_up", "local=%s node=%s", l->name, peer);
+	relay_attach(r, l->in, l->out);
+}
+
+static void
+on_local(uv_stream_t *server, int status)
+{
+	struct agent *ag = server->data;
+	struct sockaddr_storage ss;
+	int len = sizeof(ss);
+	struct local *l;
+	uv_tcp_t *t;
+
+	if (status < 0)
+		return;
+	if ((l = calloc(1, sizeof(*l))) == NULL ||
+	    (t = malloc(sizeof(*t))) == NULL) {
+		free(l);
+		return;
+	}
+	uv_tcp_init(ag->loop, t);
+	if (uv_accept(server, (uv_stream_t *)t) < 0) {
+		uv_close((uv_handle_t *)t, (uv_close_cb)free);
+		free(l);
+		return;
+	}
+	l->ag = ag;
+	l->in = l->out = (uv_stream_t *)t;
+	if (uv_tcp_getpeername(t, (struct sockaddr *)&ss, &len) == 0)
+		addr_str((struct sockaddr *)&ss, l->name);
+	if (dial_start(ag->loop, ag->cfg, ag->cluster, ag->service, on_dialed,
+	    l) < 0)
+		on_dialed(l, NULL, NULL, 0, "");
+}
+
+/* Load the config and pick the cluster; 0 or -1 after logging. */
+static int
+agent_init(struct agent *ag, const char *cfgpath, const char *target)
+{
+	memset(ag, 0, sizeof(*ag));
+	signal(SIGPIPE, SIG_IGN);
+	if ((ag->cfg = cfg_client_load(cfgpath)) == NULL)
+		return -1;
+	log_init("warren", ag->cfg->log_level);
+	if ((ag->cluster = cfg_client_cluster(ag->cfg, target, &ag->service)) ==
+	    NULL)
+		return -1;
+	ag->loop = uv_default_loop();
+	return 0;
+}
+
+int
+cmd_forward(const char *cfgpath, const char *listen, const char *target)
+{
+	struct agent ag;
+	struct sockaddr_storage ss;
+	char spec[ADDR_STRLEN + 16], a[ADDR_STRLEN];
+	int rc;
+
+	if (agent_init(&ag, cfgpath, target) < 0)
+		goto fail;
+	snprintf(spec, sizeof(spec), "%s%s", strchr(listen, ':') ? "" :
+	    "127.0.0.1:", listen);
+	if (addr_parse(spec, 0, &ss, &(socklen_t){ 0 }) < 0) {
+		log_error("usage", "msg=\"cannot parse listen address '%s' (want [ADDR:]PORT)\"",
+		    listen);
+		goto fail;
+	}
+	uv_tcp_init(ag.loop, &ag.listener);
+	ag.listener.data = &ag;
+	if ((rc = uv_tcp_bind(&ag.listener, (struct sockaddr *)&ss, 0)) < 0 ||
+	    (rc = uv_listen((uv_stream_t *)&ag.listener, 128, on_local)) < 0) {
+		log_error("listen_failed", "msg=\"cannot listen on %s: %s\"",
+		    addr_str((struct sockaddr *)&ss, a), uv_strerror(rc));
+		goto fail;
+	}
+	log_info("forwarding", "local=%s cluster=%s service=%s",
+	    addr_str((struct sockaddr *)&ss, a), ag.cluster->name, ag.service);
+	uv_run(ag.loop, UV_RUN_DEFAULT);
+	cfg_client_free(ag.cfg);
+	return 0;
+fail:
+	cfg_client_free(ag.cfg);
+	return 1;
+}
+
+/* Open fd ${fd} as a libuv stream, or NULL after logging. */
+static uv_stream_t *
+open_stdio(uv_loop_t *loop, int fd, int readable)
+{
+	uv_handle_type t = uv_guess_handle(fd);
+	uv_stream_t *s = NULL;
+
+	if (t == UV_TTY) {
+		uv_tty_t *tty = malloc(sizeof(*tty));
+		if (tty != NULL && uv_tty_init(loop, tty, fd, readable) == 0)
+			s = (uv_stream_t *)tty;
+		else
+			free(tty);
+	} else if (t == UV_TCP) {
+		uv_tcp_t *tcp = malloc(sizeof(*tcp));
+		if (tcp != NULL && uv_tcp_init(loop, tcp) == 0 &&
+		    uv_tcp_open(tcp, fd) == 0)
+			s = (uv_stream_t *)tcp;
+		else
+			free(tcp);
+	} else if (t == UV_NAMED_PIPE) {
+		uv_pipe_t *p = malloc(sizeof(*p));
+		if (p != NULL && uv_pipe_init(loop, p, 0) == 0 &&
+		    uv_pipe_open(p, fd) == 0)
+			s = (uv_stream_t *)p;
+		else
+			free(p);
+	}
+	if (s == NULL)
+		log_error("usage", "msg=\"%s must be a pipe, socket or terminal\"",
+		    fd == 0 ? "standard input" : "standard output");
+	return s;
+}
+
+int
+cmd_connect(const char *cfgpath, const char *target)
+{
+	struct agent ag;
+	struct local *l;
+
+	if (agent_init(&ag, cfgpath, target) < 0 ||
+	    (l = calloc(1, sizeof(*l))) == NULL) {
+		cfg_client_free(ag.cfg);
+		return 1;
+	}
+	l->ag = &ag;
+	snprintf(l->name, sizeof(l->name), "stdio");
+	if ((l->in = open_stdio(ag.loop, STDIN_FILENO, 1)) == NULL ||
+	    (l->out = open_stdio(ag.loop, STDOUT_FILENO, 0)) == NULL) {
+		free(l);
+		cfg_client_free(ag.cfg);
+		return 1;
+	}
+	ag.status = 1;
+	if (dial_start(ag.loop, ag.cfg, ag.cluster, ag.service, on_dialed, l) < 0)
+		on_dialed(l, NULL, NULL, 0, "");
+	uv_run(ag.loop, UV_RUN_DEFAULT);
+	uv_loop_close(ag.loop);
+	cfg_client_free(ag.cfg);
+	return ag.status;
+}

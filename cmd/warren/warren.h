@@ -1,0 +1,26 @@
+/*
+ * warren: the client agent's subcommands.
+ */
+#ifndef WARREN_CMD_H
+#define WARREN_CMD_H
+
+/** cmd_genkey(): print a new private key; returns the exit status. */
+int cmd_genkey(void);
+
+/** cmd_pubkey(): print the public key of the private key on stdin. */
+int cmd_pubkey(void);
+
+/**
+ * cmd_forward(cfgpath, listen, target):
+ * Serve local TCP connections on ${listen} ("[ADDR:]PORT"), each through
+ * its own session to ${target} ("SERVICE" or "CLUSTER/SERVICE").
+ */
+int cmd_forward(const char *cfgpath, const char *listen, const char *target);
+
+/**
+ * cmd_connect(cfgpath, target):
+ * Carry stdin and stdout through one session to ${target}.
+ */
+int cmd_connect(const char *cfgpath, const char *target);
+
+#endif

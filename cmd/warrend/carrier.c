@@ -1,0 +1,336 @@
+/*
+ * carrier: grants (one-shot TCP listeners) and the sessions they start.
+ *
+ * A grant listens on a port derived from (decoy, window, client address)
+ * for the granted client's address only (a socket filter drops everyone
+ * else's SYN), for grant_timeout seconds.  The first carrier to prove the
+ * session keys consumes it: the listener closes, warrend connects to the
+ * backend and the relay takes over.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "addr.h"
+#include "grant.h"
+#include "log.h"
+#include "relay.h"
+#include "warrend.h"
+
+#define GRANT_TRIES 16
+
+struct conn;
+
+struct grant {
+	struct node *n;
+	struct grant *next, **pprev;
+	uv_tcp_t *listener;
+	uv_timer_t timer;
+	struct sockaddr_storage client;
+	const struct cfg_service *svc;
+	struct session s;
+	int armed, port;
+	struct conn *pending;        /* a carrier that has not proven yet */
+};
+
+/* One accepted carrier and the session it carries. */
+struct conn {
+	struct node *n;
+	struct conn *next, **pprev;  /* in n->conns */
+	struct grant *g;             /* while unproven */
+	struct relay *r;             /* NULL once ended */
+	const struct cfg_service *svc;
+	uv_tcp_t *backend;           /* ours only while connecting */
+	uv_connect_t creq;
+	int connecting;
+	char peer[ADDR_STRLEN];
+};
+
+static void
+grant_freed(uv_handle_t *h)
+{
+	struct grant *g = h->data;
+
+	session_wipe(&g->s);
+	free(g);
+}
+
+/* Close grant ${g}: listener, timer, list entry. */
+static void
+grant_close(struct grant *g)
+{
+	if (g->pprev == NULL)
+		return;
+	if ((*g->pprev = g->next) != NULL)
+		g->next->pprev = g->pprev;
+	g->pprev = NULL;
+	g->n->ngrants--;
+	if (g->pending != NULL)
+		g->pending->g = NULL;
+	if (g->listener != NULL)
+		uv_close((uv_handle_t *)g->listener, (uv_close_cb)free);
+	uv_close((uv_handle_t *)&g->timer, grant_freed);
+}
+
+static void
+grant_expired(uv_timer_t *t)
+{
+	struct grant *g = t->data;
+	char a[ADDR_STRLEN];
+
+	g->n->stats.grants_expired++;
+	log_info("grant_expired", "port=%d client=%s", g->port,
+	    addr_str((struct sockaddr *)&g->client, a));
+	if (g->pending != NULL && g->pending->r != NULL)
+		relay_abort(g->pending->r, WIRE_CLOSE_ERROR, "grant expired");
+	grant_close(g);
+}
+
+static void
+conn_maybe_free(struct conn *c)
+{
+	if (c->r == NULL && !c->connecting)
+		free(c);
+}
+
+static void
+on_backend(uv_connect_t *req, int status)
+{
+	struct conn *c = req->data;
+	char msg[WIRE_CLOSE_TEXT_MAX];
+
+	c->connecting = 0;
+	if (c->r == NULL || status < 0) {
+		if (c->r != NULL) {
+			c->n->stats.backend_errors++;
+			log_warn("backend_error", "service=%s backend=%s peer=%s err=\"%s\"",
+			    c->svc->name, c->svc->connect, c->peer,
+			    uv_strerror(status));
+			snprintf(msg, sizeof(msg), "service %s: backend %s: %s",
+			    c->svc->name, c->svc->connect, uv_strerror(status));
+			relay_abort(c->r, WIRE_CLOSE_BACKEND, msg);
+		}
+		uv_close((uv_handle_t *)c->backend, (uv_close_cb)free);
+		c->backend = NULL;
+		conn_maybe_free(c);
+		return;
+	}
+	relay_attach(c->r, (uv_stream_t *)c->backend, (uv_stream_t *)c->backend);
+	c->backend = NULL;
+}
+
+static void
+on_proven(struct relay *r, void *arg)
+{
+	struct conn *c = arg;
+	int rc;
+
+	if (c->g != NULL) {
+		log_info("carrier_up", "peer=%s port=%d service=%s", c->peer,
+		    c->g->port, c->svc->name);
+		c->g->pending = NULL;
+		grant_close(c->g);
+		c->g = NULL;
+	}
+	c->n->stats.sessions++;
+	c->n->stats.sessions_live++;
+	if ((c->backend = malloc(sizeof(*c->backend))) == NULL) {
+		relay_abort(r, WIRE_CLOSE_ERROR, "out of memory");
+		return;
+	}
+	uv_tcp_init(c->n->loop, c->backend);
+	c->creq.data = c;
+	if ((rc = uv_tcp_connect(&c->creq, c->backend,
+	    (struct sockaddr *)&c->svc->connect_addr, on_backend)) < 0) {
+		c->creq.data = c;
+		c->connecting = 1;
+		on_backend(&c->creq, rc);
+		return;
+	}
+	c->connecting = 1;
+}
+
+static void
+on_end(struct relay *r, void *arg, enum relay_end end, const char *text)
+{
+	struct conn *c = arg;
+	uint64_t sent, received;
+
+	relay_stats(r, &sent, &received);
+	if (c->g != NULL) {
+		c->n->stats.carriers_rejected++;
+		log_warn("carrier_rejected", "peer=%s port=%d reason=\"%s\"",
+		    c->peer, c->g->port, text);
+		c->g->pending = NULL;
+	} else {
+		c->n->stats.sessions_live--;
+		log_info("session_end", "peer=%s service=%s end=%d bytes_in=%llu bytes_out=%llu reason=\"%s\"",
+		    c->peer, c->svc->name, (int)end,
+		    (unsigned long long)received, (unsigned long long)sent,
+		    text);
+	}
+	if ((*c->pprev = c->next) != NULL)
+		c->next->pprev = c->pprev;
+	c->r = NULL;
+	conn_maybe_free(c);
+}
+
+static void
+on_connection(uv_stream_t *server, int status)
+{
+	struct grant *g = server->data;
+	struct sockaddr_storage peer;
+	int len = sizeof(peer);
+	char a[ADDR_STRLEN];
+	uv_tcp_t *tcp;
+	struct conn *c;
+
+	if (status < 0 || (tcp = malloc(sizeof(*tcp))) == NULL)
+		return;
+	uv_tcp_init(g->n->loop, tcp);
+	if (uv_accept(server, (uv_stream_t *)tcp) < 0 ||
+	    uv_tcp_getpeername(tcp, (struct sockaddr *)&peer, &len) < 0) {
+		uv_close((uv_handle_t *)tcp, (uv_close_cb)free);
+		return;
+	}
+	addr_str((struct sockaddr *)&peer, a);
+	if (!addr_same_host((struct sockaddr *)&peer,
+	    (struct sockaddr *)&g->client) || !g->armed || g->pending != NULL) {
+		g->n->stats.grant_probes++;
+		log_warn("grant_probe", "src=%s port=%d", a, g->port);
+		if (uv_tcp_close_reset(tcp, (uv_close_cb)free) < 0)
+			uv_close((uv_handle_t *)tcp, (uv_close_cb)free);
+		return;
+	}
+	if ((c = calloc(1, sizeof(*c))) == NULL) {
+		uv_close((uv_handle_t *)tcp, (uv_close_cb)free);
+		return;
+	}
+	c->n = g->n;
+	c->g = g;
+	c->svc = g->svc;
+	snprintf(c->peer, sizeof(c->peer), "%s", a);
+	g->pending = c;
+	if ((c->next = g->n->conns) != NULL)
+		c->next->pprev = &c->next;
+	g->n->conns = c;
+	c->pprev = &g->n->conns;
+	c->r = relay_new(g->n->loop, tcp, &g->s, 1, g->n->cfg->keepalive, a,
+	    on_proven, on_end, c);
+	if (c->r == NULL) {
+		g->pending = NULL;
+		if ((*c->pprev = c->next) != NULL)
+			c->next->pprev = c->pprev;
+		free(c);
+	}
+}
+
+/* Try to listen on ${port} of ${local} for ${client}; NULL if busy. */
+static uv_tcp_t *
+grant_listen(struct node *n, struct sockaddr_storage *local, int port,
+    const struct sockaddr *client, int *err)
+{
+	uv_tcp_t *t = malloc(sizeof(*t));
+	uv_os_fd_t fd;
+
+	if (t == NULL) {
+		*err = UV_ENOMEM;
+		return NULL;
+	}
+	addr_set_port((struct sockaddr *)local, port);
+	if ((*err = uv_tcp_init_ex(n->loop, t, local->ss_family)) < 0) {
+		free(t);
+		return NULL;
+	}
+	if ((*err = uv_fileno((uv_handle_t *)t, &fd)) < 0 ||
+	    (grant_filter(fd, client) < 0 && (*err = -errno) != 0) ||
+	    (*err = uv_tcp_bind(t, (struct sockaddr *)local, 0)) < 0 ||
+	    (*err = uv_listen((uv_stream_t *)t, 4, on_connection)) < 0) {
+		uv_close((uv_handle_t *)t, (uv_close_cb)free);
+		return NULL;
+	}
+	return t;
+}
+
+struct grant *
+carrier_grant(struct node *n, uv_udp_t *udp, const struct sockaddr *client,
+    const struct cfg_service *svc, const uint8_t grant_key[32],
+    struct wire_resp *resp)
+{
+	struct cfg_server *cfg = n->cfg;
+	struct sockaddr_storage local;
+	int len = sizeof(local), err = 0;
+	uint8_t a16[16];
+	char a[ADDR_STRLEN];
+	struct grant *g;
+
+	if (uv_udp_getsockname(udp, (struct sockaddr *)&local, &len) < 0 ||
+	    (g = calloc(1, sizeof(*g))) == NULL)
+		return NULL;
+	g->n = n;
+	g->svc = svc;
+	memcpy(&g->client, client, client->sa_family == AF_INET6 ?
+	    sizeof(struct sockaddr_in6) : sizeof(struct sockaddr_in));
+	grant_addr16(client, a16);
+	resp->window = (uint32_t)(time(NULL) / GRANT_WINDOW_SECONDS);
+	resp->port_lo = (uint16_t)cfg->grant_lo;
+	resp->port_hi = (uint16_t)cfg->grant_hi;
+	resp->grant_timeout = (uint16_t)cfg->grant_timeout;
+	resp->keepalive = (uint16_t)cfg->keepalive;
+	for (int i = 0; i < GRANT_TRIES && g->listener == NULL; i++) {
+		if (crypto_random((uint8_t *)&resp->decoy, sizeof(resp->decoy)) ||
+		    (g->port = grant_port(grant_key, resp->decoy, resp->window,
+		    a16, cfg->grant_lo, cfg->grant_hi)) < 0)
+			break;
+		g->listener = grant_listen(n, &local, g->port, client, &err);
+		if (g->listener == NULL && err != UV_EADDRINUSE)
+			break;
+	}
+	if (g->listener == NULL) {
+		log_warn("grant_failed", "client=%s err=\"%s\"",
+		    addr_str(client, a), err ? uv_strerror(err) : "no port");
+		free(g);
+		return NULL;
+	}
+	g->listener->data = g;
+	uv_timer_init(n->loop, &g->timer);
+	g->timer.data = g;
+	uv_timer_start(&g->timer, grant_expired,
+	    (uint64_t)cfg->grant_timeout * 1000, 0);
+	if ((g->next = n->grants) != NULL)
+		g->next->pprev = &g->next;
+	n->grants = g;
+	g->pprev = &n->grants;
+	n->ngrants++;
+	n->stats.grants++;
+	log_info("grant_open", "port=%d client=%s timeout=%d", g->port,
+	    addr_str(client, a), cfg->grant_timeout);
+	return g;
+}
+
+void
+carrier_grant_arm(struct grant *g, const struct session *s)
+{
+	g->s = *s;
+	g->armed = 1;
+}
+
+void
+carrier_grant_cancel(struct grant *g)
+{
+	grant_close(g);
+}
+
+void
+carrier_stop_all(struct node *n)
+{
+	struct conn *c, *next;
+
+	while (n->grants != NULL)
+		grant_close(n->grants);
+	for (c = n->conns; c != NULL; c = next) {
+		next = c->next;
+		relay_abort(c->r, WIRE_CLOSE_ERROR, "node shutting down");
+	}
+}

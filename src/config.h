@@ -1,0 +1,151 @@
+/*
+ * config: the INI files of warrend and warren, parsed with inih.
+ * Every error is reported once, as "FILE:LINE: what is wrong", through
+ * log_error(event "config"), and the load fails.  Relative key paths are
+ * taken relative to the directory of the config file.
+ */
+#ifndef WARREN_CONFIG_H
+#define WARREN_CONFIG_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/socket.h>
+
+#include "log.h"
+
+#define CFG_NAMELEN 64      /* service, client and cluster names: 1..63 chars */
+#define CFG_MAXLISTEN 8
+#define CFG_MAXNODES 16
+
+enum cfg_mode { CFG_MODE_STREAM, CFG_MODE_REPLAY };
+enum cfg_store { CFG_STORE_MEMORY, CFG_STORE_LMDB, CFG_STORE_REDIS };
+
+struct cfg_service {
+	char name[CFG_NAMELEN];
+	char *connect;              /* "HOST:PORT" or NULL */
+	struct sockaddr_storage connect_addr;
+	socklen_t connect_len;
+	char *exec;                 /* command line or NULL */
+	enum cfg_mode mode;
+	int line;
+};
+
+struct cfg_client {
+	char name[CFG_NAMELEN];
+	uint8_t public_key[32];
+	int has_psk;
+	uint8_t psk[32];
+	char **services;            /* names, each one a [service] */
+	size_t nservices;
+	int line;
+};
+
+struct cfg_server {
+	char *path;
+	uint8_t private_key[32];
+	struct sockaddr_storage listen[CFG_MAXLISTEN];
+	socklen_t listen_len[CFG_MAXLISTEN];
+	size_t nlisten;             /* default: 0.0.0.0:7400 */
+	int grant_lo, grant_hi;     /* default 40000-49999 */
+	int grant_timeout;          /* seconds, default 10 */
+	enum cfg_store store;       /* default memory */
+	char *store_arg;            /* LMDB path or "HOST:PORT", else NULL */
+	int has_cluster_secret;
+	uint8_t cluster_secret[32];
+	char *control;              /* unix socket path or NULL (none) */
+	int keepalive;              /* seconds between keepalives, default 10 */
+	enum log_level log_level;   /* default info */
+	struct cfg_service *services;
+	size_t nservices;
+	struct cfg_client *clients;
+	size_t nclients;
+};
+
+struct cfg_cluster {
+	char name[CFG_NAMELEN];
+	uint8_t public_key[32];
+	int has_psk;
+	uint8_t psk[32];
+	char *nodes[CFG_MAXNODES];  /* "HOST:PORT" as written, resolved when used */
+	size_t nnodes;
+	int line;
+};
+
+struct cfg_client_file {
+	char *path;
+	uint8_t private_key[32];
+	int keepalive;              /* default 10 */
+	int timeout;                /* seconds to wait for a node, default 5 */
+	enum log_level log_level;   /* default warn */
+	struct cfg_cluster *clusters;
+	size_t nclusters;
+};
+
+/**
+ * cfg_server_load(path):
+ * Parse and validate the warrend config ${path}, loading the keys it
+ * names.  Returns NULL after logging each problem found.
+ */
+struct cfg_server *cfg_server_load(const char *path);
+
+/**
+ * cfg_server_service(cfg, name):
+ * Return the [service ${name}] of ${cfg}, or NULL.
+ */
+const struct cfg_service *cfg_server_service(const struct cfg_server *cfg,
+    const char *name);
+
+/**
+ * cfg_server_client(cfg, public_key):
+ * Return the [client] whose key is ${public_key} (constant-time compare),
+ * or NULL.
+ */
+const struct cfg_client *cfg_server_client(const struct cfg_server *cfg,
+    const uint8_t public_key[32]);
+
+/**
+ * cfg_client_allows(client, service):
+ * Return 1 if ${client} may use the service named ${service}.
+ */
+int cfg_client_allows(const struct cfg_client *client, const char *service);
+
+/**
+ * cfg_server_free(cfg):
+ * Wipe keys and free ${cfg}.  Does nothing if ${cfg} is NULL.
+ */
+void cfg_server_free(struct cfg_server *cfg);
+
+/**
+ * cfg_client_load(path):
+ * Parse and validate the warren (client) config ${path}, loading its
+ * private key.  Returns NULL after logging each problem found.
+ */
+struct cfg_client_file *cfg_client_load(const char *path);
+
+/**
+ * cfg_client_cluster(cfg, target, service):
+ * Resolve the command-line ${target} "SERVICE" or "CLUSTER/SERVICE" to a
+ * cluster of ${cfg}; set *${service} to point at the service part.
+ * "SERVICE" alone needs exactly one [cluster].  Returns NULL after logging
+ * the reason.
+ */
+const struct cfg_cluster *cfg_client_cluster(const struct cfg_client_file *cfg,
+    const char *target, const char **service);
+
+/**
+ * cfg_client_free(cfg):
+ * Wipe keys and free ${cfg}.  Does nothing if ${cfg} is NULL.
+ */
+void cfg_client_free(struct cfg_client_file *cfg);
+
+/**
+ * cfg_server_parse_string(text, name) / cfg_client_parse_string(text, name):
+ * As the _load functions but from the NUL-terminated ${text}, reported as
+ * file ${name}; key paths are relative to the current directory.  For
+ * tests and the fuzzer.
+ */
+struct cfg_server *cfg_server_parse_string(const char *text, const char *name);
+struct cfg_client_file *cfg_client_parse_string(const char *text,
+    const char *name);
+
+#endif

@@ -1,0 +1,275 @@
+/*
+ * handshake: front-door INIT/RESP over Noise IKpsk2.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "handshake.h"
+#include "noise.h"
+
+#define GRANT_LABEL "warren grant"
+#define INIT_MAC1_OFF (8 + WIRE_INIT_NOISE)
+#define RESP_MAC1_OFF (12 + WIRE_RESP_NOISE)
+
+struct hs_client {
+	struct noise_hs *hs;
+	uint32_t sender;
+	uint8_t mac1_key[32];        /* keyed by our own public key */
+	struct hs_grant_key grant;
+};
+
+struct hs_pending {
+	struct noise_hs *hs;
+	uint32_t client_index;
+	uint8_t client_mac1_key[32];
+	struct hs_grant_key grant;
+};
+
+static const uint8_t zero_psk[32];
+
+int
+hs_mac1_key(const uint8_t pub[32], uint8_t key[32])
+{
+	const uint8_t *parts[2] = { (const uint8_t *)"mac1----", pub };
+	size_t lens[2] = { 8, 32 };
+
+	return crypto_hash(CRYPTO_SHA256, key, parts, lens, 2);
+}
+
+/* Compute the mac1 of the first ${off} bytes of ${pkt} into ${mac}. */
+static int
+mac1_compute(const uint8_t key[32], const uint8_t *pkt, size_t off,
+    uint8_t mac[WIRE_MACLEN])
+{
+	uint8_t full[32];
+	const uint8_t *parts[1] = { pkt };
+	size_t lens[1] = { off };
+
+	if (crypto_hmac(CRYPTO_SHA256, full, key, 32, parts, lens, 1))
+		return -1;
+	memcpy(mac, full, WIRE_MACLEN);
+	return 0;
+}
+
+int
+hs_mac1_ok(const uint8_t key[32], const uint8_t *pkt, size_t len)
+{
+	size_t off = len - 2 * WIRE_MACLEN;
+	uint8_t mac[WIRE_MACLEN];
+
+	if (len < 2 * WIRE_MACLEN || mac1_compute(key, pkt, off, mac))
+		return 0;
+	return crypto_equal(mac, pkt + off, WIRE_MACLEN);
+}
+
+int
+hs_node_init(struct hs_node *node, const uint8_t priv[32])
+{
+	memcpy(node->priv, priv, 32);
+	if (crypto_x25519_pub(priv, node->pub) ||
+	    hs_mac1_key(node->pub, node->mac1_key)) {
+		crypto_wipe(node, sizeof(*node));
+		return -1;
+	}
+	return 0;
+}
+
+struct hs_client *
+hs_client_start(const uint8_t cpriv[32], const uint8_t spub[32],
+    const uint8_t *psk, const char *service, uint8_t pkt[WIRE_INIT_LEN])
+{
+	struct hs_client *c = NULL;
+	struct noise_keys keys;
+	struct wire_init init;
+	uint8_t payload[WIRE_INIT_PAYLOAD], cpub[32], smac1[32];
+	struct timespec ts;
+	size_t n;
+
+	memset(&keys, 0, sizeof(keys));
+	memset(&init, 0, sizeof(init));
+	if ((c = calloc(1, sizeof(*c))) == NULL)
+		goto err;
+	keys.has_s = 1;
+	memcpy(keys.s_priv, cpriv, 32);
+	keys.has_rs = 1;
+	memcpy(keys.rs, spub, 32);
+	keys.npsks = 1;
+	memcpy(keys.psks[0], psk ? psk : zero_psk, 32);
+	c->hs = noise_hs_new(NOISE_PROTOCOL, NOISE_INITIATOR,
+	    (const uint8_t *)WIRE_PROLOGUE, strlen(WIRE_PROLOGUE), &keys);
+	if (c->hs == NULL)
+		goto err;
+	if (crypto_x25519_pub(cpriv, cpub) || hs_mac1_key(cpub, c->mac1_key) ||
+	    hs_mac1_key(spub, smac1))
+		goto err;
+	if (crypto_random((uint8_t *)&c->sender, sizeof(c->sender)))
+		goto err;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	wire_tai64n(init.timestamp, (uint64_t)ts.tv_sec, (uint32_t)ts.tv_nsec);
+	snprintf(init.service, sizeof(init.service), "%s", service);
+	if (strlen(service) > WIRE_SERVICE_MAX || wire_init_pack(&init, payload))
+		goto err;
+
+	pkt[0] = WIRE_INIT;
+	pkt[1] = WIRE_VERSION;
+	pkt[2] = pkt[3] = 0;
+	wire_put32(pkt + 4, c->sender);
+	if (noise_hs_write(c->hs, payload, sizeof(payload), pkt + 8,
+	    WIRE_INIT_NOISE, &n) || n != WIRE_INIT_NOISE)
+		goto err;
+	if (noise_hs_export(c->hs, GRANT_LABEL, c->grant.key))
+		goto err;
+	if (mac1_compute(smac1, pkt, INIT_MAC1_OFF, pkt + INIT_MAC1_OFF))
+		goto err;
+	memset(pkt + INIT_MAC1_OFF + WIRE_MACLEN, 0, WIRE_MACLEN);
+	goto out;
+err:
+	hs_client_free(c);
+	c = NULL;
+out:
+	crypto_wipe(&keys, sizeof(keys));
+	crypto_wipe(payload, sizeof(payload));
+	return c;
+}
+
+const struct hs_grant_key *
+hs_client_grant_key(const struct hs_client *c)
+{
+	return &c->grant;
+}
+
+int
+hs_client_finish(struct hs_client *c, const uint8_t *pkt, size_t len,
+    struct wire_resp *resp, struct session *s)
+{
+	uint8_t payload[WIRE_RESP_PAYLOAD];
+	size_t n;
+	int rc;
+
+	if (wire_packet_type(pkt, len) != WIRE_RESP ||
+	    wire_get32(pkt + 8) != c->sender || !hs_mac1_ok(c->mac1_key, pkt, len))
+		return -1;
+	rc = -2;
+	if (noise_hs_read(c->hs, pkt + 12, WIRE_RESP_NOISE, payload,
+	    sizeof(payload), &n) || n != WIRE_RESP_PAYLOAD)
+		goto out;
+	if (wire_resp_parse(payload, resp))
+		goto out;
+	if (resp->status == WIRE_OK) {
+		memcpy(s->id, resp->session_id, WIRE_SESSION_ID_LEN);
+		if (noise_hs_split(c->hs, s->key_c2s, s->key_s2c))
+			goto out;
+	}
+	rc = 0;
+out:
+	crypto_wipe(payload, sizeof(payload));
+	return rc;
+}
+
+void
+hs_client_free(struct hs_client *c)
+{
+	if (c == NULL)
+		return;
+	noise_hs_free(c->hs);
+	crypto_wipe(c, sizeof(*c));
+	free(c);
+}
+
+struct hs_pending *
+hs_node_read(const struct hs_node *node, const uint8_t *pkt, size_t len,
+    struct wire_init *init, uint8_t client_pub[32])
+{
+	struct hs_pending *p = NULL;
+	struct noise_keys keys;
+	uint8_t payload[WIRE_INIT_PAYLOAD];
+	const uint8_t *rs;
+	size_t n;
+
+	memset(&keys, 0, sizeof(keys));
+	if (len != WIRE_INIT_LEN || (p = calloc(1, sizeof(*p))) == NULL)
+		goto err;
+	keys.has_s = 1;
+	memcpy(keys.s_priv, node->priv, 32);
+	keys.npsks = 1;   /* zeros until hs_node_reply knows the client */
+	p->hs = noise_hs_new(NOISE_PROTOCOL, NOISE_RESPONDER,
+	    (const uint8_t *)WIRE_PROLOGUE, strlen(WIRE_PROLOGUE), &keys);
+	if (p->hs == NULL)
+		goto err;
+	if (noise_hs_read(p->hs, pkt + 8, WIRE_INIT_NOISE, payload,
+	    sizeof(payload), &n) || n != WIRE_INIT_PAYLOAD)
+		goto err;
+	if (wire_init_parse(payload, init))
+		goto err;
+	if ((rs = noise_hs_remote_static(p->hs)) == NULL)
+		goto err;
+	memcpy(client_pub, rs, 32);
+	if (hs_mac1_key(rs, p->client_mac1_key) ||
+	    noise_hs_export(p->hs, GRANT_LABEL, p->grant.key))
+		goto err;
+	p->client_index = wire_get32(pkt + 4);
+	goto out;
+err:
+	hs_pending_free(p);
+	p = NULL;
+out:
+	crypto_wipe(&keys, sizeof(keys));
+	crypto_wipe(payload, sizeof(payload));
+	return p;
+}
+
+const struct hs_grant_key *
+hs_pending_grant_key(const struct hs_pending *p)
+{
+	return &p->grant;
+}
+
+int
+hs_node_reply(struct hs_pending *p, const uint8_t *psk,
+    const struct wire_resp *resp, uint8_t pkt[WIRE_RESP_LEN], struct session *s)
+{
+	uint8_t payload[WIRE_RESP_PAYLOAD];
+	uint32_t index;
+	size_t n;
+	int rc = -1;
+
+	if (psk != NULL)
+		noise_hs_set_psk(p->hs, psk);
+	wire_resp_pack(resp, payload);
+	if (crypto_random((uint8_t *)&index, sizeof(index)))
+		goto out;
+	pkt[0] = WIRE_RESP;
+	pkt[1] = WIRE_VERSION;
+	pkt[2] = pkt[3] = 0;
+	wire_put32(pkt + 4, index);
+	wire_put32(pkt + 8, p->client_index);
+	if (noise_hs_write(p->hs, payload, sizeof(payload), pkt + 12,
+	    WIRE_RESP_NOISE, &n) || n != WIRE_RESP_NOISE)
+		goto out;
+	if (mac1_compute(p->client_mac1_key, pkt, RESP_MAC1_OFF,
+	    pkt + RESP_MAC1_OFF))
+		goto out;
+	memset(pkt + RESP_MAC1_OFF + WIRE_MACLEN, 0, WIRE_MACLEN);
+	if (resp->status == WIRE_OK) {
+		memcpy(s->id, resp->session_id, WIRE_SESSION_ID_LEN);
+		if (noise_hs_split(p->hs, s->key_c2s, s->key_s2c))
+			goto out;
+	}
+	rc = 0;
+out:
+	crypto_wipe(payload, sizeof(payload));
+	return rc;
+}
+
+void
+hs_pending_free(struct hs_pending *p)
+{
+	if (p == NULL)
+		return;
+	noise_hs_free(p->hs);
+	crypto_wipe(p, sizeof(*p));
+	free(p);
+}

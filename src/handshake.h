@@ -1,0 +1,116 @@
+/*
+ * handshake: the front-door exchange (INIT, RESP) on top of Noise IKpsk2:
+ * packet framing, mac1, payloads, and the keys a session starts with.
+ * Both the client agent and the node use it; it does no I/O.
+ */
+#ifndef WARREN_HANDSHAKE_H
+#define WARREN_HANDSHAKE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "crypto.h"
+#include "session.h"
+#include "wire.h"
+
+/* A node's long-lived front-door identity. */
+struct hs_node {
+	uint8_t priv[32];
+	uint8_t pub[32];
+	uint8_t mac1_key[32];     /* SHA256("mac1----" || pub) */
+};
+
+/* Output of a successful handshake for the grant: see grant.h. */
+struct hs_grant_key {
+	uint8_t key[32];
+};
+
+struct hs_client;   /* a client's handshake in flight (opaque) */
+struct hs_pending;  /* a node's handshake between INIT and RESP (opaque) */
+
+/**
+ * hs_mac1_key(pub, key):
+ * Compute the mac1 key SHA256("mac1----" || ${pub}).
+ */
+int hs_mac1_key(const uint8_t pub[32], uint8_t key[32]) WR_MUST;
+
+/**
+ * hs_mac1_ok(key, pkt, len):
+ * Check the mac1 of front-door packet ${pkt} of ${len} bytes (INIT or RESP,
+ * length already checked) in constant time; return 1 if it is valid.
+ */
+int hs_mac1_ok(const uint8_t key[32], const uint8_t *pkt, size_t len);
+
+/**
+ * hs_node_init(node, priv):
+ * Fill ${node} from the node's static private key ${priv}.
+ */
+int hs_node_init(struct hs_node *node, const uint8_t priv[32]) WR_MUST;
+
+/**
+ * hs_client_start(cpriv, spub, psk, service, pkt):
+ * Begin a handshake from the client with static key ${cpriv} to the node
+ * with public key ${spub}, optional ${psk} (NULL: all zeros), asking for
+ * ${service}; write the INIT packet (WIRE_INIT_LEN bytes) to ${pkt}.
+ * Returns NULL on failure.
+ */
+struct hs_client *hs_client_start(const uint8_t cpriv[32],
+    const uint8_t spub[32], const uint8_t *psk, const char *service,
+    uint8_t pkt[WIRE_INIT_LEN]);
+
+/**
+ * hs_client_grant_key(c):
+ * The grant PRF key of the handshake ${c} (valid once started).
+ */
+const struct hs_grant_key *hs_client_grant_key(const struct hs_client *c);
+
+/**
+ * hs_client_finish(c, pkt, len, resp, s):
+ * Process the node's RESP ${pkt}.  Returns 0 with the decoded payload in
+ * ${resp} and, when ${resp}->status is WIRE_OK, the new session's id and
+ * keys in ${s}.  Returns -1 if the packet is not an answer to ${c} (wrong
+ * type, receiver or mac1: ignore it and keep waiting), or -2 if it is but
+ * fails to authenticate (the keys do not match; the handshake is dead).
+ */
+int hs_client_finish(struct hs_client *c, const uint8_t *pkt, size_t len,
+    struct wire_resp *resp, struct session *s) WR_MUST;
+
+/**
+ * hs_client_free(c):
+ * Wipe and free ${c}.  Does nothing if ${c} is NULL.
+ */
+void hs_client_free(struct hs_client *c);
+
+/**
+ * hs_node_read(node, pkt, len, init, client_pub):
+ * Run Noise message 1 of an INIT whose type, size and mac1 were already
+ * checked.  On success return the pending handshake with the decoded
+ * payload in ${init} and the client's static key in ${client_pub}.
+ * Returns NULL if it fails to authenticate or parse.
+ */
+struct hs_pending *hs_node_read(const struct hs_node *node, const uint8_t *pkt,
+    size_t len, struct wire_init *init, uint8_t client_pub[32]);
+
+/**
+ * hs_pending_grant_key(p):
+ * The grant PRF key of the pending handshake ${p}.
+ */
+const struct hs_grant_key *hs_pending_grant_key(const struct hs_pending *p);
+
+/**
+ * hs_node_reply(p, psk, resp, pkt, s):
+ * Write the RESP packet (WIRE_RESP_LEN bytes) carrying ${resp} to ${pkt},
+ * mixing ${psk} (NULL: all zeros).  If ${resp}->status is WIRE_OK, fill
+ * ${s} with the session id from ${resp} and the session keys.
+ */
+int hs_node_reply(struct hs_pending *p, const uint8_t *psk,
+    const struct wire_resp *resp, uint8_t pkt[WIRE_RESP_LEN],
+    struct session *s) WR_MUST;
+
+/**
+ * hs_pending_free(p):
+ * Wipe and free ${p}.  Does nothing if ${p} is NULL.
+ */
+void hs_pending_free(struct hs_pending *p);
+
+#endif

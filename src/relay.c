@@ -1,0 +1,642 @@
+/*
+ * relay: plain stream <-> encrypted carrier, both directions.
+ *
+ * Plain -> carrier: each read lands in a block that already has room for
+ * the record framing around it, is sealed in place and written with
+ * uv_try_write; only a partial write hands the block to a uv_write request.
+ * Carrier -> plain: frames are opened in place in the input buffer and
+ * written with uv_try_write; only what the kernel refuses is copied.  So in
+ * the steady state there is no copy besides the cipher's own.
+ *
+ * Both directions stop reading when the other side's queue passes
+ * RELAY_HIGH_WATER, and the plain reader also stops when more than
+ * RELAY_WINDOW bytes are unacknowledged, so memory per session is bounded.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "addr.h"
+#include "log.h"
+#include "record.h"
+#include "relay.h"
+
+#define INBUF_CAP (2 * (WIRE_REC_LENLEN + WIRE_REC_MAX))
+#define BLOCK_CAP (WIRE_REC_OVERHEAD + WIRE_REC_MAXDATA)
+
+/* A write in flight; owns its bytes. */
+struct wbuf {
+	uv_write_t req;
+	struct relay *r;
+	int to_carrier;
+	size_t len;          /* bytes this request still accounts for */
+	size_t off;          /* where the unwritten bytes start in data */
+	uint8_t data[];
+};
+
+struct relay {
+	uv_loop_t *loop;
+	uv_tcp_t *carrier;
+	uv_stream_t *in, *out;
+	uv_timer_t timer;
+	uv_shutdown_t carrier_shut_req, out_shut_req;
+	struct session s;
+	struct record_dir tx, rx;
+	int node, keepalive_ms;
+	char peer[ADDR_STRLEN + 16];
+	relay_proven_cb *proven_cb;
+	relay_end_cb *end_cb;
+	void *arg;
+
+	uint8_t *inbuf;
+	size_t inlen;
+	struct wbuf *block;           /* staging block for plain reads */
+
+	uint64_t sent, peer_acked, received, ack_sent;
+	size_t carrier_queued, plain_queued;
+	uint64_t last_rx, last_tx;
+
+	unsigned proven : 1, attached : 1, fin_sent : 1, peer_fin : 1;
+	unsigned out_shut : 1, out_shut_done : 1, carrier_shut : 1;
+	unsigned carrier_eof : 1, ending : 1, flush_then_end : 1;
+	unsigned plain_reading : 1, carrier_reading : 1;
+	int handles;                  /* open handles; free when 0 */
+	enum relay_end end_kind;
+	char end_text[WIRE_CLOSE_TEXT_MAX + 1];
+};
+
+static void update_reading(struct relay *r);
+static void finish(struct relay *r, enum relay_end end, const char *text);
+static void maybe_done(struct relay *r);
+
+/* Allocate a write buffer with ${cap} data bytes. */
+static struct wbuf *
+wbuf_new(struct relay *r, size_t cap, int to_carrier)
+{
+	struct wbuf *w = malloc(sizeof(*w) + cap);
+
+	if (w != NULL) {
+		w->r = r;
+		w->to_carrier = to_carrier;
+		w->len = w->off = 0;
+	}
+	return w;
+}
+
+static void
+on_write(uv_write_t *req, int status)
+{
+	struct wbuf *w = (struct wbuf *)req;
+	struct relay *r = w->r;
+	int to_carrier = w->to_carrier;
+
+	if (to_carrier)
+		r->carrier_queued -= w->len;
+	else
+		r->plain_queued -= w->len;
+	free(w);
+	if (r->ending)
+		return;
+	if (status < 0) {
+		finish(r, to_carrier ? RELAY_END_CARRIER : RELAY_END_LOCAL,
+		    uv_strerror(status));
+		return;
+	}
+	if (r->flush_then_end && r->carrier_queued == 0) {
+		finish(r, r->end_kind, r->end_text);
+		return;
+	}
+	maybe_done(r);
+	update_reading(r);
+}
+
+/*
+ * Write ${len} bytes at ${w}->data + ${w}->off to ${s}, in order after what
+ * is queued.  Takes ${w}: returns it if it was written at once (for reuse),
+ * else NULL.  On error ends the relay and returns NULL.
+ */
+static struct wbuf *
+stream_send(struct relay *r, uv_stream_t *s, struct wbuf *w, size_t len)
+{
+	int to_carrier = w->to_carrier;
+	size_t *queued = to_carrier ? &r->carrier_queued : &r->plain_queued;
+	uv_buf_t b = uv_buf_init((char *)w->data + w->off, (unsigned)len);
+	int n = 0;
+
+	if (*queued == 0) {
+		n = uv_try_write(s, &b, 1);
+		if (n == (int)len)
+			return w;
+		if (n < 0 && n != UV_EAGAIN) {
+			free(w);
+			finish(r, to_carrier ? RELAY_END_CARRIER :
+			    RELAY_END_LOCAL, uv_strerror(n));
+			return NULL;
+		}
+		if (n < 0)
+			n = 0;
+	}
+	w->off += (size_t)n;
+	w->len = len - (size_t)n;
+	b = uv_buf_init((char *)w->data + w->off, (unsigned)w->len);
+	*queued += w->len;
+	if ((n = uv_write(&w->req, s, &b, 1, on_write)) < 0) {
+		*queued -= w->len;
+		free(w);
+		finish(r, to_carrier ? RELAY_END_CARRIER : RELAY_END_LOCAL,
+		    uv_strerror(n));
+	}
+	return NULL;
+}
+
+/* Seal and send a control record with ${body}. */
+static void
+send_record(struct relay *r, uint8_t type, uint64_t seq, const void *body,
+    size_t bodylen)
+{
+	struct wbuf *w;
+	int len;
+
+	if (r->carrier_shut || r->ending)
+		return;
+	if ((w = wbuf_new(r, WIRE_REC_OVERHEAD + bodylen, 1)) == NULL) {
+		finish(r, RELAY_END_LOCAL, "out of memory");
+		return;
+	}
+	if (bodylen)
+		memcpy(w->data + WIRE_REC_LENLEN + WIRE_REC_HDR, body, bodylen);
+	if ((len = record_seal(&r->tx, w->data, type, seq, r->received,
+	    bodylen)) < 0) {
+		free(w);
+		finish(r, RELAY_END_LOCAL, "record seal failed");
+		return;
+	}
+	r->ack_sent = r->received;
+	r->last_tx = uv_now(r->loop);
+	free(stream_send(r, (uv_stream_t *)r->carrier, w, (size_t)len));
+}
+
+/* Handle close: free the handle, and the relay after the last one. */
+static void
+on_close(uv_handle_t *h)
+{
+	struct relay *r = h->data;
+
+	if (h != (uv_handle_t *)&r->timer)
+		free(h);
+	if (--r->handles > 0)
+		return;
+	free(r->block);
+	crypto_aead_free(r->tx.aead);
+	crypto_aead_free(r->rx.aead);
+	session_wipe(&r->s);
+	free(r->inbuf);
+	free(r);
+}
+
+/* Close ${h} (if set and not closing); reset TCP if ${reset}. */
+static void
+close_handle(struct relay *r, uv_handle_t *h, int reset)
+{
+	if (h == NULL || uv_is_closing(h))
+		return;
+	if (reset && h->type == UV_TCP &&
+	    uv_tcp_close_reset((uv_tcp_t *)h, on_close) == 0)
+		return;
+	uv_close(h, on_close);
+}
+
+/* End the session once: tell the owner, close every handle. */
+static void
+finish(struct relay *r, enum relay_end end, const char *text)
+{
+	int reset = end != RELAY_END_DONE;
+
+	if (r->ending)
+		return;
+	r->ending = 1;
+	r->end_kind = end;
+	snprintf(r->end_text, sizeof(r->end_text), "%s", text ? text : "");
+	if (r->end_cb != NULL)
+		r->end_cb(r, r->arg, end, r->end_text);
+	uv_timer_stop(&r->timer);
+	close_handle(r, (uv_handle_t *)&r->timer, 0);
+	close_handle(r, (uv_handle_t *)r->carrier, reset);
+	close_handle(r, (uv_handle_t *)r->in, reset);
+	if (r->out != r->in)
+		close_handle(r, (uv_handle_t *)r->out, 0);
+}
+
+void
+relay_abort(struct relay *r, uint8_t reason, const char *text)
+{
+	uint8_t body[1 + WIRE_CLOSE_TEXT_MAX];
+	size_t n = strnlen(text, WIRE_CLOSE_TEXT_MAX);
+
+	if (r->ending || r->flush_then_end)
+		return;
+	body[0] = reason;
+	memcpy(body + 1, text, n);
+	send_record(r, WIRE_REC_CLOSE, r->sent, body, 1 + n);
+	if (r->ending)
+		return;
+	if (r->carrier_queued == 0) {
+		finish(r, RELAY_END_LOCAL, text);
+		return;
+	}
+	/* Let CLOSE reach the peer; the keepalive timer bounds the wait. */
+	r->flush_then_end = 1;
+	r->end_kind = RELAY_END_LOCAL;
+	snprintf(r->end_text, sizeof(r->end_text), "%s", text);
+	update_reading(r);
+}
+
+static void
+on_carrier_shut(uv_shutdown_t *req, int status)
+{
+	struct relay *r = req->data;
+
+	if (!r->ending && r->carrier_eof)
+		finish(r, RELAY_END_DONE, "closed");
+}
+
+static void
+on_out_shut(uv_shutdown_t *req, int status)
+{
+	struct relay *r = req->data;
+
+	r->out_shut_done = 1;
+	if (!r->ending)
+		maybe_done(r);
+}
+
+/* Propagate the peer's FIN to the plain side once its queue is flushed. */
+static void
+shut_plain_out(struct relay *r)
+{
+	if (!r->peer_fin || r->out_shut || r->plain_queued > 0 || !r->attached)
+		return;
+	r->out_shut = 1;
+	if (r->out == r->in && r->out->type == UV_TCP) {
+		r->out_shut_req.data = r;
+		if (uv_shutdown(&r->out_shut_req, r->out, on_out_shut) == 0)
+			return;
+	} else if (r->out != r->in) {
+		close_handle(r, (uv_handle_t *)r->out, 0);
+		r->out = NULL;
+	}
+	r->out_shut_done = 1;
+}
+
+/* Both streams ended and flushed: shut the carrier, then end at its EOF. */
+static void
+maybe_done(struct relay *r)
+{
+	shut_plain_out(r);
+	if (!r->fin_sent || !r->peer_fin || !r->out_shut_done ||
+	    r->carrier_queued > 0 || r->carrier_shut || r->ending)
+		return;
+	r->carrier_shut = 1;
+	r->carrier_shut_req.data = r;
+	if (uv_shutdown(&r->carrier_shut_req, (uv_stream_t *)r->carrier,
+	    on_carrier_shut) < 0)
+		finish(r, RELAY_END_DONE, "closed");
+}
+
+/* Process one opened record. Returns -1 if the relay ended. */
+static int
+handle_record(struct relay *r, const struct wire_rec *rec)
+{
+	if (rec->ack < r->peer_acked || rec->ack > r->sent) {
+		finish(r, RELAY_END_CARRIER, "ack out of range");
+		return -1;
+	}
+	r->peer_acked = rec->ack;
+	if (!r->proven) {
+		if (rec->type != WIRE_REC_HELLO ||
+		    !crypto_equal(rec->body, r->s.id, WIRE_SESSION_ID_LEN) ||
+		    wire_get32(rec->body + WIRE_SESSION_ID_LEN) != r->s.carrier ||
+		    rec->seq != r->received) {
+			finish(r, RELAY_END_CARRIER, "bad HELLO");
+			return -1;
+		}
+		r->proven = 1;
+		if (r->proven_cb != NULL)
+			r->proven_cb(r, r->arg);
+		return r->ending ? -1 : 0;
+	}
+	switch (rec->type) {
+	case WIRE_REC_DATA: {
+		const uint8_t *body = rec->body;
+		size_t len = rec->bodylen;
+		struct wbuf *w;
+
+		if (r->peer_fin || rec->seq != r->received) {
+			finish(r, RELAY_END_CARRIER, "data out of sequence");
+			return -1;
+		}
+		r->received += len;
+		if (r->plain_queued == 0) {
+			uv_buf_t b = uv_buf_init((char *)body, (unsigned)len);
+			int n = uv_try_write(r->out, &b, 1);
+
+			if (n == (int)len)
+				break;
+			if (n < 0 && n != UV_EAGAIN) {
+				relay_abort(r, WIRE_CLOSE_BACKEND, uv_strerror(n));
+				return -1;
+			}
+			if (n > 0) {
+				body += n;
+				len -= (size_t)n;
+			}
+		}
+		if ((w = wbuf_new(r, len, 0)) == NULL) {
+			finish(r, RELAY_END_LOCAL, "out of memory");
+			return -1;
+		}
+		memcpy(w->data, body, len);
+		stream_send(r, r->out, w, len);
+		if (r->ending)
+			return -1;
+		break;
+	}
+	case WIRE_REC_ACK:
+		break;
+	case WIRE_REC_FIN:
+		if (r->peer_fin || rec->seq != r->received) {
+			finish(r, RELAY_END_CARRIER, "bad FIN");
+			return -1;
+		}
+		r->peer_fin = 1;
+		maybe_done(r);
+		break;
+	case WIRE_REC_CLOSE: {
+		char text[WIRE_CLOSE_TEXT_MAX + 1];
+		size_t n = rec->bodylen - 1;
+
+		memcpy(text, rec->body + 1, n);
+		text[n] = '\0';
+		for (size_t i = 0; i < n; i++)
+			if (text[i] < 0x20 || text[i] == 0x7f || text[i] == '"')
+				text[i] = '?';
+		finish(r, RELAY_END_CLOSED, text);
+		return -1;
+	}
+	default:   /* a second HELLO */
+		finish(r, RELAY_END_CARRIER, "unexpected record");
+		return -1;
+	}
+	return 0;
+}
+
+/* Open and handle every complete frame in the input buffer. */
+static void
+process_input(struct relay *r)
+{
+	size_t off = 0;
+	long flen;
+
+	while (!r->ending && (r->attached || !r->proven) &&
+	    (flen = record_frame_len(r->inbuf + off, r->inlen - off)) != 0) {
+		struct wire_rec rec;
+		uint8_t *frame = r->inbuf + off;
+
+		if (flen < 0 || record_open(&r->rx, frame, (size_t)flen,
+		    frame + WIRE_REC_LENLEN, &rec)) {
+			finish(r, RELAY_END_CARRIER, r->proven ?
+			    "record failed to authenticate" :
+			    "carrier failed to prove the session keys");
+			return;
+		}
+		off += (size_t)flen;
+		if (handle_record(r, &rec))
+			return;
+	}
+	if (off > 0) {
+		memmove(r->inbuf, r->inbuf + off, r->inlen - off);
+		r->inlen -= off;
+	}
+	if (!r->ending && r->received - r->ack_sent >= RELAY_ACK_EVERY)
+		send_record(r, WIRE_REC_ACK, r->sent, NULL, 0);
+	if (!r->ending)
+		update_reading(r);
+}
+
+static void
+carrier_alloc(uv_handle_t *h, size_t hint, uv_buf_t *buf)
+{
+	struct relay *r = h->data;
+
+	*buf = uv_buf_init((char *)r->inbuf + r->inlen,
+	    (unsigned)(INBUF_CAP - r->inlen));
+}
+
+static void
+carrier_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
+{
+	struct relay *r = s->data;
+
+	if (r->ending)
+		return;
+	if (nread > 0) {
+		r->inlen += (size_t)nread;
+		r->last_rx = uv_now(r->loop);
+		process_input(r);
+		return;
+	}
+	if (nread == 0)
+		return;
+	if (nread == UV_EOF && r->peer_fin && r->fin_sent) {
+		r->carrier_eof = 1;
+		update_reading(r);
+		if (r->carrier_shut)
+			finish(r, RELAY_END_DONE, "closed");
+		return;
+	}
+	finish(r, RELAY_END_CARRIER, nread == UV_EOF ? "carrier closed by peer" :
+	    uv_strerror((int)nread));
+}
+
+static void
+plain_alloc(uv_handle_t *h, size_t hint, uv_buf_t *buf)
+{
+	struct relay *r = h->data;
+
+	if (r->block == NULL)
+		r->block = wbuf_new(r, BLOCK_CAP, 1);
+	if (r->block == NULL) {
+		*buf = uv_buf_init(NULL, 0);   /* libuv reports UV_ENOBUFS */
+		return;
+	}
+	*buf = uv_buf_init((char *)r->block->data + WIRE_REC_LENLEN +
+	    WIRE_REC_HDR, WIRE_REC_MAXDATA);
+}
+
+static void
+plain_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
+{
+	struct relay *r = s->data;
+	struct wbuf *w;
+	int len;
+
+	if (r->ending || nread == 0)
+		return;
+	if (nread == UV_EOF) {
+		r->fin_sent = 1;
+		update_reading(r);
+		send_record(r, WIRE_REC_FIN, r->sent, NULL, 0);
+		if (!r->ending)
+			maybe_done(r);
+		return;
+	}
+	if (nread < 0) {
+		relay_abort(r, r->node ? WIRE_CLOSE_BACKEND : WIRE_CLOSE_ERROR,
+		    uv_strerror((int)nread));
+		return;
+	}
+	w = r->block;
+	r->block = NULL;
+	w->off = 0;
+	if ((len = record_seal(&r->tx, w->data, WIRE_REC_DATA, r->sent,
+	    r->received, (size_t)nread)) < 0) {
+		free(w);
+		finish(r, RELAY_END_LOCAL, "record seal failed");
+		return;
+	}
+	r->sent += (uint64_t)nread;
+	r->ack_sent = r->received;
+	r->last_tx = uv_now(r->loop);
+	r->block = stream_send(r, (uv_stream_t *)r->carrier, w, (size_t)len);
+	if (!r->ending)
+		update_reading(r);
+}
+
+/* Start or stop each reader to match the state. */
+static void
+update_reading(struct relay *r)
+{
+	int want_plain = r->attached && r->proven && !r->fin_sent &&
+	    !r->ending && !r->flush_then_end &&
+	    r->carrier_queued < RELAY_HIGH_WATER &&
+	    r->sent - r->peer_acked < RELAY_WINDOW;
+	int want_carrier = !r->ending && !r->carrier_eof &&
+	    r->plain_queued < RELAY_HIGH_WATER && (r->attached || !r->proven) &&
+	    r->inlen < INBUF_CAP;
+
+	if (want_plain != r->plain_reading) {
+		if (want_plain)
+			uv_read_start(r->in, plain_alloc, plain_read);
+		else
+			uv_read_stop(r->in);
+		r->plain_reading = want_plain;
+	}
+	if (want_carrier != r->carrier_reading) {
+		if (want_carrier)
+			uv_read_start((uv_stream_t *)r->carrier, carrier_alloc,
+			    carrier_read);
+		else
+			uv_read_stop((uv_stream_t *)r->carrier);
+		r->carrier_reading = want_carrier;
+	}
+}
+
+static void
+on_timer(uv_timer_t *t)
+{
+	struct relay *r = t->data;
+	uint64_t now = uv_now(r->loop);
+
+	if (now - r->last_rx >= (uint64_t)r->keepalive_ms * RELAY_DEAD_FACTOR) {
+		log_warn("carrier_dead", "peer=%s silent_ms=%llu", r->peer,
+		    (unsigned long long)(now - r->last_rx));
+		finish(r, RELAY_END_CARRIER, "carrier silent (keepalive timeout)");
+		return;
+	}
+	if (r->flush_then_end) {
+		finish(r, r->end_kind, r->end_text);
+		return;
+	}
+	if (now - r->last_tx + 50 >= (uint64_t)r->keepalive_ms)
+		send_record(r, WIRE_REC_ACK, r->sent, NULL, 0);
+}
+
+struct relay *
+relay_new(uv_loop_t *loop, uv_tcp_t *carrier, const struct session *s,
+    int node, int keepalive, const char *peer, relay_proven_cb *proven,
+    relay_end_cb *end, void *arg)
+{
+	struct relay *r;
+	uint8_t hello[WIRE_HELLO_BODY];
+
+	if ((r = calloc(1, sizeof(*r))) == NULL ||
+	    (r->inbuf = malloc(INBUF_CAP)) == NULL) {
+		free(r);
+		uv_close((uv_handle_t *)carrier, (uv_close_cb)free);
+		return NULL;
+	}
+	r->loop = loop;
+	r->carrier = carrier;
+	carrier->data = r;
+	r->handles = 2;           /* carrier, timer */
+	r->s = *s;
+	r->node = node;
+	r->keepalive_ms = keepalive * 1000;
+	snprintf(r->peer, sizeof(r->peer), "%s", peer);
+	r->proven_cb = proven;
+	r->end_cb = end;
+	r->arg = arg;
+	r->sent = s->sent;
+	r->received = r->ack_sent = s->received;
+	r->peer_acked = s->sent;
+	r->last_rx = r->last_tx = uv_now(loop);
+	uv_timer_init(loop, &r->timer);
+	r->timer.data = r;
+	r->tx.aead = crypto_aead_new(CRYPTO_AESGCM, node ? s->key_s2c : s->key_c2s);
+	r->rx.aead = crypto_aead_new(CRYPTO_AESGCM, node ? s->key_c2s : s->key_s2c);
+	if (r->tx.aead == NULL || r->rx.aead == NULL) {
+		r->end_cb = NULL;
+		finish(r, RELAY_END_LOCAL, "cipher setup failed");
+		return NULL;
+	}
+	uv_tcp_nodelay(carrier, 1);
+	uv_timer_start(&r->timer, on_timer, (uint64_t)r->keepalive_ms / 2,
+	    (uint64_t)r->keepalive_ms / 2);
+	memcpy(hello, s->id, WIRE_SESSION_ID_LEN);
+	wire_put32(hello + WIRE_SESSION_ID_LEN, s->carrier);
+	r->end_cb = NULL;    /* the caller learns of a failure here from NULL */
+	send_record(r, WIRE_REC_HELLO, r->sent, hello, sizeof(hello));
+	if (r->ending)
+		return NULL;
+	r->end_cb = end;
+	update_reading(r);
+	return r;
+}
+
+void
+relay_attach(struct relay *r, uv_stream_t *in, uv_stream_t *out)
+{
+	r->in = in;
+	r->out = out;
+	in->data = out->data = r;
+	r->handles += in == out ? 1 : 2;
+	r->attached = 1;
+	if (in->type == UV_TCP)
+		uv_tcp_nodelay((uv_tcp_t *)in, 1);
+	if (r->ending) {
+		close_handle(r, (uv_handle_t *)in, 1);
+		if (out != in)
+			close_handle(r, (uv_handle_t *)out, 0);
+		return;
+	}
+	process_input(r);
+	if (!r->ending)
+		update_reading(r);
+}
+
+void
+relay_stats(const struct relay *r, uint64_t *sent, uint64_t *received)
+{
+	*sent = r->sent;
+	*received = r->received;
+}

@@ -1,0 +1,77 @@
+/*
+ * relay: the data plane of one session on one carrier.  It pumps bytes
+ * between a plain stream (the application's connection on the client, the
+ * backend's on the node) and an encrypted carrier, both ways, with
+ * half-close, bounded buffers, backpressure, acknowledgements and
+ * keepalives.  Client and node run the same code; only the direction of
+ * the keys differs.
+ */
+#ifndef WARREN_RELAY_H
+#define WARREN_RELAY_H
+
+#include <uv.h>
+
+#include "session.h"
+
+#define RELAY_HIGH_WATER (1u << 20)   /* queued bytes that stop the reader */
+#define RELAY_WINDOW (8u << 20)       /* unacknowledged bytes in flight */
+#define RELAY_ACK_EVERY (1u << 20)    /* send an ACK after this many bytes */
+#define RELAY_DEAD_FACTOR 3           /* keepalives missed before "dead" */
+
+struct relay;
+
+/* Why a relay ended; text for logs and for the user. */
+enum relay_end {
+	RELAY_END_DONE,        /* both directions finished cleanly */
+	RELAY_END_CLOSED,      /* the peer sent CLOSE; text is its reason */
+	RELAY_END_LOCAL,       /* our plain side failed or we aborted */
+	RELAY_END_CARRIER,     /* the carrier broke, timed out or misbehaved */
+};
+
+/**
+ * relay_proven_cb(r, arg):
+ * Called once when the peer's HELLO has authenticated on the carrier.
+ */
+typedef void relay_proven_cb(struct relay *r, void *arg);
+
+/**
+ * relay_end_cb(r, arg, end, text):
+ * Called once when the session ends; ${r} is freed after it returns.
+ */
+typedef void relay_end_cb(struct relay *r, void *arg, enum relay_end end,
+    const char *text);
+
+/**
+ * relay_new(loop, carrier, s, node, keepalive, peer, proven, end, arg):
+ * Take ownership of the connected TCP handle ${carrier} and start the
+ * session ${s} (copied) on it: send our HELLO, read the peer's.  ${node}
+ * says which direction's key we send with.  ${keepalive} is in seconds.
+ * ${peer} names the remote end in logs.  No plain stream is attached yet.
+ * Returns NULL (and closes ${carrier}) on failure.
+ */
+struct relay *relay_new(uv_loop_t *loop, uv_tcp_t *carrier,
+    const struct session *s, int node, int keepalive, const char *peer,
+    relay_proven_cb *proven, relay_end_cb *end, void *arg);
+
+/**
+ * relay_attach(r, in, out):
+ * Attach the plain side: read from ${in}, write to ${out} (the same handle
+ * for a socket; stdin and stdout for "warren connect").  The relay owns
+ * and closes them.  Records that arrived before are delivered now.
+ */
+void relay_attach(struct relay *r, uv_stream_t *in, uv_stream_t *out);
+
+/**
+ * relay_abort(r, reason, text):
+ * Send CLOSE with ${reason} (WIRE_CLOSE_*) and ${text} to the peer, then
+ * end the session with RELAY_END_LOCAL.
+ */
+void relay_abort(struct relay *r, uint8_t reason, const char *text);
+
+/**
+ * relay_stats(r, sent, received):
+ * Report the byte counts of the two streams so far.
+ */
+void relay_stats(const struct relay *r, uint64_t *sent, uint64_t *received);
+
+#endif

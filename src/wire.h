@@ -1,0 +1,208 @@
+/*
+ * wire: every wire format and protocol constant of warren, in one place.
+ * docs/PROTOCOL.md is the prose form of this file; keep them in step.
+ * All integers on the wire are big-endian.
+ */
+#ifndef WARREN_WIRE_H
+#define WARREN_WIRE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "crypto.h"
+
+#define WIRE_VERSION 1
+#define WIRE_PROLOGUE "warren/1"         /* Noise prologue, no NUL */
+
+/* Front-door (UDP) packet types. */
+#define WIRE_INIT 1
+#define WIRE_RESP 2
+
+#define WIRE_MACLEN 16
+#define WIRE_SERVICE_MAX 32              /* longest service name on the wire */
+#define WIRE_SESSION_ID_LEN 16
+
+/*
+ * INIT payload (Noise msg 1 payload), WIRE_INIT_PAYLOAD bytes:
+ *   0  timestamp[12]   TAI64N of the client's clock
+ *  12  service_len u8  1..WIRE_SERVICE_MAX
+ *  13  reserved[3]     zero
+ *  16  service[32]     name, zero padded
+ */
+#define WIRE_INIT_PAYLOAD 48
+#define WIRE_TAI64N_LEN 12
+
+/*
+ * INIT packet, WIRE_INIT_LEN bytes:
+ *   0  type u8 = WIRE_INIT, version u8 = WIRE_VERSION, reserved u16 = 0
+ *   4  sender u32      the client's index for this handshake
+ *   8  noise[WIRE_INIT_NOISE]   e (32), enc s (48), enc payload (64)
+ * 152  mac1[16]        HMAC-SHA256(SHA256("mac1----" || S_pub), bytes 0..151)[0..15]
+ * 168  mac2[16]        zero (reserved for cookies)
+ */
+#define WIRE_INIT_NOISE (32 + 32 + 16 + WIRE_INIT_PAYLOAD + 16)
+#define WIRE_INIT_LEN (8 + WIRE_INIT_NOISE + 2 * WIRE_MACLEN)
+
+/* RESP status codes. */
+#define WIRE_OK 0
+#define WIRE_DENIED 1           /* client may not use this service */
+#define WIRE_NO_SERVICE 2       /* no such service */
+#define WIRE_BUSY 3             /* no grant port free */
+
+/*
+ * RESP payload (Noise msg 2 payload), WIRE_RESP_PAYLOAD bytes:
+ *   0  status u8            WIRE_OK or an error code above
+ *   1  reserved u8
+ *   2  client_port u16      UDP source port the node saw
+ *   4  client_addr[16]      IP the node saw (IPv4 as ::ffff:a.b.c.d)
+ *  20  session_id[16]
+ *  36  decoy u32
+ *  40  window u32           grant window number
+ *  44  grant_timeout u16    seconds
+ *  46  keepalive u16        seconds
+ *  48  port_lo u16          the node's grant_ports range
+ *  50  port_hi u16
+ *  52  reserved[12]         zero
+ */
+#define WIRE_RESP_PAYLOAD 64
+
+/*
+ * RESP packet, WIRE_RESP_LEN bytes:
+ *   0  type u8 = WIRE_RESP, version u8, reserved u16
+ *   4  sender u32      the node's index
+ *   8  receiver u32    the client's index from INIT
+ *  12  noise[WIRE_RESP_NOISE]   e (32), enc payload (80)
+ * 124  mac1[16]        HMAC-SHA256(SHA256("mac1----" || C_pub), bytes 0..123)[0..15]
+ * 140  mac2[16]        zero
+ */
+#define WIRE_RESP_NOISE (32 + WIRE_RESP_PAYLOAD + 16)
+#define WIRE_RESP_LEN (12 + WIRE_RESP_NOISE + 2 * WIRE_MACLEN)
+
+/*
+ * Carrier (TCP) records.  Each record is
+ *   len u32            length of what follows, WIRE_REC_MIN..WIRE_REC_MAX
+ *   sealed[len]        AEAD(key of this direction, nonce = record counter,
+ *                           ad = the 4 len bytes, plaintext)
+ * and each plaintext is a WIRE_REC_HDR-byte header and a body:
+ *   0  type u8, flags u8 (0), reserved u16 (0), reserved u32 (0)
+ *   8  seq u64         stream offset of the sender (see each type)
+ *  16  ack u64         bytes of the peer's stream received so far
+ *  24  body
+ */
+#define WIRE_REC_HELLO 1   /* body: session_id[16], carrier u32; seq = bytes sent */
+#define WIRE_REC_DATA 2    /* body: 1..WIRE_REC_MAXDATA stream bytes at offset seq */
+#define WIRE_REC_ACK 3     /* empty body; also the keepalive */
+#define WIRE_REC_FIN 4     /* empty body; seq = final length of sender's stream */
+#define WIRE_REC_CLOSE 5   /* body: reason u8, then UTF-8 text (<= 200 bytes) */
+
+#define WIRE_REC_LENLEN 4
+#define WIRE_REC_HDR 24
+#define WIRE_REC_MAXDATA 65536
+#define WIRE_REC_MIN (WIRE_REC_HDR + CRYPTO_TAGLEN)
+#define WIRE_REC_MAX (WIRE_REC_HDR + WIRE_REC_MAXDATA + CRYPTO_TAGLEN)
+#define WIRE_REC_OVERHEAD (WIRE_REC_LENLEN + WIRE_REC_HDR + CRYPTO_TAGLEN)
+#define WIRE_HELLO_BODY (WIRE_SESSION_ID_LEN + 4)
+#define WIRE_CLOSE_TEXT_MAX 200
+
+/* CLOSE reasons. */
+#define WIRE_CLOSE_ERROR 1        /* generic failure, see text */
+#define WIRE_CLOSE_BACKEND 2      /* backend unreachable or reset */
+#define WIRE_CLOSE_PROTOCOL 3     /* peer broke the protocol */
+
+/* Decoded front-door INIT payload. */
+struct wire_init {
+	uint8_t timestamp[WIRE_TAI64N_LEN];
+	char service[WIRE_SERVICE_MAX + 1];
+};
+
+/* Decoded front-door RESP payload. */
+struct wire_resp {
+	uint8_t status;
+	uint16_t client_port;
+	uint8_t client_addr[16];
+	uint8_t session_id[WIRE_SESSION_ID_LEN];
+	uint32_t decoy;
+	uint32_t window;
+	uint16_t grant_timeout;
+	uint16_t keepalive;
+	uint16_t port_lo, port_hi;
+};
+
+/* Decoded record header. */
+struct wire_rec {
+	uint8_t type;
+	uint64_t seq;
+	uint64_t ack;
+	const uint8_t *body;
+	size_t bodylen;
+};
+
+/**
+ * wire_init_pack(in, out):
+ * Encode ${in} into the WIRE_INIT_PAYLOAD bytes at ${out}.  Returns -1 if
+ * the service name is empty or longer than WIRE_SERVICE_MAX.
+ */
+int wire_init_pack(const struct wire_init *in, uint8_t out[WIRE_INIT_PAYLOAD]);
+
+/**
+ * wire_init_parse(buf, out):
+ * Decode an INIT payload; -1 if a length or reserved field is invalid or
+ * the name holds a NUL.
+ */
+int wire_init_parse(const uint8_t buf[WIRE_INIT_PAYLOAD], struct wire_init *out);
+
+/**
+ * wire_resp_pack(in, out) / wire_resp_parse(buf, out):
+ * Encode or decode a RESP payload; parse fails on nonzero reserved bytes
+ * or an unknown status.
+ */
+void wire_resp_pack(const struct wire_resp *in, uint8_t out[WIRE_RESP_PAYLOAD]);
+int wire_resp_parse(const uint8_t buf[WIRE_RESP_PAYLOAD], struct wire_resp *out);
+
+/**
+ * wire_packet_type(buf, len):
+ * Cheap first look at a front-door packet: return WIRE_INIT or WIRE_RESP
+ * if ${len} is exactly that type's length and version and reserved bytes
+ * are right; otherwise 0.
+ */
+int wire_packet_type(const uint8_t *buf, size_t len);
+
+/**
+ * wire_rec_parse(pt, ptlen, out):
+ * Decode a record plaintext of ${ptlen} bytes; ${out}->body points into
+ * ${pt}.  Fails on a short record, nonzero reserved bytes, an unknown type
+ * or a body size the type does not allow.
+ */
+int wire_rec_parse(const uint8_t *pt, size_t ptlen, struct wire_rec *out);
+
+/**
+ * wire_rec_hdr(out, type, seq, ack):
+ * Write a WIRE_REC_HDR-byte record header to ${out}.
+ */
+void wire_rec_hdr(uint8_t out[WIRE_REC_HDR], uint8_t type, uint64_t seq,
+    uint64_t ack);
+
+/**
+ * wire_tai64n(out, sec, nsec):
+ * Write the TAI64N label of Unix time ${sec}.${nsec} (as WireGuard does:
+ * 2^62 + sec, then nsec, big-endian) to ${out}.
+ */
+void wire_tai64n(uint8_t out[WIRE_TAI64N_LEN], uint64_t sec, uint32_t nsec);
+
+/* Big-endian helpers. */
+static inline void wire_put16(uint8_t *p, uint16_t v) { p[0] = v >> 8; p[1] = v; }
+static inline void wire_put32(uint8_t *p, uint32_t v) {
+	p[0] = v >> 24; p[1] = v >> 16; p[2] = v >> 8; p[3] = v;
+}
+static inline void wire_put64(uint8_t *p, uint64_t v) {
+	wire_put32(p, v >> 32); wire_put32(p + 4, (uint32_t)v);
+}
+static inline uint16_t wire_get16(const uint8_t *p) { return (uint16_t)(p[0] << 8 | p[1]); }
+static inline uint32_t wire_get32(const uint8_t *p) {
+	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
+}
+static inline uint64_t wire_get64(const uint8_t *p) {
+	return (uint64_t)wire_get32(p) << 32 | wire_get32(p + 4);
+}
+
+#endif
