@@ -406,45 +406,35 @@ decrypt_and_hash(struct noise_hs *hs, const uint8_t *ct, size_t len,
 static int
 mix_dh(struct noise_hs *hs, enum tok t)
 {
-	const uint8_t *priv, *pub;
-	int have_priv, have_pub;
 	int init = hs->role == NOISE_INITIATOR;
+	int local_e, remote_e;
 	uint8_t dh[CRYPTO_DHLEN];
 	int rc = -1;
 
+	/* "es" is the initiator's e with the responder's s; "se" the reverse. */
 	switch (t) {
 	case T_EE:
-		priv = hs->e_priv, have_priv = hs->has_e;
-		pub = hs->re, have_pub = hs->has_re;
+		local_e = remote_e = 1;
 		break;
 	case T_ES:
-		if (init) {
-			priv = hs->e_priv, have_priv = hs->has_e;
-			pub = hs->rs, have_pub = hs->has_rs;
-		} else {
-			priv = hs->s_priv, have_priv = hs->has_s;
-			pub = hs->re, have_pub = hs->has_re;
-		}
+		local_e = init;
+		remote_e = !init;
 		break;
 	case T_SE:
-		if (init) {
-			priv = hs->s_priv, have_priv = hs->has_s;
-			pub = hs->re, have_pub = hs->has_re;
-		} else {
-			priv = hs->e_priv, have_priv = hs->has_e;
-			pub = hs->rs, have_pub = hs->has_rs;
-		}
+		local_e = !init;
+		remote_e = init;
 		break;
 	case T_SS:
-		priv = hs->s_priv, have_priv = hs->has_s;
-		pub = hs->rs, have_pub = hs->has_rs;
+		local_e = remote_e = 0;
 		break;
 	default:
-		return (-1);
-	}
-	if (!have_priv || !have_pub)
 		goto out;
-	if (crypto_x25519(dh, priv, pub))
+	}
+	if (!(local_e ? hs->has_e : hs->has_s) ||
+	    !(remote_e ? hs->has_re : hs->has_rs))
+		goto out;
+	if (crypto_x25519(dh, local_e ? hs->e_priv : hs->s_priv,
+	    remote_e ? hs->re : hs->rs))
 		goto out;
 	if (mix_key(hs, dh, sizeof(dh)))
 		goto out;
@@ -496,7 +486,7 @@ noise_hs_new(const char *protocol, enum noise_role role,
 	int need_s, need_rs;
 	size_t namelen;
 
-	if ((hs = calloc(1, sizeof(*hs))) == NULL)
+	if (keys == NULL || (hs = calloc(1, sizeof(*hs))) == NULL)
 		goto err;
 	if (parse_protocol(protocol, &hs->p))
 		goto err;
@@ -750,6 +740,42 @@ noise_hs_hash(const struct noise_hs *hs, uint8_t out[CRYPTO_MAXHASH])
 
 	memcpy(out, hs->h, hs->hlen);
 	return (hs->hlen);
+}
+
+/**
+ * noise_hs_set_psk(hs, psk):
+ * Set the first PSK of ${hs} to the 32 bytes at ${psk}.
+ */
+void
+noise_hs_set_psk(struct noise_hs *hs, const uint8_t psk[32])
+{
+
+	memcpy(hs->psks[0], psk, 32);
+	if (hs->npsks == 0)
+		hs->npsks = 1;
+}
+
+/**
+ * noise_hs_export(hs, label, out):
+ * Derive 32 bytes from the current chaining key: HKDF(ck, label) out1.
+ */
+int
+noise_hs_export(const struct noise_hs *hs, const char *label, uint8_t out[32])
+{
+	uint8_t t1[CRYPTO_MAXHASH];
+	int rc = -1;
+
+	if (hs->dead)
+		goto out;
+	if (crypto_hkdf(hs->p.hash, hs->ck, (const uint8_t *)label,
+	    strlen(label), t1, NULL, NULL))
+		goto out;
+	memcpy(out, t1, 32);
+	rc = 0;
+
+out:
+	crypto_wipe(t1, sizeof(t1));
+	return (rc);
 }
 
 /**

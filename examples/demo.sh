@@ -1,0 +1,121 @@
+#!/bin/sh
+# make demo: warren's main job, end to end, on loopback, narrated.
+# Everything lives in a temporary directory that is removed at the end.
+set -eu
+TOP=$(cd "$(dirname "$0")/.." && pwd)
+BIN=$TOP/bin
+D=$(mktemp -d /tmp/warren-demo.XXXXXX)
+PIDS=""
+cleanup() {
+	for p in $PIDS; do kill "$p" 2>/dev/null || true; done
+	rm -rf "$D"
+}
+trap cleanup EXIT
+trap 'exit 1' INT TERM
+
+say() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
+run() { printf '$ %s\n' "$*"; "$@"; }
+pick_port() {
+	while :; do
+		p=$(shuf -i "$1-$2" -n 1)
+		ss -Hlntu "sport = :$p" | grep -q . || { echo "$p"; return; }
+	done
+}
+wait_port() {
+	i=0
+	while ! ss -Hltn "sport = :$1" | grep -q .; do
+		i=$((i + 1)); [ $i -lt 100 ] || { echo "port $1 never opened"; exit 1; }
+		sleep 0.1
+	done
+}
+
+UDP=$(pick_port 17000 17999)
+ECHO=$(pick_port 18000 18999)
+FWD=$(pick_port 19000 19999)
+GLO=46000; GHI=46999
+
+say "1. Keys: one X25519 key pair for the server, one for the client (base64, WireGuard style)"
+cd "$D"
+run "$BIN/warren" genkey > server.key
+"$BIN/warren" pubkey < server.key > server.pub
+run "$BIN/warren" genkey > client.key
+"$BIN/warren" pubkey < client.key > client.pub
+ls -l "$D"/*.key | sed 's/^/   /'
+echo "   (private keys are mode 600: warrend and warren refuse keys that others can read)"
+
+say "2. A private service to protect: a TCP echo server on 127.0.0.1:$ECHO"
+socat TCP-LISTEN:$ECHO,bind=127.0.0.1,reuseaddr,fork EXEC:cat & PIDS="$PIDS $!"
+wait_port "$ECHO"
+
+say "3. The server's config: a UDP front door, a grant port range, the service, the client"
+cat > server.conf <<CONF
+[server]
+private_key = server.key
+listen = 127.0.0.1:$UDP
+grant_ports = $GLO-$GHI
+grant_timeout = 10
+
+[service echo]
+connect = 127.0.0.1:$ECHO
+
+[client laptop]
+public_key = $(cat client.pub)
+services = echo
+CONF
+sed 's/^/   /' server.conf
+run "$BIN/warrend" -c server.conf --check
+
+say "4. Start warrend. It opens only a UDP socket: no TCP port at all"
+"$BIN/warrend" -c server.conf 2> warrend.log & WPID=$!; PIDS="$PIDS $WPID"
+sleep 0.3
+echo "   sockets of warrend (pid $WPID):"
+ss -Hlntup | grep "pid=$WPID," | sed 's/^/   /' || true
+n=$(ss -Hltnp | grep -c "pid=$WPID," || true)
+echo "   TCP listeners of warrend: $n"
+if command -v nmap >/dev/null 2>&1; then
+	echo "   nmap, TCP scan of the whole grant range $GLO-$GHI on 127.0.0.1:"
+	nmap -n -Pn -sT -p "$GLO-$GHI" 127.0.0.1 2>/dev/null | grep -E "open|closed|filtered|Not shown" | sed 's/^/     /'
+	echo "   nmap, UDP probe of the front door (it answers nothing unauthenticated):"
+	nmap -n -Pn -sU -p "$UDP" 127.0.0.1 2>/dev/null | grep -E "^$UDP/udp" | sed 's/^/     /'
+fi
+
+say "5. The client's config: its key, the cluster's public key and nodes"
+cat > client.conf <<CONF
+[client]
+private_key = client.key
+
+[cluster demo]
+public_key = $(cat server.pub)
+nodes = 127.0.0.1:$UDP
+CONF
+sed 's/^/   /' client.conf
+
+say "6. warren forward gives any program a local port; each connection is its own session"
+"$BIN/warren" forward -c client.conf 127.0.0.1:$FWD echo 2> forward.log & PIDS="$PIDS $!"
+wait_port "$FWD"
+run sh -c "echo 'hello through warren' | socat -t 5 - TCP:127.0.0.1:$FWD"
+echo "   What warrend logged for it (one UDP handshake, a one-shot grant, a carrier):"
+grep -E "event=(grant_open|session_granted|carrier_up|session_end)" warrend.log | sed 's/^/   /'
+echo "   The grant port closed as soon as the carrier proved the session keys:"
+n=$(ss -Hltnp | grep -c "pid=$WPID," || true)
+echo "   TCP listeners of warrend now: $n"
+
+say "7. warren connect uses stdin/stdout (an ssh ProxyCommand works the same way)"
+run sh -c "echo 'hello from stdin' | $BIN/warren connect -c client.conf echo"
+
+say "8. Bulk data: 200 MiB through the tunnel and back, checked with SHA-256"
+head -c $((200 * 1024 * 1024)) /dev/urandom > data
+in=$(sha256sum < data | cut -c1-16)
+start=$(date +%s.%N)
+out=$(socat -b 262144 -t 10 TCP:127.0.0.1:$FWD - < data | sha256sum | cut -c1-16)
+end=$(date +%s.%N)
+echo "   sent $in...  received $out...  in $(echo "$end - $start" | bc 2>/dev/null || echo '?') s (both directions at once)"
+[ "$in" = "$out" ] && echo "   identical." || { echo "   MISMATCH"; exit 1; }
+
+say "9. Someone without a key gets nothing: a stranger's client is met with silence"
+"$BIN/warren" genkey > stranger.key
+sed "s/client.key/stranger.key/; s/^private_key.*/&\ntimeout = 2/" client.conf > stranger.conf
+run sh -c "echo hi | $BIN/warren connect -c stranger.conf echo" || true
+grep -E "event=unknown_client" warrend.log | tail -n 1 | sed 's/^/   warrend: /'
+
+say "Done. warrend stops, the temporary directory $D is removed."
