@@ -424,7 +424,7 @@ cfg_server_key(struct cfg_parser *p, enum cfg_keyid id, const char *value)
 	struct cfg_server *srv = p->srv;
 	const char *dash, *rest;
 	char lo[16], hi[16], *arg = NULL;
-	struct sockaddr_un sun;
+	struct sockaddr_un su;
 	size_t n;
 
 	switch (id) {
@@ -513,10 +513,10 @@ badports:
 	case K_CONTROL:
 		if ((arg = cfg_path(p, value)) == NULL)
 			goto oom;
-		if (strlen(arg) >= sizeof(sun.sun_path)) {
+		if (strlen(arg) >= sizeof(su.sun_path)) {
 			cfg_err(p, p->lineno, "control: socket path %s is "
 			    "longer than %zu bytes", arg,
-			    sizeof(sun.sun_path) - 1);
+			    sizeof(su.sun_path) - 1);
 			free(arg);
 			break;
 		}

@@ -21,18 +21,51 @@
 #include "record.h"
 #include "relay.h"
 
-#define INBUF_CAP (2 * (WIRE_REC_LENLEN + WIRE_REC_MAX))
+#define FRAME_MAX (WIRE_REC_LENLEN + WIRE_REC_MAX)
+#define INBUF_CAP (2 * FRAME_MAX)
 #define BLOCK_CAP (WIRE_REC_OVERHEAD + WIRE_REC_MAXDATA)
+#define POOL_MAX 32
+
 
 /* A write in flight; owns its bytes. */
 struct wbuf {
 	uv_write_t req;
 	struct relay *r;
 	int to_carrier;
+	int pooled;          /* a staging block: back to blockpool when done */
 	size_t len;          /* bytes this request still accounts for */
 	size_t off;          /* where the unwritten bytes start in data */
 	uint8_t data[];
 };
+
+/*
+ * Big buffers come from and go back to a small per-process pool, so an
+ * idle session holds none and a busy one does not call malloc per read.
+ * The loop is single-threaded.
+ */
+struct pool {
+	size_t size, n;
+	void *bufs[POOL_MAX];
+};
+static struct pool inpool = { .size = INBUF_CAP };
+static struct pool blockpool = { .size = sizeof(struct wbuf) + BLOCK_CAP };
+
+static void *
+pool_get(struct pool *p)
+{
+	return p->n > 0 ? p->bufs[--p->n] : malloc(p->size);
+}
+
+static void
+pool_put(struct pool *p, void *buf)
+{
+	if (buf == NULL)
+		return;
+	if (p->n < POOL_MAX)
+		p->bufs[p->n++] = buf;
+	else
+		free(buf);
+}
 
 struct relay {
 	uv_loop_t *loop;
@@ -48,8 +81,8 @@ struct relay {
 	relay_end_cb *end_cb;
 	void *arg;
 
-	uint8_t *inbuf;
-	size_t inlen;
+	uint8_t *inbuf;               /* from inpool while it holds bytes */
+	size_t inoff, inlen;          /* unprocessed bytes: [inoff, inlen) */
 	struct wbuf *block;           /* staging block for plain reads */
 
 	uint64_t sent, peer_acked, received, ack_sent;
@@ -78,9 +111,20 @@ wbuf_new(struct relay *r, size_t cap, int to_carrier)
 	if (w != NULL) {
 		w->r = r;
 		w->to_carrier = to_carrier;
+		w->pooled = 0;
 		w->len = w->off = 0;
 	}
 	return w;
+}
+
+/* Release a write buffer to where it came from. */
+static void
+wbuf_release(struct wbuf *w)
+{
+	if (w != NULL && w->pooled)
+		pool_put(&blockpool, w);
+	else
+		free(w);
 }
 
 static void
@@ -94,7 +138,7 @@ on_write(uv_write_t *req, int status)
 		r->carrier_queued -= w->len;
 	else
 		r->plain_queued -= w->len;
-	free(w);
+	wbuf_release(w);
 	if (r->ending)
 		return;
 	if (status < 0) {
@@ -128,7 +172,7 @@ stream_send(struct relay *r, uv_stream_t *s, struct wbuf *w, size_t len)
 		if (n == (int)len)
 			return w;
 		if (n < 0 && n != UV_EAGAIN) {
-			free(w);
+			wbuf_release(w);
 			finish(r, to_carrier ? RELAY_END_CARRIER :
 			    RELAY_END_LOCAL, uv_strerror(n));
 			return NULL;
@@ -142,7 +186,7 @@ stream_send(struct relay *r, uv_stream_t *s, struct wbuf *w, size_t len)
 	*queued += w->len;
 	if ((n = uv_write(&w->req, s, &b, 1, on_write)) < 0) {
 		*queued -= w->len;
-		free(w);
+		wbuf_release(w);
 		finish(r, to_carrier ? RELAY_END_CARRIER : RELAY_END_LOCAL,
 		    uv_strerror(n));
 	}
@@ -186,11 +230,11 @@ on_close(uv_handle_t *h)
 		free(h);
 	if (--r->handles > 0)
 		return;
-	free(r->block);
+	wbuf_release(r->block);
 	crypto_aead_free(r->tx.aead);
 	crypto_aead_free(r->rx.aead);
 	session_wipe(&r->s);
-	free(r->inbuf);
+	pool_put(&inpool, r->inbuf);
 	free(r);
 }
 
@@ -394,13 +438,13 @@ handle_record(struct relay *r, const struct wire_rec *rec)
 static void
 process_input(struct relay *r)
 {
-	size_t off = 0;
 	long flen;
 
-	while (!r->ending && (r->attached || !r->proven) &&
-	    (flen = record_frame_len(r->inbuf + off, r->inlen - off)) != 0) {
+	while (!r->ending && (r->attached || !r->proven) && r->inbuf != NULL &&
+	    (flen = record_frame_len(r->inbuf + r->inoff,
+	    r->inlen - r->inoff)) != 0) {
 		struct wire_rec rec;
-		uint8_t *frame = r->inbuf + off;
+		uint8_t *frame = r->inbuf + r->inoff;
 
 		if (flen < 0 || record_open(&r->rx, frame, (size_t)flen,
 		    frame + WIRE_REC_LENLEN, &rec)) {
@@ -409,13 +453,19 @@ process_input(struct relay *r)
 			    "carrier failed to prove the session keys");
 			return;
 		}
-		off += (size_t)flen;
+		r->inoff += (size_t)flen;
 		if (handle_record(r, &rec))
 			return;
 	}
-	if (off > 0) {
-		memmove(r->inbuf, r->inbuf + off, r->inlen - off);
-		r->inlen -= off;
+	if (r->inbuf != NULL && r->inoff == r->inlen) {
+		/* Nothing buffered: the buffer goes back to the pool. */
+		pool_put(&inpool, r->inbuf);
+		r->inbuf = NULL;
+		r->inoff = r->inlen = 0;
+	} else if (r->inbuf != NULL && INBUF_CAP - r->inlen < FRAME_MAX) {
+		memmove(r->inbuf, r->inbuf + r->inoff, r->inlen - r->inoff);
+		r->inlen -= r->inoff;
+		r->inoff = 0;
 	}
 	if (!r->ending && r->received - r->ack_sent >= RELAY_ACK_EVERY)
 		send_record(r, WIRE_REC_ACK, r->sent, NULL, 0);
@@ -428,6 +478,10 @@ carrier_alloc(uv_handle_t *h, size_t hint, uv_buf_t *buf)
 {
 	struct relay *r = h->data;
 
+	if (r->inbuf == NULL && (r->inbuf = pool_get(&inpool)) == NULL) {
+		*buf = uv_buf_init(NULL, 0);   /* libuv reports UV_ENOBUFS */
+		return;
+	}
 	*buf = uv_buf_init((char *)r->inbuf + r->inlen,
 	    (unsigned)(INBUF_CAP - r->inlen));
 }
@@ -463,8 +517,11 @@ plain_alloc(uv_handle_t *h, size_t hint, uv_buf_t *buf)
 {
 	struct relay *r = h->data;
 
-	if (r->block == NULL)
-		r->block = wbuf_new(r, BLOCK_CAP, 1);
+	if (r->block == NULL && (r->block = pool_get(&blockpool)) != NULL) {
+		r->block->r = r;
+		r->block->to_carrier = 1;
+		r->block->pooled = 1;
+	}
 	if (r->block == NULL) {
 		*buf = uv_buf_init(NULL, 0);   /* libuv reports UV_ENOBUFS */
 		return;
@@ -500,14 +557,14 @@ plain_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
 	w->off = 0;
 	if ((len = record_seal(&r->tx, w->data, WIRE_REC_DATA, r->sent,
 	    r->received, (size_t)nread)) < 0) {
-		free(w);
+		wbuf_release(w);
 		finish(r, RELAY_END_LOCAL, "record seal failed");
 		return;
 	}
 	r->sent += (uint64_t)nread;
 	r->ack_sent = r->received;
 	r->last_tx = uv_now(r->loop);
-	r->block = stream_send(r, (uv_stream_t *)r->carrier, w, (size_t)len);
+	wbuf_release(stream_send(r, (uv_stream_t *)r->carrier, w, (size_t)len));
 	if (!r->ending)
 		update_reading(r);
 }
@@ -521,8 +578,7 @@ update_reading(struct relay *r)
 	    r->carrier_queued < RELAY_HIGH_WATER &&
 	    r->sent - r->peer_acked < RELAY_WINDOW;
 	int want_carrier = !r->ending && !r->carrier_eof &&
-	    r->plain_queued < RELAY_HIGH_WATER && (r->attached || !r->proven) &&
-	    r->inlen < INBUF_CAP;
+	    r->plain_queued < RELAY_HIGH_WATER && (r->attached || !r->proven);
 
 	if (want_plain != r->plain_reading) {
 		if (want_plain)
@@ -569,9 +625,7 @@ relay_new(uv_loop_t *loop, uv_tcp_t *carrier, const struct session *s,
 	struct relay *r;
 	uint8_t hello[WIRE_HELLO_BODY];
 
-	if ((r = calloc(1, sizeof(*r))) == NULL ||
-	    (r->inbuf = malloc(INBUF_CAP)) == NULL) {
-		free(r);
+	if ((r = calloc(1, sizeof(*r))) == NULL) {
 		uv_close((uv_handle_t *)carrier, (uv_close_cb)free);
 		return NULL;
 	}

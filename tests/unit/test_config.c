@@ -562,12 +562,14 @@ test_server_errors(void **state)
 		    "services = ssh\npreshared_key = @/nope\n", "t.conf:8: "
 		    "preshared_key @/nope: not found" },
 	};
-	char want[1024];
+	char *want;
 	size_t i;
 
 	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-		snprintf(want, sizeof(want), "%s", expand(cases[i].want));
+		want = strdup(expand(cases[i].want));
+		assert_non_null(want);
 		assert_one(server_err(cases[i].conf), want);
+		free(want);
 	}
 }
 
@@ -782,12 +784,14 @@ test_client_errors(void **state)
 		{ "[client]\nprivate_key = @/missing\n", "c.conf:2: private_key "
 		    "@/missing: not found" },
 	};
-	char want[1024];
+	char *want;
 	size_t i;
 
 	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-		snprintf(want, sizeof(want), "%s", expand(cases[i].want));
+		want = strdup(expand(cases[i].want));
+		assert_non_null(want);
 		assert_one(client_err(cases[i].conf), want);
+		free(want);
 	}
 }
 
