@@ -134,8 +134,13 @@ int
 door_start(struct node *n)
 {
 	char a[ADDR_STRLEN];
+	unsigned v6flags = 0;
 	int rc;
 
+	/* With an IPv4 listener too, [::] must not also claim IPv4. */
+	for (size_t i = 0; i < n->cfg->nlisten; i++)
+		if (n->cfg->listen[i].ss_family == AF_INET)
+			v6flags = UV_UDP_IPV6ONLY;
 	for (size_t i = 0; i < n->cfg->nlisten; i++) {
 		const struct sockaddr *sa = (struct sockaddr *)&n->cfg->listen[i];
 		uv_udp_t *u = &n->udp[i];
@@ -143,7 +148,8 @@ door_start(struct node *n)
 		uv_udp_init(n->loop, u);
 		u->data = n;
 		n->nudp++;
-		if ((rc = uv_udp_bind(u, sa, 0)) < 0 ||
+		if ((rc = uv_udp_bind(u, sa, sa->sa_family == AF_INET6 ?
+		    v6flags : 0)) < 0 ||
 		    (rc = uv_udp_recv_start(u, door_alloc, door_recv)) < 0) {
 			log_error("listen_failed", "msg=\"%s: cannot listen on UDP %s: %s\"",
 			    n->cfg->path, addr_str(sa, a), uv_strerror(rc));
