@@ -14,7 +14,7 @@ trap cleanup EXIT
 trap 'exit 1' INT TERM
 
 say() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
-run() { printf '$ %s\n' "$*"; "$@"; }
+run() { printf '$ %s\n' "$*" >&2; "$@"; }
 pick_port() {
 	while :; do
 		p=$(shuf -i "$1-$2" -n 1)
@@ -36,10 +36,11 @@ GLO=46000; GHI=46999
 
 say "1. Keys: one X25519 key pair for the server, one for the client (base64, WireGuard style)"
 cd "$D"
-run "$BIN/warren" genkey > server.key
-"$BIN/warren" pubkey < server.key > server.pub
-run "$BIN/warren" genkey > client.key
-"$BIN/warren" pubkey < client.key > client.pub
+for k in server client; do
+	echo "\$ warren genkey > $k.key; warren pubkey < $k.key > $k.pub"
+	"$BIN/warren" genkey > $k.key
+	"$BIN/warren" pubkey < $k.key > $k.pub
+done
 ls -l "$D"/*.key | sed 's/^/   /'
 echo "   (private keys are mode 600: warrend and warren refuse keys that others can read)"
 
@@ -109,7 +110,7 @@ in=$(sha256sum < data | cut -c1-16)
 start=$(date +%s.%N)
 out=$(socat -b 262144 -t 10 TCP:127.0.0.1:$FWD - < data | sha256sum | cut -c1-16)
 end=$(date +%s.%N)
-echo "   sent $in...  received $out...  in $(echo "$end - $start" | bc 2>/dev/null || echo '?') s (both directions at once)"
+echo "   sent $in...  received $out...  in $(awk "BEGIN { printf \"%.2f\", $end - $start }") s (both directions at once)"
 [ "$in" = "$out" ] && echo "   identical." || { echo "   MISMATCH"; exit 1; }
 
 say "9. Someone without a key gets nothing: a stranger's client is met with silence"

@@ -688,6 +688,14 @@ relay_attach(struct relay *r, uv_stream_t *in, uv_stream_t *out)
 		update_reading(r);
 }
 
+const char *
+relay_end_str(enum relay_end end)
+{
+	static const char *words[] = { "done", "closed", "local", "carrier" };
+
+	return (unsigned)end < 4 ? words[end] : "?";
+}
+
 void
 relay_stats(const struct relay *r, uint64_t *sent, uint64_t *received)
 {

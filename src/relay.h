@@ -29,6 +29,12 @@ enum relay_end {
 };
 
 /**
+ * relay_end_str(end):
+ * Return a word for ${end}: "done", "closed", "local" or "carrier".
+ */
+const char *relay_end_str(enum relay_end end);
+
+/**
  * relay_proven_cb(r, arg):
  * Called once when the peer's HELLO has authenticated on the carrier.
  */

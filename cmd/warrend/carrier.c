@@ -165,8 +165,8 @@ on_end(struct relay *r, void *arg, enum relay_end end, const char *text)
 		c->g->pending = NULL;
 	} else {
 		c->n->stats.sessions_live--;
-		log_info("session_end", "peer=%s service=%s end=%d bytes_in=%llu bytes_out=%llu reason=\"%s\"",
-		    c->peer, c->svc->name, (int)end,
+		log_info("session_end", "peer=%s service=%s end=%s bytes_in=%llu bytes_out=%llu reason=\"%s\"",
+		    c->peer, c->svc->name, relay_end_str(end),
 		    (unsigned long long)received, (unsigned long long)sent,
 		    text);
 	}
