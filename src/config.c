@@ -24,6 +24,7 @@
 
 #include "addr.h"
 #include "config.h"
+#include "wire.h"
 #include "crypto.h"
 #include "keyfile.h"
 #include "log.h"
@@ -74,7 +75,7 @@ static const struct cfg_keydef keys_sclient[] = {
 	{ "preshared_key", K_PRESHARED_KEY }, { NULL, 0 }
 };
 static const struct cfg_keydef keys_cclient[] = {
-	{ "private_key", K_PRIVATE_KEY }, { "keepalive", K_KEEPALIVE },
+	{ "private_key", K_PRIVATE_KEY },
 	{ "timeout", K_TIMEOUT }, { "log_level", K_LOG_LEVEL }, { NULL, 0 }
 };
 static const struct cfg_keydef keys_cluster[] = {
@@ -624,9 +625,6 @@ cfg_cclient_key(struct cfg_parser *p, enum cfg_keyid id, const char *value)
 	case K_PRIVATE_KEY:
 		(void)cfg_keyfile(p, "private_key", value, cli->private_key);
 		break;
-	case K_KEEPALIVE:
-		cfg_seconds(p, "keepalive", value, &cli->keepalive);
-		break;
 	case K_TIMEOUT:
 		cfg_seconds(p, "timeout", value, &cli->timeout);
 		break;
@@ -961,6 +959,12 @@ cfg_section(struct cfg_parser *p, const char *s, size_t len)
 			    (int)namelen, name);
 			return;
 		}
+		if (secs[i].sec == SEC_SERVICE && namelen > WIRE_SERVICE_MAX) {
+			cfg_err(p, p->lineno, "[service %.*s]: a service name is "
+			    "at most %d characters (it travels in the handshake)",
+			    (int)namelen, name, WIRE_SERVICE_MAX);
+			return;
+		}
 		memcpy(namebuf, name, namelen);
 		namebuf[namelen] = '\0';
 		if (cfg_section_named(p, secs[i].sec, namebuf))
@@ -1292,7 +1296,6 @@ cfg_client_do(const char *text, const char *name, int fromfile)
 		cfg_err(&p, 0, "out of memory");
 		goto fail;
 	}
-	p.cli->keepalive = 10;
 	p.cli->timeout = 5;
 	p.cli->log_level = LOG_WARN;
 	if (fromfile) {

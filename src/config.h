@@ -74,7 +74,6 @@ struct cfg_cluster {
 struct cfg_client_file {
 	char *path;
 	uint8_t private_key[32];
-	int keepalive;              /* default 10 */
 	int timeout;                /* seconds to wait for a node, default 5 */
 	enum log_level log_level;   /* default warn */
 	struct cfg_cluster *clusters;

@@ -387,7 +387,8 @@ handle_record(struct relay *r, const struct wire_rec *rec)
 			if (n == (int)len)
 				break;
 			if (n < 0 && n != UV_EAGAIN) {
-				relay_abort(r, WIRE_CLOSE_BACKEND, uv_strerror(n));
+				relay_abort(r, r->node ? WIRE_CLOSE_BACKEND :
+				    WIRE_CLOSE_ERROR, uv_strerror(n));
 				return -1;
 			}
 			if (n > 0) {

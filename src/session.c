@@ -40,6 +40,9 @@ session_unpack(const uint8_t buf[SESSION_PACKED_LEN], struct session *s)
 	n = *p++;
 	if (n == 0 || n > WIRE_SERVICE_MAX || memchr(p, 0, n) != NULL)
 		return -1;
+	for (size_t i = n; i < WIRE_SERVICE_MAX; i++)
+		if (p[i] != 0)
+			return -1;
 	memcpy(s->service, p, n); p += WIRE_SERVICE_MAX;
 	memcpy(s->client_pub, p, 32); p += 32;
 	memcpy(s->key_c2s, p, CRYPTO_KEYLEN); p += CRYPTO_KEYLEN;

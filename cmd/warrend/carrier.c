@@ -80,7 +80,7 @@ grant_expired(uv_timer_t *t)
 	char a[ADDR_STRLEN];
 
 	g->n->stats.grants_expired++;
-	log_info("grant_expired", "port=%d client=%s", g->port,
+	log_info("grant_expired", "port=%d src=%s", g->port,
 	    addr_str((struct sockaddr *)&g->client, a));
 	if (g->pending != NULL && g->pending->r != NULL)
 		relay_abort(g->pending->r, WIRE_CLOSE_ERROR, "grant expired");
@@ -160,7 +160,7 @@ on_end(struct relay *r, void *arg, enum relay_end end, const char *text)
 	relay_stats(r, &sent, &received);
 	if (c->g != NULL) {
 		c->n->stats.carriers_rejected++;
-		log_warn("carrier_rejected", "peer=%s port=%d reason=\"%s\"",
+		log_warn("carrier_rejected", "src=%s port=%d reason=\"%s\"",
 		    c->peer, c->g->port, text);
 		c->g->pending = NULL;
 	} else {
@@ -288,7 +288,7 @@ carrier_grant(struct node *n, uv_udp_t *udp, const struct sockaddr *client,
 			break;
 	}
 	if (g->listener == NULL) {
-		log_warn("grant_failed", "client=%s err=\"%s\"",
+		log_warn("grant_failed", "src=%s err=\"%s\"",
 		    addr_str(client, a), err ? uv_strerror(err) : "no port");
 		free(g);
 		return NULL;
@@ -304,7 +304,7 @@ carrier_grant(struct node *n, uv_udp_t *udp, const struct sockaddr *client,
 	g->pprev = &n->grants;
 	n->ngrants++;
 	n->stats.grants++;
-	log_info("grant_open", "port=%d client=%s timeout=%d", g->port,
+	log_info("grant_open", "port=%d src=%s timeout=%d", g->port,
 	    addr_str(client, a), cfg->grant_timeout);
 	return g;
 }

@@ -50,7 +50,7 @@ door_init(struct node *n, uv_udp_t *udp, const uint8_t *pkt, size_t len,
 	struct grant *g = NULL;
 	const struct cfg_client *cl;
 	const struct cfg_service *svc = NULL;
-	uint8_t cpub[32], out[WIRE_RESP_LEN];
+	uint8_t cpub[32], out[WIRE_RESP_LEN], *ts;
 	char a[ADDR_STRLEN];
 
 	memset(&resp, 0, sizeof(resp));
@@ -70,6 +70,18 @@ door_init(struct node *n, uv_udp_t *udp, const uint8_t *pkt, size_t len,
 		log_warn("unknown_client", "src=%s", addr_str(src, a));
 		goto out;
 	}
+	/*
+	 * Replay: a client's INIT timestamps must increase (TAI64N compares as
+	 * bytes).  A captured INIT replayed later gets no answer.
+	 */
+	ts = n->last_ts[cl - n->cfg->clients];
+	if (memcmp(init.timestamp, ts, WIRE_TAI64N_LEN) <= 0) {
+		n->stats.drop_replay++;
+		log_warn("replay", "src=%s client=%s", addr_str(src, a),
+		    cl->name);
+		goto out;
+	}
+	memcpy(ts, init.timestamp, WIRE_TAI64N_LEN);
 	if ((svc = cfg_server_service(n->cfg, init.service)) == NULL) {
 		n->stats.no_service++;
 		resp.status = WIRE_NO_SERVICE;

@@ -98,6 +98,9 @@ main(int argc, char **argv)
 		goto out;
 	}
 	log_init("warrend", n.cfg->log_level);
+	if ((n.last_ts = calloc(n.cfg->nclients ? n.cfg->nclients : 1,
+	    sizeof(*n.last_ts))) == NULL)
+		goto out;
 	if (hs_node_init(&n.hs, n.cfg->private_key)) {
 		log_error("key", "msg=\"%s: private_key is not a usable X25519 key\"",
 		    path);
@@ -124,6 +127,7 @@ main(int argc, char **argv)
 		log_info("stopped", "sessions=%llu",
 		    (unsigned long long)n.stats.sessions);
 out:
+	free(n.last_ts);
 	crypto_wipe(&n.hs, sizeof(n.hs));
 	cfg_server_free(n.cfg);
 	return rc;

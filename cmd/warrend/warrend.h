@@ -17,7 +17,7 @@ struct conn;
 /* Counters of the front door and carriers. */
 struct node_stats {
 	uint64_t rx_packets, drop_malformed, drop_mac1, drop_handshake;
-	uint64_t drop_unknown_client, denied_service, no_service, busy;
+	uint64_t drop_unknown_client, drop_replay, denied_service, no_service, busy;
 	uint64_t grants, grants_expired, grant_probes, carriers_rejected;
 	uint64_t sessions, sessions_live, backend_errors;
 };
@@ -33,6 +33,7 @@ struct node {
 	size_t ngrants;
 	struct conn *conns;              /* live carriers (list) */
 	struct node_stats stats;
+	uint8_t (*last_ts)[WIRE_TAI64N_LEN];  /* newest INIT time per [client] */
 	int stopping;
 };
 

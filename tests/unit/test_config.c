@@ -653,7 +653,7 @@ test_client_full(void **state)
 
 	capture_begin();
 	cfg = cfg_client_parse_string(expand(CLIENT_HEAD
-	    "keepalive = 15\ntimeout = 3\nlog_level = error\n"
+	    "timeout = 3\nlog_level = error\n"
 	    CLUSTER_A "preshared_key = @/psk\n"), "c.conf");
 	capture_end();
 	assert_string_equal(captured, "");
@@ -661,13 +661,12 @@ test_client_full(void **state)
 	assert_string_equal(cfg->path, "c.conf");
 	assert_int_equal(keyfile_parse(KEY_B, key), 0);
 	assert_memory_equal(cfg->private_key, key, 32);
-	assert_int_equal(cfg->keepalive, 15);
 	assert_int_equal(cfg->timeout, 3);
 	assert_int_equal(cfg->log_level, LOG_ERROR);
 	assert_int_equal(cfg->nclusters, 1);
 	cl = &cfg->clusters[0];
 	assert_string_equal(cl->name, "prod");
-	assert_int_equal(cl->line, 6);
+	assert_int_equal(cl->line, 5);
 	assert_int_equal(keyfile_parse(KEY_A, key), 0);
 	assert_memory_equal(cl->public_key, key, 32);
 	assert_int_equal(cl->has_psk, 1);
@@ -705,7 +704,6 @@ test_client_defaults(void **state)
 	capture_end();
 	assert_string_equal(captured, "");
 	assert_non_null(cfg);
-	assert_int_equal(cfg->keepalive, 10);
 	assert_int_equal(cfg->timeout, 5);
 	assert_int_equal(cfg->log_level, LOG_WARN);
 	assert_int_equal(cfg->nclusters, 0);
@@ -754,7 +752,7 @@ test_client_errors(void **state)
 		    "name" },
 		{ CLIENT_HEAD "[client]\n", "c.conf:3: duplicate section "
 		    "[client] (first at line 1)" },
-		{ "[client]\nkeepalive = 5\n", "c.conf:1: [client] needs "
+		{ "[client]\ntimeout = 5\n", "c.conf:1: [client] needs "
 		    "private_key = PATH" },
 		{ CLUSTER_A, "c.conf: no [client] section" },
 		{ CLIENT_HEAD "timeout = 0\n", "c.conf:3: timeout must be a "
