@@ -321,27 +321,50 @@ out:
  * HMAC with hash ${h} and key ${key} (${keylen} bytes) over the
  * concatenation of ${n} buffers; write crypto_hash_len(h) bytes to ${out}.
  */
+/*
+ * One HMAC context per hash and thread, its digest set once: setting the
+ * digest by name makes OpenSSL 3 fetch it again, which cost more than the
+ * HMAC itself.  After each use the context is re-keyed with the empty key,
+ * so it never keeps a caller's key.
+ */
+static _Thread_local EVP_MAC_CTX *hmac_ctx[4];
+
+/* Return this thread's HMAC context for ${h}, or NULL. */
+static EVP_MAC_CTX *
+hmac_ctx_get(enum crypto_hash h)
+{
+	OSSL_PARAM params[2];
+	EVP_MAC_CTX *ctx;
+
+	if (hmac_ctx[h] != NULL)
+		return (hmac_ctx[h]);
+	if (get_md(h) == NULL || mac_hmac == NULL ||
+	    (ctx = EVP_MAC_CTX_new(mac_hmac)) == NULL)
+		return (NULL);
+	params[0] = OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST,
+	    (char *)md_names[h], 0);
+	params[1] = OSSL_PARAM_construct_end();
+	if (EVP_MAC_CTX_set_params(ctx, params) != 1) {
+		EVP_MAC_CTX_free(ctx);
+		return (NULL);
+	}
+	return (hmac_ctx[h] = ctx);
+}
+
 int
 crypto_hmac(enum crypto_hash h, uint8_t *out, const uint8_t *key,
     size_t keylen, const uint8_t *const *parts, const size_t *lens, size_t n)
 {
+	/* A NULL key would mean "keep the previous key" to EVP_MAC_init. */
 	static const uint8_t nokey[1] = { 0 };
 	EVP_MAC_CTX *ctx = NULL;
-	OSSL_PARAM params[2];
 	size_t outl = 0;
 	size_t i;
 	int rc = -1;
 
-	if (get_md(h) == NULL || mac_hmac == NULL)
+	if ((unsigned)h > CRYPTO_BLAKE2B || (ctx = hmac_ctx_get(h)) == NULL)
 		goto out;
-	if ((ctx = EVP_MAC_CTX_new(mac_hmac)) == NULL)
-		goto out;
-	params[0] = OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST,
-	    (char *)md_names[h], 0);
-	params[1] = OSSL_PARAM_construct_end();
-
-	/* A NULL key would mean "keep the previous key" to EVP_MAC_init. */
-	if (EVP_MAC_init(ctx, keylen > 0 ? key : nokey, keylen, params) != 1)
+	if (EVP_MAC_init(ctx, keylen > 0 ? key : nokey, keylen, NULL) != 1)
 		goto out;
 	for (i = 0; i < n; i++) {
 		if (lens[i] > 0 && EVP_MAC_update(ctx, parts[i], lens[i]) != 1)
@@ -353,8 +376,11 @@ crypto_hmac(enum crypto_hash h, uint8_t *out, const uint8_t *key,
 	rc = 0;
 
 out:
-	/* EVP_MAC_CTX_free cleanses the key material it holds. */
-	EVP_MAC_CTX_free(ctx);
+	/* Drop the key state: re-key with the empty key. */
+	if (ctx != NULL && EVP_MAC_init(ctx, nokey, 0, NULL) != 1) {
+		EVP_MAC_CTX_free(ctx);
+		hmac_ctx[h] = NULL;
+	}
 	if (rc)
 		ERR_clear_error();
 	return (rc);

@@ -91,8 +91,11 @@ hs_client_start(const uint8_t cpriv[32], const uint8_t spub[32],
 	memset(&init, 0, sizeof(init));
 	if ((c = calloc(1, sizeof(*c))) == NULL)
 		goto err;
-	keys.has_s = 1;
+	if (crypto_x25519_pub(cpriv, cpub))
+		goto err;
+	keys.has_s = keys.has_s_pub = 1;
 	memcpy(keys.s_priv, cpriv, 32);
+	memcpy(keys.s_pub, cpub, 32);
 	keys.has_rs = 1;
 	memcpy(keys.rs, spub, 32);
 	keys.npsks = 1;
@@ -101,7 +104,7 @@ hs_client_start(const uint8_t cpriv[32], const uint8_t spub[32],
 	    (const uint8_t *)WIRE_PROLOGUE, strlen(WIRE_PROLOGUE), &keys);
 	if (c->hs == NULL)
 		goto err;
-	if (crypto_x25519_pub(cpriv, cpub) || hs_mac1_key(cpub, c->mac1_key) ||
+	if (hs_mac1_key(cpub, c->mac1_key) ||
 	    hs_mac1_key(spub, smac1))
 		goto err;
 	if (crypto_random((uint8_t *)&c->sender, sizeof(c->sender)))
@@ -192,8 +195,9 @@ hs_node_read(const struct hs_node *node, const uint8_t *pkt, size_t len,
 	memset(&keys, 0, sizeof(keys));
 	if (len != WIRE_INIT_LEN || (p = calloc(1, sizeof(*p))) == NULL)
 		goto err;
-	keys.has_s = 1;
+	keys.has_s = keys.has_s_pub = 1;
 	memcpy(keys.s_priv, node->priv, 32);
+	memcpy(keys.s_pub, node->pub, 32);
 	keys.npsks = 1;   /* zeros until hs_node_reply knows the client */
 	p->hs = noise_hs_new(NOISE_PROTOCOL, NOISE_RESPONDER,
 	    (const uint8_t *)WIRE_PROLOGUE, strlen(WIRE_PROLOGUE), &keys);

@@ -506,7 +506,9 @@ noise_hs_new(const char *protocol, enum noise_role role,
 	/* Copy the keys. */
 	if (keys->has_s) {
 		memcpy(hs->s_priv, keys->s_priv, CRYPTO_DHLEN);
-		if (crypto_x25519_pub(hs->s_priv, hs->s_pub))
+		if (keys->has_s_pub)
+			memcpy(hs->s_pub, keys->s_pub, CRYPTO_DHLEN);
+		else if (crypto_x25519_pub(hs->s_priv, hs->s_pub))
 			goto err;
 		hs->has_s = 1;
 	}

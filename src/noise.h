@@ -25,6 +25,8 @@ enum noise_role { NOISE_INITIATOR, NOISE_RESPONDER };
 struct noise_keys {
 	int has_s;                       /* local static key pair */
 	uint8_t s_priv[CRYPTO_DHLEN];
+	int has_s_pub;                   /* s_pub given: saves deriving it */
+	uint8_t s_pub[CRYPTO_DHLEN];
 	int has_e;                       /* fixed ephemeral (test vectors only) */
 	uint8_t e_priv[CRYPTO_DHLEN];
 	int has_rs;                      /* remote static public key */
