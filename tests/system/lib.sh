@@ -10,10 +10,46 @@ PIDS=""
 NTEST=0
 NFAIL=0
 
+# descendants PID: the pids of PID's children, grandchildren, ...
+descendants() {
+	for c in $(ps -o pid= --ppid "$1" 2>/dev/null); do
+		echo "$c"; descendants "$c"
+	done
+}
+
+# stop PID...: TERM each process and everything it started, then KILL.
+stop() {
+	all=""
+	for p in "$@"; do all="$all $(descendants "$p") $p"; done
+	for p in $all; do kill "$p" 2>/dev/null; done
+	n=20
+	while [ $n -gt 0 ]; do
+		alive=""
+		for p in $all; do kill -0 "$p" 2>/dev/null && alive="$alive $p"; done
+		[ -z "$alive" ] && break
+		sleep 0.1; n=$((n - 1))
+	done
+	for p in $all; do kill -9 "$p" 2>/dev/null; done
+	return 0
+}
+
+# Hooks that cleanup runs first (e.g. removing tc rules): at_exit 'CMD'.
+AT_EXIT=""
+at_exit() { AT_EXIT="$1; $AT_EXIT"; }
+
 cleanup() {
-	for p in $PIDS; do kill "$p" 2>/dev/null; done
-	sleep 0.1
-	for p in $PIDS; do kill -9 "$p" 2>/dev/null; done
+	rc=$?
+	trap - EXIT
+	[ -n "$AT_EXIT" ] && eval "$AT_EXIT"
+	stop $PIDS
+	if [ -n "${PLANNED:-}" ]; then
+		rc=0
+		if [ "$NTEST" -ne "$PLANNED" ]; then
+			echo "# planned $PLANNED tests but ran $NTEST"
+			rc=1
+		fi
+		[ "$NFAIL" -gt 0 ] && rc=1
+	fi
 	if [ "$NFAIL" -gt 0 ] || [ "${KEEP:-}" = 1 ]; then
 		for f in "$T"/*.log; do
 			[ -f "$f" ] || continue
@@ -22,11 +58,12 @@ cleanup() {
 		done
 	fi
 	[ "${KEEP:-}" = 1 ] || rm -rf "$T"
+	exit "$rc"
 }
 trap cleanup EXIT
-trap 'exit 1' INT TERM
+trap 'exit 1' INT TERM HUP
 
-plan() { echo "1..$1"; }
+plan() { PLANNED=$1; echo "1..$1"; }
 ok() { NTEST=$((NTEST + 1)); echo "ok $NTEST - $1"; }
 not_ok() { NTEST=$((NTEST + 1)); NFAIL=$((NFAIL + 1)); echo "not ok $NTEST - $1"; }
 check() { # check DESCRIPTION COMMAND...
@@ -55,14 +92,76 @@ wait_for() {
 	return 1
 }
 
-# wait_port PORT: wait until something listens on TCP PORT.
+# wait_port PORT [SECONDS]: wait until something listens on TCP PORT.
 wait_port() {
-	n=100
+	n=$(( ${2:-10} * 10 ))
 	while [ $n -gt 0 ]; do
 		ss -Hltn "sport = :$1" | grep -q . && return 0
 		sleep 0.1; n=$((n - 1))
 	done
 	return 1
+}
+
+# wait_noport PORT [SECONDS]: wait until nothing listens on TCP PORT.
+wait_noport() {
+	n=$(( ${2:-10} * 10 ))
+	while [ $n -gt 0 ]; do
+		ss -Hltn "sport = :$1" | grep -q . || return 0
+		sleep 0.1; n=$((n - 1))
+	done
+	return 1
+}
+
+# wait_count FILE PATTERN COUNT [SECONDS]: wait until FILE has COUNT
+# lines matching PATTERN.
+wait_count() {
+	n=$(( ${4:-10} * 10 ))
+	while [ $n -gt 0 ]; do
+		[ "$(count "$1" "$2")" -ge "$3" ] && return 0
+		sleep 0.1; n=$((n - 1))
+	done
+	return 1
+}
+
+# wait_exit PID [SECONDS]: wait until process PID (a child) has exited.
+wait_exit() {
+	n=$(( ${2:-10} * 10 ))
+	while [ $n -gt 0 ]; do
+		kill -0 "$1" 2>/dev/null || return 0
+		sleep 0.1; n=$((n - 1))
+	done
+	return 1
+}
+
+# count FILE PATTERN: how many lines of FILE match PATTERN (0 if none).
+count() { grep -c -- "$2" "$1" 2>/dev/null || true; }
+
+# is GOT WANT DESCRIPTION: an equality test that shows both on failure.
+is() {
+	if [ "$1" = "$2" ]; then ok "$3"; else
+		not_ok "$3"; diag "got:  '$1'"; diag "want: '$2'"; fi
+}
+
+# like TEXT PATTERN DESCRIPTION: TEXT has a line matching grep PATTERN.
+like() {
+	if printf '%s\n' "$1" | grep -q -- "$2"; then ok "$3"; else
+		not_ok "$3"; diag "no match for '$2' in:"
+		printf '%s\n' "$1" | sed 's/^/#   /'; fi
+}
+
+# alive PID: process PID is still running.
+alive() { kill -0 "$1" 2>/dev/null; }
+
+# between N LO HI: LO <= N <= HI (integers).
+between() { [ "$1" -ge "$2" ] && [ "$1" -le "$3" ]; }
+
+# now_ms: milliseconds since the epoch.
+now_ms() { date +%s%3N; }
+
+# sha FILE: the SHA-256 of FILE (or of stdin when FILE is -), hex only.
+sha() {
+	if [ "${1:--}" = - ]; then openssl dgst -sha256 -r; else
+		openssl dgst -sha256 -r "$1"; fi | cut -d' ' -f1
 }
 
 # keys: server.key/.pub and client.key/.pub in $T.
@@ -97,12 +196,14 @@ server_conf() {
 }
 
 # client_conf FILE UDPPORT [KEYNAME]
+# (TIMEOUT, SERVER_PUB, NODE_HOST and CLIENT_LOG, empty for the default
+# level, change the defaults)
 client_conf() {
 	{
 		echo "[client]"
 		echo "private_key = $T/${3:-client}.key"
 		echo "timeout = ${TIMEOUT:-5}"
-		echo "log_level = info"
+		[ -n "${CLIENT_LOG-info}" ] && echo "log_level = ${CLIENT_LOG-info}"
 		echo "[cluster test]"
 		echo "public_key = ${SERVER_PUB:-$(cat "$T/server.pub")}"
 		echo "nodes = ${NODE_HOST:-127.0.0.1}:$2"

@@ -1,0 +1,188 @@
+/*
+ * connrate: new sessions per second and connect latency through a tunnel.
+ * CONC threads each loop for SECONDS: open a TCP connection to
+ * 127.0.0.1:PORT, write one byte ('e', bench/backend's echo mode), wait for
+ * it to come back, close.  A session's latency runs from just before
+ * connect() to the arrival of the echoed byte, so for a tunnel it covers
+ * the local accept, the tunnel's own handshake, its connection to the
+ * backend and one round trip of data.  A session that fails (refused,
+ * reset, EOF, no echo within 5 s) counts as an error and is not timed.
+ * Prints one line:
+ *   sessions=N errors=E seconds=S rate=R p50_ms=A p90_ms=B p99_ms=C max_ms=D
+ * Usage: connrate PORT SECONDS CONC
+ */
+#define _GNU_SOURCE
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+static struct sockaddr_in sin_dst = { .sin_family = AF_INET };
+static double deadline;
+
+struct worker {
+	pthread_t tid;
+	double *lat;            /* seconds, one per completed session */
+	size_t n, cap;
+	unsigned long errors;
+	char lasterr[128];
+};
+
+static double
+now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+/* One session; returns its latency, or -1 after noting the error. */
+static double
+session(struct worker *w)
+{
+	struct timeval tv = { 5, 0 };
+	double t0 = now(), t1;
+	char c = 'e';
+	const char *what;
+	ssize_t k;
+	int fd, one = 1;
+
+	if ((fd = socket(AF_INET, SOCK_STREAM, 0)) < 0) {
+		what = "socket";
+		goto fail;
+	}
+	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
+	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	if (connect(fd, (struct sockaddr *)&sin_dst, sizeof(sin_dst))) {
+		what = "connect";
+		goto fail;
+	}
+	if (write(fd, &c, 1) != 1) {
+		what = "write";
+		goto fail;
+	}
+	errno = 0;
+	do
+		k = read(fd, &c, 1);
+	while (k < 0 && errno == EINTR);
+	if (k != 1) {
+		what = k == 0 ? "read: EOF" : "read";
+		goto fail;
+	}
+	t1 = now();
+	close(fd);
+	return t1 - t0;
+fail:
+	snprintf(w->lasterr, sizeof(w->lasterr), "%s%s%s", what,
+	    errno ? ": " : "", errno ? strerror(errno) : "");
+	w->errors++;
+	if (fd >= 0)
+		close(fd);
+	usleep(1000);           /* don't spin on a dead port */
+	return -1;
+}
+
+static void *
+run(void *arg)
+{
+	struct worker *w = arg;
+
+	while (now() < deadline) {
+		double l = session(w);
+		if (l < 0)
+			continue;
+		if (w->n == w->cap) {
+			w->cap = w->cap ? 2 * w->cap : 4096;
+			if ((w->lat = realloc(w->lat, w->cap * sizeof(double)))
+			    == NULL) {
+				perror("connrate: realloc");
+				exit(1);
+			}
+		}
+		w->lat[w->n++] = l;
+	}
+	return NULL;
+}
+
+static int
+cmp(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+static double
+pct(const double *v, size_t n, double p)
+{
+	size_t i;
+
+	if (n == 0)
+		return 0;
+	i = (size_t)(p / 100 * (double)n);
+	return v[i < n ? i : n - 1];
+}
+
+int
+main(int argc, char **argv)
+{
+	struct worker *w;
+	double *all, t0, secs;
+	size_t n = 0;
+	unsigned long errors = 0;
+	int conc;
+
+	if (argc != 4) {
+		fprintf(stderr, "usage: connrate PORT SECONDS CONC\n");
+		return 2;
+	}
+	signal(SIGPIPE, SIG_IGN);
+	sin_dst.sin_port = htons((uint16_t)atoi(argv[1]));
+	sin_dst.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	conc = atoi(argv[3]);
+	if (conc < 1 || (w = calloc((size_t)conc, sizeof(*w))) == NULL)
+		return 2;
+	t0 = now();
+	deadline = t0 + atof(argv[2]);
+	for (int i = 0; i < conc; i++)
+		if (pthread_create(&w[i].tid, NULL, run, &w[i])) {
+			perror("connrate: pthread_create");
+			return 1;
+		}
+	for (int i = 0; i < conc; i++) {
+		pthread_join(w[i].tid, NULL);
+		n += w[i].n;
+		errors += w[i].errors;
+	}
+	secs = now() - t0;
+	if ((all = malloc((n ? n : 1) * sizeof(double))) == NULL)
+		return 1;
+	n = 0;
+	for (int i = 0; i < conc; i++) {
+		memcpy(all + n, w[i].lat, w[i].n * sizeof(double));
+		n += w[i].n;
+	}
+	qsort(all, n, sizeof(double), cmp);
+	printf("sessions=%zu errors=%lu seconds=%.2f rate=%.1f p50_ms=%.3f "
+	    "p90_ms=%.3f p99_ms=%.3f max_ms=%.3f\n", n, errors, secs,
+	    n / secs, pct(all, n, 50) * 1e3, pct(all, n, 90) * 1e3,
+	    pct(all, n, 99) * 1e3, n ? all[n - 1] * 1e3 : 0.0);
+	for (int i = 0; i < conc; i++)
+		if (w[i].errors) {
+			fprintf(stderr, "connrate: last error: %s\n",
+			    w[i].lasterr);
+			break;
+		}
+	return n == 0;
+}

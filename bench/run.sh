@@ -1,0 +1,577 @@
+#!/bin/sh
+# warren benchmarks: warren against a plain relay, stunnel4 (TLS 1.3),
+# spiped and ssh -L, side by side in one run on loopback.
+#
+# Every setup is the same chain on 127.0.0.1:
+#   load generator -> client-side agent -> server-side gateway -> backend
+# and gets identical traffic:
+#   bulk     bench/source pushes BENCH_MB MiB through one connection into
+#            bench/backend's sink; MiB/s from the first byte written to the
+#            sink's confirmation that it has all of them.  BENCH_REPS runs,
+#            interleaved across setups; the median is reported.
+#   sessions bench/connrate, BENCH_CONC threads for BENCH_SECONDS: connect,
+#            write 1 byte, wait for bench/backend's echo, close.  Sessions/s
+#            and latency (connect() start to echoed byte) p50/p99, each the
+#            median over BENCH_SESSION_REPS interleaved runs.
+#
+# Environment (defaults in brackets):
+#   BENCH_MB [2048]  BENCH_REPS [3]  BENCH_SECONDS [10]  BENCH_CONC [8]
+#   BENCH_SESSION_REPS [3]  runs of BENCH_SECONDS per setup, interleaved
+#   BENCH_SETUPS ["plain stunnel spiped ssh warren"]
+#   BENCH_BUDGET [420]  seconds after which no new bulk run starts
+#   BENCH_PLOTS [1]     0: don't write docs/bench-*.png
+#   BENCH_DOC [0]       1: also replace the results block of
+#                       docs/BENCHMARKS.md (between its bench: markers)
+#   BENCH_STUNNEL_AUTH [mutual]  none: stunnel verifies no certificate
+#   KEEP=1              keep the temporary directory (configs and logs)
+#
+# Output: a table on stdout (also markdown, ready to paste into
+# docs/BENCHMARKS.md), build/bench/results.txt (raw lines + tables),
+# build/bench/{throughput,sessions}.dat, docs/bench-{throughput,sessions}.png.
+set -u
+
+TOP=$(cd "$(dirname "$0")/.." && pwd)
+cd "$TOP" || exit 1
+BIN=${BIN:-$TOP/bin}
+MB=${BENCH_MB:-2048}
+REPS=${BENCH_REPS:-3}
+SECS=${BENCH_SECONDS:-10}
+SREPS=${BENCH_SESSION_REPS:-3}
+CONC=${BENCH_CONC:-8}
+SETUPS=${BENCH_SETUPS:-plain stunnel spiped ssh warren}
+BUDGET=${BENCH_BUDGET:-420}
+PLOTS=${BENCH_PLOTS:-1}
+STUNNEL_AUTH=${BENCH_STUNNEL_AUTH:-mutual}
+OUT=$TOP/build/bench
+GRANTS=10000-19999          # warren's one-shot carrier ports (below the
+                            # ephemeral range, so no clash with clients)
+START=$(date +%s)
+CMDLINE="sh bench/run.sh"
+for v in BENCH_MB BENCH_REPS BENCH_SECONDS BENCH_SESSION_REPS BENCH_CONC \
+    BENCH_SETUPS BENCH_STUNNEL_AUTH; do
+	eval "[ -n \"\${$v:-}\" ] && CMDLINE=\"$v='\$$v' \$CMDLINE\""
+done
+[ "$CMDLINE" = "sh bench/run.sh" ] && CMDLINE="make bench"
+LOAD0=$(cut -d' ' -f1-3 /proc/loadavg)
+
+mkdir -p "$OUT" || exit 1
+umask 077
+T=$(mktemp -d /tmp/warren-bench.XXXXXX) || exit 1
+PIDS=""
+SETPIDS=""
+USED=""
+
+cleanup() {
+	trap - EXIT INT TERM
+	for p in $PIDS; do kill "$p" 2>/dev/null; done
+	sleep 0.3
+	for p in $PIDS; do kill -9 "$p" 2>/dev/null; done
+	if [ "${KEEP:-}" = 1 ]; then
+		echo "bench: kept $T"
+	else
+		rm -rf "$T"
+	fi
+}
+trap cleanup EXIT
+trap 'exit 1' INT TERM HUP
+
+say() { echo "bench: $*" >&2; }
+elapsed() { echo $(( $(date +%s) - START )); }
+
+# bg LOGNAME COMMAND...: run in the background, stderr to $T/LOGNAME.log.
+bg() {
+	_log=$1; shift
+	"$@" > "$T/$_log.out" 2> "$T/$_log.log" &
+	PIDS="$PIDS $!"
+	SETPIDS="$SETPIDS $!"
+	LASTPID=$!
+}
+
+# cpu PID...: CPU time in clock ticks (user + system, plus that of reaped
+# children) used so far by these processes and all their descendants:
+# socat's forked children, sshd's per-connection processes, threads.
+cpu() {
+	cat /proc/[0-9]*/stat 2>/dev/null | awk -v roots="$*" '
+	{
+		s = $0; sub(/^[^(]*\(.*\) /, "", s); split(s, f, " ")
+		pp[$1] = f[2]; t[$1] = f[12] + f[13] + f[14] + f[15]
+	}
+	END {
+		n = split(roots, r, " "); for (i = 1; i <= n; i++) root[r[i]] = 1
+		for (p in t)
+			for (q = p; q > 1; q = pp[q])
+				if (q in root) { sum += t[p]; break }
+		print sum + 0
+	}'
+}
+HZ=$(getconf CLK_TCK)
+
+# measure COMMAND...: run a load generator in the background and wait for
+# it, so that a signal reaches the cleanup trap at once; its stdout goes
+# to $T/m.out, its stderr to $T/m.err; returns its exit status.
+measure() {
+	"$@" > "$T/m.out" 2> "$T/m.err" &
+	_m=$!
+	PIDS="$PIDS $_m"
+	wait $_m
+}
+
+# port VAR: a free TCP+UDP port in 20000-29999, never handed out twice.
+port() {
+	while :; do
+		_p=$(shuf -i 20000-29999 -n 1)
+		case " $USED " in *" $_p "*) continue ;; esac
+		ss -Hlntu "sport = :$_p" | grep -q . && continue
+		break
+	done
+	USED="$USED $_p"
+	eval "$1=$_p"
+}
+
+# wait_port PORT [tcp|udp]: wait up to 10 s until something listens there.
+wait_port() {
+	_n=100
+	_f=-Hltn
+	[ "${2:-tcp}" = udp ] && _f=-Hlun
+	while [ $_n -gt 0 ]; do
+		ss $_f "sport = :$1" | grep -q . && return 0
+		sleep 0.1
+		_n=$((_n - 1))
+	done
+	return 1
+}
+
+# ---------------------------------------------------------------- helpers
+for h in backend source connrate; do
+	if [ ! -x "$OUT/$h" ] || [ "bench/$h.c" -nt "$OUT/$h" ]; then
+		cc -O2 -Wall -pthread -o "$OUT/$h" "bench/$h.c" || exit 1
+	fi
+done
+if [ ! -x "$BIN/warrend" ] || [ ! -x "$BIN/warren" ]; then
+	say "bin/warrend and bin/warren are missing: run make first"
+	exit 1
+fi
+
+case $LOAD0 in 0.[0-4]*) ;; *)
+	say "the machine is busy (load average $LOAD0): expect noisy figures" ;;
+esac
+
+port BACKEND
+bg backend "$OUT/backend" "$BACKEND"
+wait_port "$BACKEND" || { say "backend did not start"; exit 1; }
+
+# ------------------------------------------------------------ the setups
+# start_NAME sets PORT_NAME (the local entrance) and returns 0 when ready.
+
+LABEL_plain="plain relay (socat x2)"
+start_plain() {
+	port PORT_plain; port _mid
+	bg socat-server socat -b 131072 \
+	    TCP-LISTEN:$_mid,bind=127.0.0.1,reuseaddr,fork,backlog=1024 \
+	    TCP:127.0.0.1:$BACKEND
+	bg socat-client socat -b 131072 \
+	    TCP-LISTEN:$PORT_plain,bind=127.0.0.1,reuseaddr,fork,backlog=1024 \
+	    TCP:127.0.0.1:$_mid
+	wait_port $_mid && wait_port $PORT_plain
+}
+
+LABEL_stunnel="stunnel (TLS 1.3)"
+[ "$STUNNEL_AUTH" = mutual ] || LABEL_stunnel="stunnel (TLS 1.3, no verify)"
+start_stunnel() {
+	port PORT_stunnel; port _mid
+	# Self-signed ECDSA P-256 certificates for both ends.  By default each
+	# end verifies the other's (mutual TLS), as warren, spiped and ssh all
+	# authenticate both ends; BENCH_STUNNEL_AUTH=none leaves verification
+	# off, as stunnel's own defaults do.
+	for side in client server; do
+		openssl req -x509 -newkey ec \
+		    -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 2 \
+		    -subj "/CN=bench-$side" -keyout "$T/tls-$side.key" \
+		    -out "$T/tls-$side.crt" 2> "$T/openssl.log" || return 1
+	done
+	for side in client server; do
+		other=server
+		[ $side = server ] && other=client
+		{
+			echo "foreground = yes"
+			echo "syslog = no"
+			echo "debug = warning"
+			echo "pid = $T/stunnel-$side.pid"
+			echo "[bench]"
+			echo "sslVersionMin = TLSv1.3"
+			echo "ciphersuites = TLS_AES_256_GCM_SHA384:TLS_CHACHA20_POLY1305_SHA256:TLS_AES_128_GCM_SHA256"
+			if [ $side = client ]; then
+				echo "client = yes"
+				echo "accept = 127.0.0.1:$PORT_stunnel"
+				echo "connect = 127.0.0.1:$_mid"
+			else
+				echo "accept = 127.0.0.1:$_mid"
+				echo "connect = 127.0.0.1:$BACKEND"
+			fi
+			if [ $side = server ] || [ "$STUNNEL_AUTH" = mutual ]; then
+				echo "cert = $T/tls-$side.crt"
+				echo "key = $T/tls-$side.key"
+			fi
+			if [ "$STUNNEL_AUTH" = mutual ]; then
+				echo "verifyPeer = yes"
+				echo "CAfile = $T/tls-$other.crt"
+			fi
+		} > "$T/stunnel-$side.conf"
+	done
+	bg stunnel-server stunnel "$T/stunnel-server.conf"
+	bg stunnel-client stunnel "$T/stunnel-client.conf"
+	wait_port $_mid && wait_port $PORT_stunnel
+}
+
+LABEL_spiped="spiped"
+start_spiped() {
+	port PORT_spiped; port _mid
+	dd if=/dev/urandom of="$T/spiped.key" bs=32 count=1 2>/dev/null ||
+	    return 1
+	bg spiped-server spiped -F -d -n 0 -s "[127.0.0.1]:$_mid" \
+	    -t "[127.0.0.1]:$BACKEND" -k "$T/spiped.key"
+	bg spiped-client spiped -F -e -n 0 -s "[127.0.0.1]:$PORT_spiped" \
+	    -t "[127.0.0.1]:$_mid" -k "$T/spiped.key"
+	wait_port $_mid && wait_port $PORT_spiped
+}
+
+LABEL_ssh="ssh -L"
+start_ssh() {
+	port PORT_ssh; port _mid
+	mkdir -p /run/sshd 2>/dev/null
+	ssh-keygen -q -t ed25519 -N "" -f "$T/ssh_host_key" || return 1
+	ssh-keygen -q -t ed25519 -N "" -f "$T/id_ed25519" || return 1
+	cp "$T/id_ed25519.pub" "$T/authorized_keys"
+	cat > "$T/sshd_config" <<-EOF
+	Port $_mid
+	ListenAddress 127.0.0.1
+	HostKey $T/ssh_host_key
+	PidFile $T/sshd.pid
+	AuthorizedKeysFile $T/authorized_keys
+	PermitRootLogin yes
+	PasswordAuthentication no
+	KbdInteractiveAuthentication no
+	UsePAM no
+	StrictModes no
+	AllowTcpForwarding yes
+	Ciphers aes256-gcm@openssh.com
+	Compression no
+	MaxStartups 100
+	MaxSessions 100
+	LogLevel ERROR
+	EOF
+	bg sshd /usr/sbin/sshd -D -e -f "$T/sshd_config"
+	wait_port $_mid || return 1
+	bg ssh ssh -N -F /dev/null -i "$T/id_ed25519" -p $_mid \
+	    -o StrictHostKeyChecking=no -o UserKnownHostsFile="$T/known_hosts" \
+	    -o BatchMode=yes -o ExitOnForwardFailure=yes -o LogLevel=ERROR \
+	    -o Ciphers=aes256-gcm@openssh.com -o Compression=no \
+	    -L "127.0.0.1:$PORT_ssh:127.0.0.1:$BACKEND" "$(id -un)@127.0.0.1"
+	wait_port $PORT_ssh
+}
+
+LABEL_warren="warren"
+start_warren() {
+	port PORT_warren; port _udp
+	for k in server client; do
+		"$BIN/warren" genkey > "$T/warren-$k.key" &&
+		"$BIN/warren" pubkey < "$T/warren-$k.key" > "$T/warren-$k.pub" ||
+		    return 1
+	done
+	cat > "$T/warrend.conf" <<-EOF
+	[server]
+	private_key = $T/warren-server.key
+	listen = 127.0.0.1:$_udp
+	grant_ports = $GRANTS
+	log_level = warn
+	[service bench]
+	connect = 127.0.0.1:$BACKEND
+	[client bench]
+	public_key = $(cat "$T/warren-client.pub")
+	services = bench
+	EOF
+	cat > "$T/warren.conf" <<-EOF
+	[client]
+	private_key = $T/warren-client.key
+	log_level = warn
+	[cluster bench]
+	public_key = $(cat "$T/warren-server.pub")
+	nodes = 127.0.0.1:$_udp
+	EOF
+	bg warrend "$BIN/warrend" -c "$T/warrend.conf"
+	PID_warrend=$LASTPID
+	wait_port $_udp udp || return 1
+	bg warren "$BIN/warren" forward -c "$T/warren.conf" \
+	    "127.0.0.1:$PORT_warren" bench
+	PID_warren=$LASTPID
+	wait_port $PORT_warren
+}
+
+ACTIVE=""
+for s in $SETUPS; do
+	case $s in plain|stunnel|spiped|ssh|warren) ;; *)
+		say "unknown setup $s (plain stunnel spiped ssh warren)"; exit 2 ;;
+	esac
+	SETPIDS=""
+	if start_$s && "$OUT/source" "$(eval echo \$PORT_$s)" 1 10 \
+	    > /dev/null 2> "$T/smoke-$s.log"; then
+		ACTIVE="$ACTIVE $s"
+		eval "ROOTS_$s=\"\$SETPIDS\""
+	else
+		say "$s: setup failed, left out (logs: KEEP=1 sh bench/run.sh)"
+		cat "$T/smoke-$s.log" "$T/$s"*.log 2>/dev/null | tail -n 5 >&2
+	fi
+done
+[ -n "$ACTIVE" ] || { say "no setup works"; exit 1; }
+
+label() { eval echo "\$LABEL_$1"; }
+roots() { eval echo "\$ROOTS_$1"; }
+entrance() { eval echo "\$PORT_$1"; }
+
+RAW="$T/raw"
+: > "$RAW"
+
+# ------------------------------------------------------------ bulk
+say "bulk: $MB MiB x $REPS through each of:$ACTIVE"
+r=1
+while [ $r -le "$REPS" ]; do
+	for s in $ACTIVE; do
+		if [ "$(elapsed)" -ge "$BUDGET" ]; then
+			say "bulk $s #$r: skipped, time budget of ${BUDGET}s spent"
+			continue
+		fi
+		c0=$(cpu $(roots $s))
+		if measure timeout 180 "$OUT/source" "$(entrance $s)" "$MB" 30
+		then
+			line=$(cat "$T/m.out")
+			c1=$(cpu $(roots $s))
+			line="$line cpu_s_per_gib=$(echo "$c0 $c1 $HZ $MB" |
+			    awk '{ printf "%.2f", ($2 - $1) / $3 / ($4 / 1024) }')"
+			echo "bulk $s $r $line" >> "$RAW"
+			say "bulk $s #$r: $line"
+		else
+			echo "bulk $s $r failed" >> "$RAW"
+			say "bulk $s #$r: FAILED: $(tail -n 1 "$T/m.err")"
+		fi
+	done
+	r=$((r + 1))
+done
+
+# ------------------------------------------------------------ sessions
+say "sessions: $CONC concurrent for ${SECS}s x $SREPS through each of:$ACTIVE"
+r=1
+while [ $r -le "$SREPS" ]; do
+	for s in $ACTIVE; do
+		c0=$(cpu $(roots $s))
+		measure timeout $((SECS + 60)) "$OUT/connrate" "$(entrance $s)" \
+		    "$SECS" "$CONC"
+		line=$(cat "$T/m.out")
+		if [ -n "$line" ]; then
+			c1=$(cpu $(roots $s))
+			line="$line cpu_ms_per_session=$(echo "$c0 $c1 $HZ $line" |
+			    awk '{ split($4, a, "="); printf "%.3f", a[2] ? ($2 - $1) / $3 * 1000 / a[2] : 0 }')"
+			echo "sessions $s $r $line" >> "$RAW"
+			say "sessions $s #$r: $line"
+		else
+			echo "sessions $s $r failed" >> "$RAW"
+			say "sessions $s #$r: FAILED"
+		fi
+		[ -s "$T/m.err" ] && say "sessions $s #$r: $(tail -n 1 "$T/m.err")"
+		sleep 1 # let one setup's connection churn settle
+	done
+	r=$((r + 1))
+done
+
+# Is warren still alive after all that?
+for n in warrend warren; do
+	case " $ACTIVE " in *" warren "*) ;; *) continue ;; esac
+	eval _pid=\$PID_$n
+	if ! kill -0 "$_pid" 2>/dev/null; then
+		echo "note $n died during the run" >> "$RAW"
+		say "$n DIED during the run; last log lines:"
+		tail -n 5 "$T/$n.log" >&2
+	elif [ -s "$T/$n.log" ]; then
+		_c=$(wc -l < "$T/$n.log")
+		echo "note $n logged $_c lines at warn or above" >> "$RAW"
+		say "$n logged $_c lines at warn or above, e.g.:"
+		sort "$T/$n.log" | sed 's/ts=[^ ]* //' | uniq -c | sort -rn |
+		    head -n 3 >&2
+	fi
+done
+
+# ------------------------------------------------------------ report
+# Medians, ratios and targets, from the raw lines.
+cpu=$(sed -n 's/^model name[^:]*: //p' /proc/cpuinfo | head -n 1)
+MACHINE="$(nproc) CPUs, $cpu, Linux $(uname -r)"
+VERSIONS="$(stunnel -version 2>&1 | sed -n 's/^\(stunnel [0-9.]*\) .*/\1/p' | head -n 1), \
+$(spiped -v 2>&1), $(ssh -V 2>&1 | cut -d, -f1), \
+$(openssl version | cut -d' ' -f1-2), $(socat -V | sed -n 's/^socat version \([^ ]*\).*/socat \1/p'), \
+$("$BIN/warren" --version 2>&1 | head -n 1)"
+COMMIT=$(git rev-parse --short HEAD 2>/dev/null)$(git diff --quiet HEAD -- src cmd 2>/dev/null || echo "+uncommitted")
+
+awk -v labels="$(for s in $SETUPS; do printf '%s=%s;' "$s" "$(label $s)"; done)" \
+    -v setups="$SETUPS" -v mb="$MB" -v reps="$REPS" -v secs="$SECS" \
+    -v conc="$CONC" -v tpdat="$OUT/throughput.dat" \
+    -v ssdat="$OUT/sessions.dat" -v mdout="$T/table.md" '
+function kv(s, k,   n, i, a, b) {
+	n = split(s, a, " ")
+	for (i = 1; i <= n; i++) if (split(a[i], b, "=") == 2 && b[1] == k) return b[2]
+	return ""
+}
+function median(s,   n, a, i, j, t) {
+	n = split(s, a, " ")
+	for (i = 1; i <= n; i++) for (j = i + 1; j <= n; j++)
+		if (a[j] + 0 < a[i] + 0) { t = a[i]; a[i] = a[j]; a[j] = t }
+	if (n == 0) return ""
+	return n % 2 ? a[(n + 1) / 2] : (a[n / 2] + a[n / 2 + 1]) / 2
+}
+function ratio(a, b) { return (a == "" || b == "" || b + 0 == 0) ? "n/a" : sprintf("%.2fx", a / b) }
+function num(x, f) { return x == "" ? "n/a" : sprintf(f, x) }
+BEGIN {
+	n = split(labels, L, ";")
+	for (i = 1; i <= n; i++) { split(L[i], kvp, "="); name[kvp[1]] = kvp[2] }
+	ns = split(setups, S, " ")
+}
+$1 == "bulk" && $4 != "failed" { v = kv($0, "mibps"); tp[$2] = tp[$2] " " v;
+	cg[$2] = cg[$2] " " kv($0, "cpu_s_per_gib")
+	if (!($2 in lo) || v + 0 < lo[$2]) lo[$2] = v + 0
+	if (!($2 in hi) || v + 0 > hi[$2]) hi[$2] = v + 0
+	runs[$2]++ }
+$1 == "bulk" && $4 == "failed" { failed[$2]++ }
+$1 == "sessions" && $4 != "failed" { rates[$2] = rates[$2] " " kv($0, "rate")
+	p50s[$2] = p50s[$2] " " kv($0, "p50_ms"); p99s[$2] = p99s[$2] " " kv($0, "p99_ms")
+	cs[$2] = cs[$2] " " kv($0, "cpu_ms_per_session")
+	serr[$2] += kv($0, "errors"); scount[$2] += kv($0, "sessions"); sruns[$2]++ }
+END {
+	for (i = 1; i <= ns; i++) {
+		s = S[i]; med[s] = median(tp[s]); cpug[s] = median(cg[s]); cpus[s] = median(cs[s])
+		rate[s] = median(rates[s]); p50[s] = median(p50s[s]); p99[s] = median(p99s[s])
+	}
+	md = "| setup | bulk MiB/s (median) | bulk runs (min-max) | CPU s/GiB | sessions/s (median) | p50 ms | p99 ms | CPU ms/session | failed sessions |\n"
+	md = md "|---|--:|--:|--:|--:|--:|--:|--:|--:|\n"
+	printf "" > tpdat; printf "" > ssdat
+	for (i = 1; i <= ns; i++) {
+		s = S[i]
+		rr = runs[s] ? sprintf("%d ok%s (%.0f-%.0f)", runs[s], failed[s] ? sprintf(", %d failed", failed[s]) : "", lo[s], hi[s]) : (failed[s] ? failed[s] " failed" : "not run")
+		md = md sprintf("| %s | %s | %s | %s | %s | %s | %s | %s | %s |\n", name[s],
+		    num(med[s], "%.0f"), rr, num(cpug[s], "%.2f"), num(rate[s], "%.0f"),
+		    num(p50[s], "%.2f"), num(p99[s], "%.2f"), num(cpus[s], "%.3f"),
+		    rate[s] == "" ? "n/a" : serr[s] + 0 " of " scount[s] + serr[s])
+		c = s == "warren" ? 2 : 1
+		if (med[s] != "") printf "\"%s\" %s %s %s %d\n", name[s], med[s], lo[s], hi[s], c >> tpdat
+		if (rate[s] != "") printf "\"%s\" %s %s %s %d\n", name[s], rate[s], p50[s], p99[s], c >> ssdat
+	}
+	w = "warren"
+	md = md "\n| warren vs | bulk throughput | session rate | p50 latency (warren/other) | p99 latency (warren/other) | CPU per GiB (warren/other) | CPU per session (warren/other) |\n"
+	md = md "|---|--:|--:|--:|--:|--:|--:|\n"
+	for (i = 1; i <= ns; i++) {
+		s = S[i]; if (s == w) continue
+		md = md sprintf("| %s | %s | %s | %s | %s | %s | %s |\n", name[s], ratio(med[w], med[s]),
+		    ratio(rate[w], rate[s]), ratio(p50[w], p50[s]), ratio(p99[w], p99[s]),
+		    ratio(cpug[w], cpug[s]), ratio(cpus[w], cpus[s]))
+	}
+	md = md "\nTargets (issue 2):\n\n"
+	md = md target("bulk throughput >= 1.5x stunnel", med[w], med["stunnel"], 1.5)
+	md = md target("bulk throughput >= 5x spiped", med[w], med["spiped"], 5)
+	md = md target("session rate >= 3x stunnel", rate[w], rate["stunnel"], 3)
+	if (p99[w] == "" || p99["stunnel"] == "") md = md "- p99 latency below stunnel'\''s: not measured\n"
+	else md = md sprintf("- p99 latency below stunnel'\''s: %.2f ms vs %.2f ms: **%s**\n",
+	    p99[w], p99["stunnel"], p99[w] + 0 < p99["stunnel"] + 0 ? "met" : "NOT met")
+	printf "%s", md > mdout
+}
+function target(what, a, b, k) {
+	if (a == "" || b == "") return "- " what ": not measured\n"
+	return sprintf("- %s: %.2fx: **%s**\n", what, a / b, a / b >= k ? "met" : "NOT met")
+}' "$RAW"
+
+STAMP="$(date -u +%Y-%m-%dT%H:%MZ), commit $COMMIT"
+{
+	echo "Measured $STAMP, with \`$CMDLINE\`."
+	echo
+	echo "- machine: $MACHINE"
+	echo "- versions: $VERSIONS"
+	echo "- bulk: $MB MiB x $REPS per setup; sessions: $CONC concurrent clients, ${SECS} s x $SREPS per setup; stunnel certificates verified: $STUNNEL_AUTH"
+	echo "- load average $LOAD0 at start, $(cut -d' ' -f1-3 /proc/loadavg) at end; the run took $(elapsed) s"
+	echo
+	cat "$T/table.md"
+} > "$T/block.md"
+{
+	cat "$T/block.md"
+	echo
+	echo "raw:"
+	cat "$RAW"
+} > "$OUT/results.txt"
+echo
+cat "$T/block.md"
+echo
+echo "raw results: $OUT/results.txt"
+
+# BENCH_DOC=1: put the block above between the markers of docs/BENCHMARKS.md.
+DOC=$TOP/docs/BENCHMARKS.md
+if [ "${BENCH_DOC:-0}" = 1 ]; then
+	if grep -q '^<!-- bench:begin -->' "$DOC" 2>/dev/null &&
+	    grep -q '^<!-- bench:end -->' "$DOC"; then
+		awk -v block="$T/block.md" '
+		/^<!-- bench:end -->/ { skip = 0 }
+		!skip { print }
+		/^<!-- bench:begin -->/ {
+			while ((getline l < block) > 0) print l
+			skip = 1
+		}' "$DOC" > "$T/doc.md" && cat "$T/doc.md" > "$DOC" &&
+		    say "updated the results in $DOC"
+	else
+		say "no <!-- bench:begin --> / <!-- bench:end --> markers in $DOC"
+	fi
+fi
+
+# ------------------------------------------------------------ plots
+if [ "$PLOTS" = 1 ] && command -v gnuplot > /dev/null; then
+	if [ -s "$OUT/throughput.dat" ]; then
+		gnuplot <<-EOF || say "gnuplot failed (throughput)"
+		set terminal pngcairo size 900,520 font "sans,10"
+		set output "$TOP/docs/bench-throughput.png"
+		set title "Single-stream bulk throughput, loopback, $MB MiB x $REPS (median, bar = min..max)\n$MACHINE; load average at start $LOAD0; $STAMP"
+		set ylabel "MiB/s"
+		set yrange [0:*]
+		set grid ytics
+		set style fill solid 0.85 border -1
+		set boxwidth 0.6
+		set xtics nomirror
+		unset key
+		set linetype 1 lc rgb "#8899aa"
+		set linetype 2 lc rgb "#cc5522"
+		plot "$OUT/throughput.dat" using 0:2:5:xtic(1) with boxes lc variable, \
+		     "" using 0:2:3:4 with yerrorbars lc rgb "black" pt 7 ps 0.3, \
+		     "" using 0:2:(sprintf("%.0f", \$2)) with labels offset 0,1.2
+		EOF
+	fi
+	if [ -s "$OUT/sessions.dat" ]; then
+		gnuplot <<-EOF || say "gnuplot failed (sessions)"
+		set terminal pngcairo size 1100,520 font "sans,10"
+		set output "$TOP/docs/bench-sessions.png"
+		set multiplot layout 1,2 title "New sessions through each tunnel, loopback, $CONC concurrent clients for ${SECS}s (connect, 1 byte echoed, close)\n$MACHINE; load average at start $LOAD0; $STAMP"
+		set grid ytics
+		set style fill solid 0.85 border -1
+		set xtics nomirror rotate by -20
+		set linetype 1 lc rgb "#8899aa"
+		set linetype 2 lc rgb "#cc5522"
+		set title "sessions per second"
+		set yrange [0:*]
+		set boxwidth 0.6
+		unset key
+		plot "$OUT/sessions.dat" using 0:2:5:xtic(1) with boxes lc variable, \
+		     "" using 0:2:(sprintf("%.0f", \$2)) with labels offset 0,0.8
+		set title "latency, connect() to echoed byte (ms, log scale)"
+		set logscale y
+		set yrange [*:*]
+		set key top left
+		set boxwidth 0.35
+		plot "$OUT/sessions.dat" using (\$0-0.18):3:xtic(1) with boxes lc rgb "#6699cc" title "p50", \
+		     "" using (\$0+0.18):4 with boxes lc rgb "#cc5522" title "p99", \
+		     "" using (\$0-0.18):3:(sprintf("%.2f", \$3)) with labels offset 0,0.7 notitle, \
+		     "" using (\$0+0.18):4:(sprintf("%.2f", \$4)) with labels offset 0,0.7 notitle
+		unset multiplot
+		EOF
+	fi
+	say "plots: docs/bench-throughput.png docs/bench-sessions.png"
+fi

@@ -1,0 +1,162 @@
+#!/bin/sh
+# Errors that a person can cause get one clear line and a non-zero exit;
+# what is not authorized gets silence.
+. "$(dirname "$0")/lib.sh"
+plan 48
+make_keys other
+UDP=$(free_port); ECHO=$(free_port); DOWN=$(free_port); RELAY=$(free_port)
+start_echo "$ECHO"
+SERVICES="echo, down" GRANT_TIMEOUT=3 server_conf "$T/server.conf" "$UDP" \
+    31000 31999 echo=127.0.0.1:$ECHO secret=127.0.0.1:$ECHO \
+    down=127.0.0.1:$DOWN
+export TIMEOUT=2 CLIENT_LOG=
+client_conf "$T/client.conf" "$UDP"
+# Through a UDP relay that dumps both directions: ">" lines are the
+# client's packets, "<" lines the node's answers.
+client_conf "$T/relay.conf" "$RELAY"
+SERVER_PUB=$(cat "$T/other.pub") client_conf "$T/wrongkey.conf" "$RELAY"
+client_conf "$T/unauth.conf" "$RELAY" other
+check "warrend starts" start_warrend "$T/server.conf"
+
+# relay NAME: (re)start the dumping relay into $T/NAME.dump.
+RELAY_PID=""
+relay() {
+	[ -n "$RELAY_PID" ] && stop "$RELAY_PID"
+	bg socat -x UDP4-LISTEN:"$RELAY",bind=127.0.0.1,reuseaddr,fork \
+	    UDP4:127.0.0.1:"$UDP" 2> "$T/$1.dump"
+	RELAY_PID=$LASTPID
+	sleep 0.2
+}
+
+# run NAME CONF SERVICE: warren connect with "hi" on stdin; sets RC, MS
+# (elapsed), OUT and ERR ($T/NAME.err holds stderr).
+run() {
+	t0=$(now_ms)
+	OUT=$(echo hi | timeout 20 "$BIN/warren" connect -c "$2" "$3" \
+	    2> "$T/$1.err"; echo "rc=$?")
+	MS=$(( $(now_ms) - t0 ))
+	RC=${OUT##*rc=}; OUT=${OUT%rc=*}; OUT=$(echo $OUT)
+	ERR=$(cat "$T/$1.err")
+	diag "$1: exit $RC after $MS ms: $ERR"
+}
+lines() { grep -c . "$T/$1.err"; }
+
+# The control: an authorized client through the relay gets answers.
+relay control
+run control "$T/relay.conf" echo
+is "$OUT $RC" "hi 0" "control: the right keys work through the relay"
+check "control: the relay saw the node's answer" grep -q '^<' "$T/control.dump"
+
+# A wrong server public key: the node cannot even check mac1.
+relay wrongkey
+run wrongkey "$T/wrongkey.conf" echo
+check "wrong server key: non-zero exit" [ "$RC" -ne 0 ]
+check "wrong server key: gives up within the timeout (2 s) plus 1 s" \
+    between "$MS" 1900 3000
+is "$(lines wrongkey)" 1 "wrong server key: exactly one line on stderr"
+like "$ERR" "level=error event=no_answer .*no answer from cluster test" \
+    "wrong server key: the line says there was no answer"
+check "wrong server key: packets were sent" grep -q '^>' "$T/wrongkey.dump"
+check "wrong server key: the node answered nothing" \
+    sh -c "! grep -q '^<' '$T/wrongkey.dump'"
+like "$(cat "$T/warrend.log")" "event=drop reason=mac1 src=127.0.0.1:[0-9]" \
+    "wrong server key: warrend logged the drop with the source address"
+
+# An unauthorized client key: silence, and a clear client-side error.
+relay unauth
+run unauth "$T/unauth.conf" echo
+check "unauthorized client: non-zero exit" [ "$RC" -ne 0 ]
+check "unauthorized client: gives up within the timeout plus 1 s" \
+    [ "$MS" -le 3000 ]
+is "$(lines unauth)" 1 "unauthorized client: exactly one line on stderr"
+like "$ERR" "level=error event=no_answer .*no answer from cluster test.*authorized" \
+    "unauthorized client: the line says no answer and hints at authorization"
+check "unauthorized client: packets were sent" grep -q '^>' "$T/unauth.dump"
+check "unauthorized client: the node answered nothing (silence)" \
+    sh -c "! grep -q '^<' '$T/unauth.dump'"
+like "$(cat "$T/warrend.log")" "level=warn event=unknown_client src=127.0.0.1:[0-9]" \
+    "unauthorized client: warrend logged unknown_client with src="
+stop "$RELAY_PID"
+
+# A service that exists but this client may not use.
+run denied "$T/client.conf" secret
+check "service not allowed: non-zero exit" [ "$RC" -ne 0 ]
+is "$(lines denied)" 1 "service not allowed: exactly one line on stderr"
+like "$ERR" "level=error event=service_denied .*secret.*not allowed" \
+    "service not allowed: the line says so"
+like "$(cat "$T/warrend.log")" "event=denied src=127.0.0.1:[0-9]* client=client service=secret" \
+    "service not allowed: warrend logged denied with src= and the service"
+
+# A service that does not exist.
+run nosuch "$T/client.conf" nosuch
+check "unknown service: non-zero exit" [ "$RC" -ne 0 ]
+is "$(lines nosuch)" 1 "unknown service: exactly one line on stderr"
+like "$ERR" "level=error event=no_service .*nosuch.*no such service" \
+    "unknown service: the line says the cluster has no such service"
+like "$(cat "$T/warrend.log")" "event=no_service src=127.0.0.1:[0-9]" \
+    "unknown service: warrend logged it with src="
+
+# A backend that is down.
+run down "$T/client.conf" down
+check "backend down: non-zero exit" [ "$RC" -ne 0 ]
+is "$(lines down)" 1 "backend down: exactly one line on stderr"
+like "$ERR" "level=error .*127.0.0.1:$DOWN.*refused" \
+    "backend down: the line names the backend and the reason"
+like "$(cat "$T/warrend.log")" "event=backend_error service=down" \
+    "backend down: warrend logged backend_error"
+sleep 0.3
+check "backend down: warrend is still running" alive "$WARREND_PID"
+run after "$T/client.conf" echo
+is "$OUT $RC" "hi 0" "backend down: other sessions still work"
+
+# Private key files that others can read are refused, naming the file.
+cp "$T/server.key" "$T/loose-server.key"; chmod 644 "$T/loose-server.key"
+sed "s|^private_key = .*|private_key = $T/loose-server.key|" \
+    "$T/server.conf" > "$T/loose.conf"
+out=$(timeout 10 "$BIN/warrend" -c "$T/loose.conf" --check 2>&1); rc=$?
+check "warrend --check: a 0644 private key: non-zero exit" [ "$rc" -ne 0 ]
+like "$out" "loose-server.key.*permissions" \
+    "warrend --check: the message names the key file and its permissions"
+out=$(timeout 10 "$BIN/warrend" -c "$T/loose.conf" 2>&1); rc=$?
+check "warrend: a 0644 private key: exits non-zero at once" \
+    between "$rc" 1 123
+like "$out" "loose-server.key.*permissions" \
+    "warrend: the message names the key file and its permissions"
+cp "$T/client.key" "$T/loose-client.key"; chmod 644 "$T/loose-client.key"
+sed "s|^private_key = .*|private_key = $T/loose-client.key|" \
+    "$T/client.conf" > "$T/loose-client.conf"
+run loose "$T/loose-client.conf" echo
+check "warren: a 0644 private key: non-zero exit" [ "$RC" -ne 0 ]
+is "$(lines loose)" 1 "warren: a 0644 private key: exactly one line"
+like "$ERR" "loose-client.key.*permissions" \
+    "warren: the message names the key file and its permissions"
+
+# A missing key file is named too.
+sed "s|^private_key = .*|private_key = $T/nonexistent.key|" \
+    "$T/server.conf" > "$T/nokey.conf"
+out=$(timeout 10 "$BIN/warrend" -c "$T/nokey.conf" --check 2>&1); rc=$?
+check "warrend --check: a missing private key: non-zero exit" [ "$rc" -ne 0 ]
+like "$out" "nokey.conf:[0-9]*:.*nonexistent.key" \
+    "warrend --check: the message names the config line and the key file"
+
+# Config errors name file:line.
+sed "s|^grant_ports = .*|grant_ports = 5-2|" "$T/server.conf" > "$T/bad.conf"
+n=$(grep -n '^grant_ports' "$T/bad.conf" | cut -d: -f1)
+out=$(timeout 10 "$BIN/warrend" -c "$T/bad.conf" --check 2>&1); rc=$?
+check "warrend --check: grant_ports = 5-2: non-zero exit" [ "$rc" -ne 0 ]
+like "$out" "bad.conf:$n: .*grant_ports" \
+    "warrend --check: the message names bad.conf:$n and the key"
+out=$(timeout 10 "$BIN/warrend" -c "$T/bad.conf" 2>&1); rc=$?
+check "warrend: a config error: exits non-zero at once" \
+    between "$rc" 1 123
+like "$out" "bad.conf:$n: " "warrend: the message names bad.conf:$n"
+printf '[server]\nlisten = 127.0.0.1:%s\nno_such_key = 1\n' "$UDP" > "$T/unknown.conf"
+out=$(timeout 10 "$BIN/warrend" -c "$T/unknown.conf" --check 2>&1); rc=$?
+check "warrend --check: an unknown key: non-zero exit" [ "$rc" -ne 0 ]
+like "$out" "unknown.conf:3: .*no_such_key" \
+    "warrend --check: the message names unknown.conf:3 and the key"
+sed "s|^nodes = .*|nodes = 127.0.0.1:notaport|" "$T/client.conf" > "$T/badnode.conf"
+n=$(grep -n '^nodes' "$T/badnode.conf" | cut -d: -f1)
+run badnode "$T/badnode.conf" echo
+check "warren: a bad nodes line: non-zero exit" [ "$RC" -ne 0 ]
+like "$ERR" "badnode.conf:$n: " "warren: the message names badnode.conf:$n"
