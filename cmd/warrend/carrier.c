@@ -98,26 +98,27 @@ static void
 on_backend(uv_connect_t *req, int status)
 {
 	struct conn *c = req->data;
+	uv_tcp_t *backend = c->backend;
 	char msg[WIRE_CLOSE_TEXT_MAX];
 
-	c->connecting = 0;
-	if (c->r == NULL || status < 0) {
-		if (c->r != NULL) {
-			c->n->stats.backend_errors++;
-			log_warn("backend_error", "service=%s backend=%s peer=%s err=\"%s\"",
-			    c->svc->name, c->svc->connect, c->peer,
-			    uv_strerror(status));
-			snprintf(msg, sizeof(msg), "service %s: backend %s: %s",
-			    c->svc->name, c->svc->connect, uv_strerror(status));
-			relay_abort(c->r, WIRE_CLOSE_BACKEND, msg);
-		}
-		uv_close((uv_handle_t *)c->backend, (uv_close_cb)free);
-		c->backend = NULL;
-		conn_maybe_free(c);
+	c->backend = NULL;
+	if (c->r != NULL && status == 0) {
+		c->connecting = 0;
+		relay_attach(c->r, (uv_stream_t *)backend, (uv_stream_t *)backend);
 		return;
 	}
-	relay_attach(c->r, (uv_stream_t *)c->backend, (uv_stream_t *)c->backend);
-	c->backend = NULL;
+	uv_close((uv_handle_t *)backend, (uv_close_cb)free);
+	if (c->r != NULL) {
+		c->n->stats.backend_errors++;
+		log_warn("backend_error", "service=%s backend=%s src=%s err=\"%s\"",
+		    c->svc->name, c->svc->connect, c->peer, uv_strerror(status));
+		snprintf(msg, sizeof(msg), "service %s: backend %s: %s",
+		    c->svc->name, c->svc->connect, uv_strerror(status));
+		/* Still "connecting", so on_end cannot free c under us. */
+		relay_abort(c->r, WIRE_CLOSE_BACKEND, msg);
+	}
+	c->connecting = 0;
+	conn_maybe_free(c);
 }
 
 static void
@@ -141,14 +142,10 @@ on_proven(struct relay *r, void *arg)
 	}
 	uv_tcp_init(c->n->loop, c->backend);
 	c->creq.data = c;
-	if ((rc = uv_tcp_connect(&c->creq, c->backend,
-	    (struct sockaddr *)&c->svc->connect_addr, on_backend)) < 0) {
-		c->creq.data = c;
-		c->connecting = 1;
-		on_backend(&c->creq, rc);
-		return;
-	}
 	c->connecting = 1;
+	if ((rc = uv_tcp_connect(&c->creq, c->backend,
+	    (struct sockaddr *)&c->svc->connect_addr, on_backend)) < 0)
+		on_backend(&c->creq, rc);
 }
 
 static void
