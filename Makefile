@@ -87,7 +87,7 @@ demo: deps
 FUZZ_SECONDS ?= 20
 FUZZ_SRC := $(wildcard tests/fuzz/fuzz_*.c)
 FUZZ_BIN := $(FUZZ_SRC:tests/fuzz/%.c=build/fuzz/%)
-FUZZ_CFLAGS := -O1 -g -fsanitize=fuzzer,address,undefined -D_GNU_SOURCE -Isrc -std=c11 -Wall -Wextra -Werror -Wno-unused-parameter
+FUZZ_CFLAGS := -O1 -g -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined -D_GNU_SOURCE -Isrc -std=c11 -Wall -Wextra -Werror -Wno-unused-parameter
 build/fuzz/%: tests/fuzz/%.c $(LIB_SRC) $(wildcard src/*.h)
 	@mkdir -p $(dir $@)
 	clang $(FUZZ_CFLAGS) -o $@ $< $(LIB_SRC) $(LDLIBS)
@@ -96,7 +96,10 @@ fuzz: deps
 	$(MAKE) fuzz-build
 	@set -e; for f in $(FUZZ_BIN); do n=$$(basename $$f); mkdir -p build/fuzz/corpus/$$n; \
 	  echo "== $$n for $(FUZZ_SECONDS) s"; \
-	  $$f -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 build/fuzz/corpus/$$n tests/fuzz/seeds/$$n 2>&1 | tail -n 3; done
+	  if ! $$f -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 -artifact_prefix=build/fuzz/$$n- \
+	      build/fuzz/corpus/$$n tests/fuzz/seeds/$$n > build/fuzz/$$n.log 2>&1; then \
+	    tail -n 60 build/fuzz/$$n.log; echo "fuzz: $$n FAILED (log: build/fuzz/$$n.log)"; exit 1; fi; \
+	  grep -E '^#[0-9]+ +DONE' build/fuzz/$$n.log | tail -n 1; tail -n 3 build/fuzz/$$n.log; done
 
 bench: all
 	sh bench/run.sh
