@@ -199,17 +199,12 @@ out:
 }
 
 /*
- * Import ${priv} as an X25519 key for derivation only.  Importing a bare
- * private key makes OpenSSL compute its public key, a second scalar
- * multiplication that derivation never uses; so we pass a placeholder
- * public key alongside, which halves the cost of crypto_x25519().  The key
- * never leaves crypto_x25519().  Should an OpenSSL version refuse the
- * pair, fall back to the plain import.
+ * Import the key pair (${priv}, ${pub}) without OpenSSL recomputing the
+ * public key from the private one.
  */
 static EVP_PKEY *
-x25519_derive_key(const uint8_t priv[CRYPTO_DHLEN])
+x25519_pair_key(const uint8_t priv[CRYPTO_DHLEN], const uint8_t pub[CRYPTO_DHLEN])
 {
-	static const uint8_t placeholder[CRYPTO_DHLEN] = { 9 };
 	EVP_PKEY_CTX *ctx;
 	EVP_PKEY *sk = NULL;
 	OSSL_PARAM params[3];
@@ -217,7 +212,7 @@ x25519_derive_key(const uint8_t priv[CRYPTO_DHLEN])
 	params[0] = OSSL_PARAM_construct_octet_string(OSSL_PKEY_PARAM_PRIV_KEY,
 	    (void *)(uintptr_t)priv, CRYPTO_DHLEN);
 	params[1] = OSSL_PARAM_construct_octet_string(OSSL_PKEY_PARAM_PUB_KEY,
-	    (void *)(uintptr_t)placeholder, CRYPTO_DHLEN);
+	    (void *)(uintptr_t)pub, CRYPTO_DHLEN);
 	params[2] = OSSL_PARAM_construct_end();
 	if ((ctx = EVP_PKEY_CTX_new_from_name(NULL, "X25519", NULL)) != NULL) {
 		if (EVP_PKEY_fromdata_init(ctx) != 1 ||
@@ -225,12 +220,127 @@ x25519_derive_key(const uint8_t priv[CRYPTO_DHLEN])
 			sk = NULL;
 		EVP_PKEY_CTX_free(ctx);
 	}
-	if (sk == NULL) {
+	if (sk == NULL)
 		ERR_clear_error();
+	return (sk);
+}
+
+/*
+ * Import ${priv} as an X25519 key for derivation only.  Importing a bare
+ * private key makes OpenSSL compute its public key, a second scalar
+ * multiplication that derivation never uses; so we pass a placeholder
+ * public key alongside.  The key is only ever used to derive.  Should an
+ * OpenSSL version refuse the pair, fall back to the plain import.
+ */
+static EVP_PKEY *
+x25519_derive_key(const uint8_t priv[CRYPTO_DHLEN])
+{
+	static const uint8_t placeholder[CRYPTO_DHLEN] = { 9 };
+	EVP_PKEY *sk;
+
+	if ((sk = x25519_pair_key(priv, placeholder)) == NULL) {
 		sk = EVP_PKEY_new_raw_private_key(EVP_PKEY_X25519, NULL, priv,
 		    CRYPTO_DHLEN);
+		ERR_clear_error();
 	}
 	return (sk);
+}
+
+/*
+ * An imported private key with its derivation context set up once: per DH
+ * only the peer's public key is imported.  Building OpenSSL key objects
+ * cost more than the curve arithmetic, so a handshake imports each private
+ * key at most once (the node's static key once per process).
+ */
+struct crypto_x25519_key {
+	EVP_PKEY *sk;
+	EVP_PKEY_CTX *ctx;
+};
+
+/* Wrap ${sk} (taken) with a derivation context; NULL on failure. */
+static struct crypto_x25519_key *
+x25519_key_wrap(EVP_PKEY *sk)
+{
+	struct crypto_x25519_key *k;
+
+	if (sk == NULL || (k = malloc(sizeof(*k))) == NULL) {
+		EVP_PKEY_free(sk);
+		return (NULL);
+	}
+	k->sk = sk;
+	if ((k->ctx = EVP_PKEY_CTX_new_from_pkey(NULL, sk, NULL)) == NULL ||
+	    EVP_PKEY_derive_init(k->ctx) != 1) {
+		crypto_x25519_key_free(k);
+		ERR_clear_error();
+		return (NULL);
+	}
+	return (k);
+}
+
+struct crypto_x25519_key *
+crypto_x25519_key_new(const uint8_t priv[CRYPTO_DHLEN])
+{
+
+	return (x25519_key_wrap(x25519_derive_key(priv)));
+}
+
+struct crypto_x25519_key *
+crypto_x25519_key_generate(uint8_t priv[CRYPTO_DHLEN], uint8_t pub[CRYPTO_DHLEN])
+{
+	EVP_PKEY *sk;
+
+	if (crypto_x25519_keygen(priv, pub))
+		return (NULL);
+	/* The public key is known: import the pair without recomputing it. */
+	if ((sk = x25519_pair_key(priv, pub)) == NULL) {
+		crypto_wipe(priv, CRYPTO_DHLEN);
+		return (NULL);
+	}
+	return (x25519_key_wrap(sk));
+}
+
+int
+crypto_x25519_key_dh(struct crypto_x25519_key *k,
+    const uint8_t pub[CRYPTO_DHLEN], uint8_t out[CRYPTO_DHLEN])
+{
+	EVP_PKEY *pk = NULL;
+	size_t len = CRYPTO_DHLEN;
+	uint8_t acc = 0;
+	size_t i;
+	int rc = -1;
+
+	if ((pk = EVP_PKEY_new_raw_public_key(EVP_PKEY_X25519, NULL, pub,
+	    CRYPTO_DHLEN)) == NULL)
+		goto out;
+	if (EVP_PKEY_derive_set_peer(k->ctx, pk) != 1 ||
+	    EVP_PKEY_derive(k->ctx, out, &len) != 1 || len != CRYPTO_DHLEN)
+		goto out;
+
+	/* Reject the all-zero output of a low-order point, in constant time. */
+	for (i = 0; i < CRYPTO_DHLEN; i++)
+		acc |= out[i];
+	if (acc == 0)
+		goto out;
+	rc = 0;
+
+out:
+	EVP_PKEY_free(pk);
+	if (rc) {
+		crypto_wipe(out, CRYPTO_DHLEN);
+		ERR_clear_error();
+	}
+	return (rc);
+}
+
+void
+crypto_x25519_key_free(struct crypto_x25519_key *k)
+{
+
+	if (k == NULL)
+		return;
+	EVP_PKEY_CTX_free(k->ctx);
+	EVP_PKEY_free(k->sk);
+	free(k);
 }
 
 /**
@@ -242,40 +352,13 @@ int
 crypto_x25519(uint8_t out[CRYPTO_DHLEN], const uint8_t priv[CRYPTO_DHLEN],
     const uint8_t pub[CRYPTO_DHLEN])
 {
-	EVP_PKEY *sk = NULL, *pk = NULL;
-	EVP_PKEY_CTX *ctx = NULL;
-	size_t len = CRYPTO_DHLEN;
-	uint8_t acc = 0;
-	size_t i;
-	int rc = -1;
+	struct crypto_x25519_key *k;
+	int rc;
 
-	if ((sk = x25519_derive_key(priv)) == NULL)
-		goto out;
-	if ((pk = EVP_PKEY_new_raw_public_key(EVP_PKEY_X25519, NULL, pub,
-	    CRYPTO_DHLEN)) == NULL)
-		goto out;
-	if ((ctx = EVP_PKEY_CTX_new_from_pkey(NULL, sk, NULL)) == NULL)
-		goto out;
-	if (EVP_PKEY_derive_init(ctx) != 1 ||
-	    EVP_PKEY_derive_set_peer(ctx, pk) != 1 ||
-	    EVP_PKEY_derive(ctx, out, &len) != 1 || len != CRYPTO_DHLEN)
-		goto out;
-
-	/* Reject the all-zero output of a low-order point, in constant time. */
-	for (i = 0; i < CRYPTO_DHLEN; i++)
-		acc |= out[i];
-	if (acc == 0)
-		goto out;
-	rc = 0;
-
-out:
-	EVP_PKEY_CTX_free(ctx);
-	EVP_PKEY_free(pk);
-	EVP_PKEY_free(sk);
-	if (rc) {
-		crypto_wipe(out, CRYPTO_DHLEN);
-		ERR_clear_error();
-	}
+	if ((k = crypto_x25519_key_new(priv)) == NULL)
+		return (-1);
+	rc = crypto_x25519_key_dh(k, pub, out);
+	crypto_x25519_key_free(k);
 	return (rc);
 }
 

@@ -74,6 +74,37 @@ int crypto_x25519_pub(const uint8_t priv[CRYPTO_DHLEN], uint8_t pub[CRYPTO_DHLEN
 int crypto_x25519(uint8_t out[CRYPTO_DHLEN], const uint8_t priv[CRYPTO_DHLEN],
     const uint8_t pub[CRYPTO_DHLEN]) WR_MUST;
 
+/* An X25519 private key imported once and ready for many DH. Opaque. */
+struct crypto_x25519_key;
+
+/**
+ * crypto_x25519_key_new(priv):
+ * Import the private key ${priv} for repeated use with
+ * crypto_x25519_key_dh.  Returns NULL on failure.
+ */
+struct crypto_x25519_key *crypto_x25519_key_new(const uint8_t priv[CRYPTO_DHLEN]);
+
+/**
+ * crypto_x25519_key_generate(priv, pub):
+ * Generate a fresh key pair: write it to ${priv} and ${pub} and return it
+ * imported, or NULL on failure.
+ */
+struct crypto_x25519_key *crypto_x25519_key_generate(uint8_t priv[CRYPTO_DHLEN],
+    uint8_t pub[CRYPTO_DHLEN]);
+
+/**
+ * crypto_x25519_key_dh(k, pub, out):
+ * As crypto_x25519 with the imported private key ${k}.
+ */
+int crypto_x25519_key_dh(struct crypto_x25519_key *k,
+    const uint8_t pub[CRYPTO_DHLEN], uint8_t out[CRYPTO_DHLEN]) WR_MUST;
+
+/**
+ * crypto_x25519_key_free(k):
+ * Free ${k} (OpenSSL cleanses the key).  Does nothing if ${k} is NULL.
+ */
+void crypto_x25519_key_free(struct crypto_x25519_key *k);
+
 /**
  * crypto_hash(h, out, parts, lens, n):
  * Hash the concatenation of the ${n} buffers ${parts}[i] of ${lens}[i]

@@ -69,11 +69,19 @@ hs_node_init(struct hs_node *node, const uint8_t priv[32])
 {
 	memcpy(node->priv, priv, 32);
 	if (crypto_x25519_pub(priv, node->pub) ||
-	    hs_mac1_key(node->pub, node->mac1_key)) {
+	    hs_mac1_key(node->pub, node->mac1_key) ||
+	    (node->key = crypto_x25519_key_new(priv)) == NULL) {
 		crypto_wipe(node, sizeof(*node));
 		return -1;
 	}
 	return 0;
+}
+
+void
+hs_node_free(struct hs_node *node)
+{
+	crypto_x25519_key_free(node->key);
+	crypto_wipe(node, sizeof(*node));
 }
 
 struct hs_client *
@@ -198,6 +206,7 @@ hs_node_read(const struct hs_node *node, const uint8_t *pkt, size_t len,
 	keys.has_s = keys.has_s_pub = 1;
 	memcpy(keys.s_priv, node->priv, 32);
 	memcpy(keys.s_pub, node->pub, 32);
+	keys.s_key = node->key;
 	keys.npsks = 1;   /* zeros until hs_node_reply knows the client */
 	p->hs = noise_hs_new(NOISE_PROTOCOL, NOISE_RESPONDER,
 	    (const uint8_t *)WIRE_PROLOGUE, strlen(WIRE_PROLOGUE), &keys);

@@ -18,6 +18,7 @@ struct hs_node {
 	uint8_t priv[32];
 	uint8_t pub[32];
 	uint8_t mac1_key[32];     /* SHA256("mac1----" || pub) */
+	struct crypto_x25519_key *key;   /* priv, imported once */
 };
 
 /* Output of a successful handshake for the grant: see grant.h. */
@@ -43,9 +44,16 @@ int hs_mac1_ok(const uint8_t key[32], const uint8_t *pkt, size_t len);
 
 /**
  * hs_node_init(node, priv):
- * Fill ${node} from the node's static private key ${priv}.
+ * Fill ${node} from the node's static private key ${priv}; release it
+ * with hs_node_free.
  */
 int hs_node_init(struct hs_node *node, const uint8_t priv[32]) WR_MUST;
+
+/**
+ * hs_node_free(node):
+ * Wipe ${node} and free what hs_node_init allocated.
+ */
+void hs_node_free(struct hs_node *node);
 
 /**
  * hs_client_start(cpriv, spub, psk, service, pkt):

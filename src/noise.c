@@ -119,6 +119,8 @@ struct noise_hs {
 	uint8_t s_priv[CRYPTO_DHLEN], s_pub[CRYPTO_DHLEN];
 	uint8_t e_priv[CRYPTO_DHLEN], e_pub[CRYPTO_DHLEN];
 	uint8_t rs[CRYPTO_DHLEN], re[CRYPTO_DHLEN];
+	struct crypto_x25519_key *s_key, *e_key;   /* imported when first used */
+	int s_key_owned;
 	size_t npsks, psk_next;
 	uint8_t psks[NOISE_MAXPSKS][32];
 };
@@ -433,8 +435,16 @@ mix_dh(struct noise_hs *hs, enum tok t)
 	if (!(local_e ? hs->has_e : hs->has_s) ||
 	    !(remote_e ? hs->has_re : hs->has_rs))
 		goto out;
-	if (crypto_x25519(dh, local_e ? hs->e_priv : hs->s_priv,
-	    remote_e ? hs->re : hs->rs))
+	if (local_e && hs->e_key == NULL &&
+	    (hs->e_key = crypto_x25519_key_new(hs->e_priv)) == NULL)
+		goto out;
+	if (!local_e && hs->s_key == NULL) {
+		if ((hs->s_key = crypto_x25519_key_new(hs->s_priv)) == NULL)
+			goto out;
+		hs->s_key_owned = 1;
+	}
+	if (crypto_x25519_key_dh(local_e ? hs->e_key : hs->s_key,
+	    remote_e ? hs->re : hs->rs, dh))
 		goto out;
 	if (mix_key(hs, dh, sizeof(dh)))
 		goto out;
@@ -506,6 +516,7 @@ noise_hs_new(const char *protocol, enum noise_role role,
 	/* Copy the keys. */
 	if (keys->has_s) {
 		memcpy(hs->s_priv, keys->s_priv, CRYPTO_DHLEN);
+		hs->s_key = keys->s_key;
 		if (keys->has_s_pub)
 			memcpy(hs->s_pub, keys->s_pub, CRYPTO_DHLEN);
 		else if (crypto_x25519_pub(hs->s_priv, hs->s_pub))
@@ -578,7 +589,9 @@ noise_hs_write(struct noise_hs *hs, const uint8_t *payload, size_t paylen,
 			if (outcap - off < CRYPTO_DHLEN)
 				goto err;
 			if (!hs->has_e) {
-				if (crypto_x25519_keygen(hs->e_priv, hs->e_pub))
+				hs->e_key = crypto_x25519_key_generate(hs->e_priv,
+				    hs->e_pub);
+				if (hs->e_key == NULL)
 					goto err;
 				hs->has_e = 1;
 			}
@@ -830,6 +843,9 @@ noise_hs_free(struct noise_hs *hs)
 	if (hs == NULL)
 		return;
 	noise_cipher_free(hs->cs);
+	crypto_x25519_key_free(hs->e_key);
+	if (hs->s_key_owned)
+		crypto_x25519_key_free(hs->s_key);
 	crypto_wipe(hs, sizeof(*hs));
 	free(hs);
 }

@@ -27,6 +27,7 @@ struct noise_keys {
 	uint8_t s_priv[CRYPTO_DHLEN];
 	int has_s_pub;                   /* s_pub given: saves deriving it */
 	uint8_t s_pub[CRYPTO_DHLEN];
+	struct crypto_x25519_key *s_key; /* s_priv imported (borrowed), or NULL */
 	int has_e;                       /* fixed ephemeral (test vectors only) */
 	uint8_t e_priv[CRYPTO_DHLEN];
 	int has_rs;                      /* remote static public key */
