@@ -6,6 +6,7 @@
  * node of the cluster, and waits with a growing delay.  The whole dial is
  * bounded by the client's "timeout".
  */
+#include <netinet/in.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -102,7 +103,8 @@ static void
 open_carrier(struct dial *d, const struct wire_resp *resp)
 {
 	struct sockaddr_storage local;
-	int len = sizeof(local), port, rc;
+	int len = sizeof(local), port, rc, one = 1;
+	uv_os_fd_t fd;
 
 	port = grant_port(hs_client_grant_key(d->hs)->key, resp->decoy,
 	    resp->window, resp->client_addr, resp->port_lo, resp->port_hi);
@@ -122,8 +124,21 @@ open_carrier(struct dial *d, const struct wire_resp *resp)
 		finish(d, NULL);
 		return;
 	}
-	uv_tcp_init(d->loop, d->tcp);
+	/*
+	 * Bind to the address the INIT left from (the node grants that address
+	 * only), but let connect() pick the port: a bind to port 0 would search
+	 * the whole ephemeral range first.
+	 */
 	d->creq.data = d;
+	if ((rc = uv_tcp_init_ex(d->loop, d->tcp, local.ss_family)) < 0) {
+		free(d->tcp);
+		d->tcp = NULL;
+		finish(d, NULL);
+		return;
+	}
+	if (uv_fileno((uv_handle_t *)d->tcp, &fd) == 0)
+		(void)setsockopt(fd, IPPROTO_IP, IP_BIND_ADDRESS_NO_PORT, &one,
+		    sizeof(one));
 	if ((rc = uv_tcp_bind(d->tcp, (struct sockaddr *)&local, 0)) < 0 ||
 	    (rc = uv_tcp_connect(&d->creq, d->tcp, (struct sockaddr *)&d->node,
 	    on_connect)) < 0) {

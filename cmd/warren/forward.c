@@ -138,7 +138,7 @@ cmd_forward(const char *cfgpath, const char *listen, const char *target)
 	uv_tcp_init(ag.loop, &ag.listener);
 	ag.listener.data = &ag;
 	if ((rc = uv_tcp_bind(&ag.listener, (struct sockaddr *)&ss, 0)) < 0 ||
-	    (rc = uv_listen((uv_stream_t *)&ag.listener, 128, on_local)) < 0) {
+	    (rc = uv_listen((uv_stream_t *)&ag.listener, SOMAXCONN, on_local)) < 0) {
 		log_error("listen_failed", "msg=\"cannot listen on %s: %s\"",
 		    addr_str((struct sockaddr *)&ss, a), uv_strerror(rc));
 		goto fail;

@@ -128,7 +128,7 @@ main(int argc, char **argv)
 		    (unsigned long long)n.stats.sessions);
 out:
 	free(n.last_ts);
-	crypto_wipe(&n.hs, sizeof(n.hs));
+	hs_node_free(&n.hs);
 	cfg_server_free(n.cfg);
 	return rc;
 }
