@@ -88,14 +88,28 @@ on_connect(uv_connect_t *req, int status)
 	uv_tcp_t *tcp = d->tcp;
 
 	d->tcp = NULL;
+	uv_timer_stop(&d->timer);
 	if (status < 0) {
+		if (status == UV_ECANCELED)
+			status = UV_ETIMEDOUT;
 		log_error("carrier_failed", "peer=%s msg=\"cannot open the carrier to %s: %s\"",
 		    d->peer, d->peer, uv_strerror(status));
-		uv_close((uv_handle_t *)tcp, (uv_close_cb)free);
+		if (!uv_is_closing((uv_handle_t *)tcp))
+			uv_close((uv_handle_t *)tcp, (uv_close_cb)free);
 		finish(d, NULL);
 		return;
 	}
 	finish(d, tcp);
+}
+
+/* The carrier did not connect before the deadline: give up on it. */
+static void
+on_carrier_timeout(uv_timer_t *t)
+{
+	struct dial *d = t->data;
+
+	if (d->tcp != NULL && !uv_is_closing((uv_handle_t *)d->tcp))
+		uv_close((uv_handle_t *)d->tcp, (uv_close_cb)free);
 }
 
 /* The node granted a port: connect to it from the address the INIT used. */
@@ -117,6 +131,7 @@ open_carrier(struct dial *d, const struct wire_resp *resp)
 	}
 	close_udp(d);
 	d->keepalive = resp->keepalive;
+	uv_timer_stop(&d->timer);   /* no more INITs */
 	addr_set_port((struct sockaddr *)&local, 0);
 	addr_set_port((struct sockaddr *)&d->node, port);
 	addr_str((struct sockaddr *)&d->node, d->peer);
@@ -144,7 +159,11 @@ open_carrier(struct dial *d, const struct wire_resp *resp)
 	    on_connect)) < 0) {
 		d->creq.data = d;
 		on_connect(&d->creq, rc);
+		return;
 	}
+	/* The grant, not the dial timeout, bounds the carrier's connect. */
+	uv_timer_start(&d->timer, on_carrier_timeout,
+	    (uint64_t)resp->grant_timeout * 1000, 0);
 }
 
 /* Turn a RESP status into the user's one-line error. */
