@@ -2,9 +2,11 @@
  * forward: "warren forward" (a local TCP port, a session per connection)
  * and "warren connect" (stdin/stdout, for ssh's ProxyCommand).
  */
+#include <errno.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include "addr.h"
@@ -153,12 +155,82 @@ fail:
 	return 1;
 }
 
+/*
+ * A regular file cannot be polled, so "warren connect < in > out" copies
+ * between the file and one end of a socket pair in a thread with plain
+ * blocking I/O; the relay gets the other end.
+ */
+struct filecopy {
+	uv_thread_t tid;
+	int from, to;            /* fds; the socket end is closed when done */
+	int sock;                /* which of from/to is the socket */
+};
+
+static void
+filecopy_run(void *arg)
+{
+	struct filecopy *fc = arg;
+	char buf[65536];
+	ssize_t n, w;
+
+	while ((n = read(fc->from, buf, sizeof(buf))) > 0 ||
+	    (n < 0 && errno == EINTR)) {
+		for (ssize_t off = 0; n > 0 && off < n; off += w)
+			if ((w = write(fc->to, buf + off, (size_t)(n - off))) < 0) {
+				if (errno == EINTR) {
+					w = 0;
+					continue;
+				}
+				goto out;
+			}
+	}
+out:
+	if (fc->sock == fc->to)
+		shutdown(fc->sock, SHUT_WR);
+	close(fc->sock);
+}
+
+static struct filecopy stdio_copy[2];
+static int nstdio_copy;
+
+/* Bridge regular file ${fd} through a socket pair; return our end or -1. */
+static int
+bridge_file(int fd, int readable)
+{
+	struct filecopy *fc = &stdio_copy[nstdio_copy];
+	int sv[2];
+
+	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0)
+		return -1;
+	fc->sock = sv[1];
+	fc->from = readable ? fd : sv[1];
+	fc->to = readable ? sv[1] : fd;
+	if (uv_thread_create(&fc->tid, filecopy_run, fc) != 0) {
+		close(sv[0]);
+		close(sv[1]);
+		return -1;
+	}
+	nstdio_copy++;
+	return sv[0];
+}
+
+/* Wait for the file copies to finish (stdout must be complete on exit). */
+static void
+bridge_join(void)
+{
+	for (int i = 0; i < nstdio_copy; i++)
+		uv_thread_join(&stdio_copy[i].tid);
+}
+
 /* Open fd ${fd} as a libuv stream, or NULL after logging. */
 static uv_stream_t *
 open_stdio(uv_loop_t *loop, int fd, int readable)
 {
 	uv_handle_type t = uv_guess_handle(fd);
 	uv_stream_t *s = NULL;
+
+	if (t == UV_FILE && (fd = bridge_file(fd, readable)) >= 0)
+		t = UV_NAMED_PIPE;
 
 	if (t == UV_TTY) {
 		uv_tty_t *tty = malloc(sizeof(*tty));
@@ -182,8 +254,8 @@ open_stdio(uv_loop_t *loop, int fd, int readable)
 			free(p);
 	}
 	if (s == NULL)
-		log_error("usage", "msg=\"%s must be a pipe, socket or terminal\"",
-		    fd == 0 ? "standard input" : "standard output");
+		log_error("usage", "msg=\"%s must be a file, pipe, socket or terminal\"",
+		    readable ? "standard input" : "standard output");
 	return s;
 }
 
@@ -211,6 +283,7 @@ cmd_connect(const char *cfgpath, const char *target)
 		on_dialed(l, NULL, NULL, 0, "");
 	uv_run(ag.loop, UV_RUN_DEFAULT);
 	uv_loop_close(ag.loop);
+	bridge_join();
 	cfg_client_free(ag.cfg);
 	return ag.status;
 }
