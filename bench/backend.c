@@ -12,7 +12,9 @@
  * The sink needs no half-close from the tunnel under test: the count says
  * where the data ends.  Usage: backend PORT
  */
+#ifndef _GNU_SOURCE
 #define _GNU_SOURCE
+#endif
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>

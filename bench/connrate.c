@@ -11,7 +11,9 @@
  *   sessions=N errors=E seconds=S rate=R p50_ms=A p90_ms=B p99_ms=C max_ms=D
  * Usage: connrate PORT SECONDS CONC
  */
+#ifndef _GNU_SOURCE
 #define _GNU_SOURCE
+#endif
 #include <arpa/inet.h>
 #include <errno.h>
 #include <netinet/in.h>

@@ -18,11 +18,14 @@
 #   BENCH_MB [2048]  BENCH_REPS [3]  BENCH_SECONDS [10]  BENCH_CONC [8]
 #   BENCH_SESSION_REPS [3]  runs of BENCH_SECONDS per setup, interleaved
 #   BENCH_SETUPS ["plain stunnel spiped ssh warren"]
-#   BENCH_BUDGET [420]  seconds after which no new bulk run starts
+#   BENCH_BUDGET [300]  seconds after which no new bulk run starts
+#   BENCH_LIMIT [570]   seconds after which no new session run starts
+#                       (a run that went over is marked in the results)
 #   BENCH_PLOTS [1]     0: don't write docs/bench-*.png
 #   BENCH_DOC [0]       1: also replace the results block of
 #                       docs/BENCHMARKS.md (between its bench: markers)
 #   BENCH_STUNNEL_AUTH [mutual]  none: stunnel verifies no certificate
+#   BENCH_OUT [build/bench]  where the helpers, results and plot data go
 #   KEEP=1              keep the temporary directory (configs and logs)
 #
 # Output: a table on stdout (also markdown, ready to paste into
@@ -39,16 +42,17 @@ SECS=${BENCH_SECONDS:-10}
 SREPS=${BENCH_SESSION_REPS:-3}
 CONC=${BENCH_CONC:-8}
 SETUPS=${BENCH_SETUPS:-plain stunnel spiped ssh warren}
-BUDGET=${BENCH_BUDGET:-420}
+BUDGET=${BENCH_BUDGET:-300}
+LIMIT=${BENCH_LIMIT:-570}
 PLOTS=${BENCH_PLOTS:-1}
 STUNNEL_AUTH=${BENCH_STUNNEL_AUTH:-mutual}
-OUT=$TOP/build/bench
+OUT=${BENCH_OUT:-$TOP/build/bench}
 GRANTS=10000-19999          # warren's one-shot carrier ports (below the
                             # ephemeral range, so no clash with clients)
 START=$(date +%s)
 CMDLINE="sh bench/run.sh"
 for v in BENCH_MB BENCH_REPS BENCH_SECONDS BENCH_SESSION_REPS BENCH_CONC \
-    BENCH_SETUPS BENCH_STUNNEL_AUTH; do
+    BENCH_SETUPS BENCH_STUNNEL_AUTH BENCH_BUDGET BENCH_LIMIT; do
 	eval "[ -n \"\${$v:-}\" ] && CMDLINE=\"$v='\$$v' \$CMDLINE\""
 done
 [ "$CMDLINE" = "sh bench/run.sh" ] && CMDLINE="make bench"
@@ -57,15 +61,16 @@ LOAD0=$(cut -d' ' -f1-3 /proc/loadavg)
 mkdir -p "$OUT" || exit 1
 umask 077
 T=$(mktemp -d /tmp/warren-bench.XXXXXX) || exit 1
-PIDS=""
-SETPIDS=""
+PIDS=""                     # every daemon started, for cleanup
+SETPIDS=""                  # those of the setup being started
+MPID=""                     # the load generator running now
 USED=""
 
 cleanup() {
 	trap - EXIT INT TERM
-	for p in $PIDS; do kill "$p" 2>/dev/null; done
+	for p in $MPID $PIDS; do kill "$p" 2>/dev/null; done
 	sleep 0.3
-	for p in $PIDS; do kill -9 "$p" 2>/dev/null; done
+	for p in $MPID $PIDS; do kill -9 "$p" 2>/dev/null; done
 	if [ "${KEEP:-}" = 1 ]; then
 		echo "bench: kept $T"
 	else
@@ -111,9 +116,11 @@ HZ=$(getconf CLK_TCK)
 # to $T/m.out, its stderr to $T/m.err; returns its exit status.
 measure() {
 	"$@" > "$T/m.out" 2> "$T/m.err" &
-	_m=$!
-	PIDS="$PIDS $_m"
-	wait $_m
+	MPID=$!
+	wait $MPID
+	_rc=$?
+	MPID=""
+	return $_rc
 }
 
 # port VAR: a free TCP+UDP port in 20000-29999, never handed out twice.
@@ -143,13 +150,19 @@ wait_port() {
 
 # ---------------------------------------------------------------- helpers
 for h in backend source connrate; do
-	if [ ! -x "$OUT/$h" ] || [ "bench/$h.c" -nt "$OUT/$h" ]; then
-		cc -O2 -Wall -pthread -o "$OUT/$h" "bench/$h.c" || exit 1
-	fi
+	${CC:-cc} -O2 -Wall -pthread -o "$OUT/$h" "bench/$h.c" || exit 1
 done
 if [ ! -x "$BIN/warrend" ] || [ ! -x "$BIN/warren" ]; then
 	say "bin/warrend and bin/warren are missing: run make first"
 	exit 1
+fi
+# A sanitizer build (make SANITIZE=1 relinks bin/) runs several times slower.
+WBUILD=""
+if ldd "$BIN/warrend" "$BIN/warren" 2>/dev/null | grep -q 'lib[at]san\|libubsan'
+then
+	WBUILD=" (SANITIZER BUILD)"
+	say "bin/ holds a sanitizer build (SANITIZE=1): its figures mean little;"
+	say "run plain make first (make bench does) unless that is the point"
 fi
 
 case $LOAD0 in 0.[0-4]*) ;; *)
@@ -235,7 +248,7 @@ start_spiped() {
 	wait_port $_mid && wait_port $PORT_spiped
 }
 
-LABEL_ssh="ssh -L"
+LABEL_ssh="ssh -L (multiplexed)"
 start_ssh() {
 	port PORT_ssh; port _mid
 	mkdir -p /run/sshd 2>/dev/null
@@ -338,10 +351,11 @@ while [ $r -le "$REPS" ]; do
 	for s in $ACTIVE; do
 		if [ "$(elapsed)" -ge "$BUDGET" ]; then
 			say "bulk $s #$r: skipped, time budget of ${BUDGET}s spent"
+			echo "skipped bulk $s $r" >> "$RAW"
 			continue
 		fi
 		c0=$(cpu $(roots $s))
-		if measure timeout 180 "$OUT/source" "$(entrance $s)" "$MB" 30
+		if measure timeout 120 "$OUT/source" "$(entrance $s)" "$MB" 30
 		then
 			line=$(cat "$T/m.out")
 			c1=$(cpu $(roots $s))
@@ -362,6 +376,11 @@ say "sessions: $CONC concurrent for ${SECS}s x $SREPS through each of:$ACTIVE"
 r=1
 while [ $r -le "$SREPS" ]; do
 	for s in $ACTIVE; do
+		if [ $(( $(elapsed) + SECS + 5 )) -gt "$LIMIT" ]; then
+			say "sessions $s #$r: skipped, time limit of ${LIMIT}s"
+			echo "skipped sessions $s $r" >> "$RAW"
+			continue
+		fi
 		c0=$(cpu $(roots $s))
 		measure timeout $((SECS + 60)) "$OUT/connrate" "$(entrance $s)" \
 		    "$SECS" "$CONC"
@@ -406,7 +425,7 @@ MACHINE="$(nproc) CPUs, $cpu, Linux $(uname -r)"
 VERSIONS="$(stunnel -version 2>&1 | sed -n 's/^\(stunnel [0-9.]*\) .*/\1/p' | head -n 1), \
 $(spiped -v 2>&1), $(ssh -V 2>&1 | cut -d, -f1), \
 $(openssl version | cut -d' ' -f1-2), $(socat -V | sed -n 's/^socat version \([^ ]*\).*/socat \1/p'), \
-$("$BIN/warren" --version 2>&1 | head -n 1)"
+$("$BIN/warren" --version 2>&1 | head -n 1)$WBUILD"
 COMMIT=$(git rev-parse --short HEAD 2>/dev/null)$(git diff --quiet HEAD -- src cmd 2>/dev/null || echo "+uncommitted")
 
 awk -v labels="$(for s in $SETUPS; do printf '%s=%s;' "$s" "$(label $s)"; done)" \
@@ -530,7 +549,7 @@ if [ "$PLOTS" = 1 ] && command -v gnuplot > /dev/null; then
 		gnuplot <<-EOF || say "gnuplot failed (throughput)"
 		set terminal pngcairo size 900,520 font "sans,10"
 		set output "$TOP/docs/bench-throughput.png"
-		set title "Single-stream bulk throughput, loopback, $MB MiB x $REPS (median, bar = min..max)\n$MACHINE; load average at start $LOAD0; $STAMP"
+		set title "Single-stream bulk throughput, loopback, $MB MiB x $REPS (median, bar = min..max)\n$MACHINE\nload average at start $LOAD0; $STAMP"
 		set ylabel "MiB/s"
 		set yrange [0:*]
 		set grid ytics
@@ -542,14 +561,14 @@ if [ "$PLOTS" = 1 ] && command -v gnuplot > /dev/null; then
 		set linetype 2 lc rgb "#cc5522"
 		plot "$OUT/throughput.dat" using 0:2:5:xtic(1) with boxes lc variable, \
 		     "" using 0:2:3:4 with yerrorbars lc rgb "black" pt 7 ps 0.3, \
-		     "" using 0:2:(sprintf("%.0f", \$2)) with labels offset 0,1.2
+		     "" using 0:4:(sprintf("%.0f", \$2)) with labels offset 0,0.8
 		EOF
 	fi
 	if [ -s "$OUT/sessions.dat" ]; then
 		gnuplot <<-EOF || say "gnuplot failed (sessions)"
 		set terminal pngcairo size 1100,520 font "sans,10"
 		set output "$TOP/docs/bench-sessions.png"
-		set multiplot layout 1,2 title "New sessions through each tunnel, loopback, $CONC concurrent clients for ${SECS}s (connect, 1 byte echoed, close)\n$MACHINE; load average at start $LOAD0; $STAMP"
+		set multiplot layout 1,2 title "New sessions through each tunnel, loopback, $CONC concurrent clients for ${SECS}s (connect, 1 byte echoed, close)\n$MACHINE\nload average at start $LOAD0; $STAMP"
 		set grid ytics
 		set style fill solid 0.85 border -1
 		set xtics nomirror rotate by -20
@@ -562,8 +581,9 @@ if [ "$PLOTS" = 1 ] && command -v gnuplot > /dev/null; then
 		plot "$OUT/sessions.dat" using 0:2:5:xtic(1) with boxes lc variable, \
 		     "" using 0:2:(sprintf("%.0f", \$2)) with labels offset 0,0.8
 		set title "latency, connect() to echoed byte (ms, log scale)"
+		stats "$OUT/sessions.dat" using 3 nooutput
 		set logscale y
-		set yrange [*:*]
+		set yrange [STATS_min / 2:*]
 		set key top left
 		set boxwidth 0.35
 		plot "$OUT/sessions.dat" using (\$0-0.18):3:xtic(1) with boxes lc rgb "#6699cc" title "p50", \

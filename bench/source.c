@@ -8,7 +8,9 @@
  * including no progress for TIMEOUT seconds (default 30).
  * Usage: source PORT MIB [TIMEOUT]
  */
+#ifndef _GNU_SOURCE
 #define _GNU_SOURCE
+#endif
 #include <arpa/inet.h>
 #include <errno.h>
 #include <netinet/in.h>
