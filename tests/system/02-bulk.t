@@ -2,7 +2,7 @@
 # 1 GiB of random data through warren forward in each direction, with equal
 # SHA-256 on both ends, and half-close in both directions.
 . "$(dirname "$0")/lib.sh"
-plan 16
+plan 17
 SIZE=${BULK_SIZE:-1G}
 make_keys
 UDP=$(free_port); SINK=$(free_port); SRC=$(free_port); WC=$(free_port)
@@ -38,7 +38,7 @@ my $s;
 if ($mode eq 'server') {
 	my $l = IO::Socket::IP->new(LocalHost => '127.0.0.1', LocalPort => $port,
 	    Listen => 1, ReuseAddr => 1) or die "listen: $!";
-	open(my $r, '>', "$file.ready"); close($r);
+	open(my $r, '>', "$file.ready"); print $r "ready\n"; close($r);
 	$s = $l->accept or die "accept: $!";
 	print $s "hello then EOF\n"; shutdown($s, SHUT_WR);
 } else {
@@ -57,7 +57,7 @@ exit 0;
 EOS
 bg perl "$T/halfclose.pl" server "$GREET" "$T/greet.got"
 GREET_PID=$LASTPID
-wait_for "$T/greet.got.ready" "" 10
+wait_for "$T/greet.got.ready" ready 10
 for p in $SINK $SRC $WC; do wait_port "$p"; done
 
 server_conf "$T/server.conf" "$UDP" 31000 31999 sink=127.0.0.1:$SINK \
@@ -79,7 +79,7 @@ rc=$?
 wait_for "$T/sink.sum" . 60
 t1=$(now_ms)
 is "$rc" 0 "upload: the client sent everything and exited 0"
-diag "upload: $(( BYTES / 1048576 * 1000 / ((t1 - t0) + 1) )) MiB/s ($((t1 - t0)) ms)"
+diag "upload: $(( BYTES * 1000 / 1048576 / ((t1 - t0) + 1) )) MiB/s ($((t1 - t0)) ms)"
 got=$(cut -d' ' -f1 "$T/sink.sum" 2>/dev/null)
 is "$got" "$WANT" "upload: SHA-256 at the backend equals the source's"
 
@@ -87,7 +87,7 @@ is "$got" "$WANT" "upload: SHA-256 at the backend equals the source's"
 t0=$(now_ms)
 got=$(timeout 120 socat -b 262144 -u TCP:127.0.0.1:$FWD_DOWN - | sha -)
 t1=$(now_ms)
-diag "download: $(( BYTES / 1048576 * 1000 / ((t1 - t0) + 1) )) MiB/s ($((t1 - t0)) ms)"
+diag "download: $(( BYTES * 1000 / 1048576 / ((t1 - t0) + 1) )) MiB/s ($((t1 - t0)) ms)"
 is "$got" "$WANT" "download: SHA-256 at the client equals the backend's"
 
 wait_count "$T/warrend.log" "event=session_end.*service=sink" 1 10
@@ -104,6 +104,13 @@ head -c 5000000 "$T/data" > "$T/5m"
 out=$(timeout 30 socat -t 20 - TCP:127.0.0.1:$FWD_WC < "$T/5m")
 is "$(echo $out)" 5000000 "half-close after 5 MB: reply after EOF"
 
+# warren connect as a plain filter: stdin and stdout regular files.
+rm -f "$T/wc.out"
+timeout 30 "$BIN/warren" connect -c "$T/client.conf" wc < "$T/5m" > "$T/wc.out" 2> "$T/connect-files.log"
+rc=$?
+is "$rc $(cat "$T/wc.out" 2>/dev/null)" "0 5000000" \
+    "warren connect with stdin and stdout redirected to regular files"
+
 # Half-close, server first: the backend shuts its write side at once; the
 # client reads to EOF and only then sends, and the backend still gets it.
 rm -f "$T/client.got"
@@ -116,7 +123,8 @@ wait_exit "$GREET_PID" 10  # it has written all it got
 is "$(cat "$T/greet.got" 2>/dev/null)" "sent after EOF" \
     "reverse half-close: the backend got the client's data sent after its EOF"
 
-is "$(count "$T/warrend.log" 'event=carrier_up')" 5 "warrend logged 5 carriers"
+is "$(count "$T/warrend.log" 'event=session_end')" "$(count "$T/warrend.log" 'event=carrier_up')" \
+    "every carrier warrend started has ended"
 is "$(count "$T/warrend.log" 'level=error')" 0 "warrend logged no error"
 check "warrend is still running" alive "$WARREND_PID"
 

@@ -2,7 +2,7 @@
 # Errors that a person can cause get one clear line and a non-zero exit;
 # what is not authorized gets silence.
 . "$(dirname "$0")/lib.sh"
-plan 48
+plan 54
 make_keys other
 UDP=$(free_port); ECHO=$(free_port); DOWN=$(free_port); RELAY=$(free_port)
 start_echo "$ECHO"
@@ -25,7 +25,7 @@ relay() {
 	bg socat -x UDP4-LISTEN:"$RELAY",bind=127.0.0.1,reuseaddr,fork \
 	    UDP4:127.0.0.1:"$UDP" 2> "$T/$1.dump"
 	RELAY_PID=$LASTPID
-	sleep 0.2
+	wait_udp "$RELAY"
 }
 
 # run NAME CONF SERVICE: warren connect with "hi" on stdin; sets RC, MS
@@ -108,6 +108,47 @@ sleep 0.3
 check "backend down: warrend is still running" alive "$WARREND_PID"
 run after "$T/client.conf" echo
 is "$OUT $RC" "hi 0" "backend down: other sessions still work"
+
+# A backend that resets the connection mid-session: the application must
+# see a broken connection, not a clean end of stream.
+RESET=$(free_port)
+bg perl -MIO::Socket::IP -MSocket -e '
+	alarm 120;
+	my $l = IO::Socket::IP->new(LocalHost => "127.0.0.1", LocalPort => $ARGV[0],
+	    Listen => 16, ReuseAddr => 1) or die "listen: $!";
+	while (my $s = $l->accept) {
+		sysread($s, my $b, 100); syswrite($s, "partial\n"); sleep 1;
+		setsockopt($s, SOL_SOCKET, SO_LINGER, pack("ii", 1, 0)); close($s);
+	}' "$RESET"
+wait_port "$RESET"
+# A second warrend whose echo service is that backend.
+UDP2=$(free_port)
+sed -e "s|^listen = .*|listen = 127.0.0.1:$UDP2|" \
+    -e "s|^connect = 127.0.0.1:$ECHO|connect = 127.0.0.1:$RESET|" \
+    "$T/server.conf" > "$T/reset-server.conf"
+client_conf "$T/reset-client.conf" "$UDP2"
+bg "$BIN/warrend" -c "$T/reset-server.conf" 2> "$T/warrend-reset.log"
+wait_for "$T/warrend-reset.log" "event=started" 10
+# stdin stays open for 6 s; the backend resets after 1 s.
+t0=$(now_ms)
+OUT=$( (echo hi; sleep 6) | { timeout 20 "$BIN/warren" connect -c "$T/reset-client.conf" echo 2> "$T/reset.err"; echo "rc=$? t=$(now_ms)"; })
+T1=${OUT##*t=}; OUT=${OUT%t=*}; RC=${OUT##*rc=}; OUT=$(echo ${OUT%rc=*})
+ERR=$(cat "$T/reset.err")
+diag "reset: exit $RC after $(( T1 - t0 )) ms: $ERR"
+is "$OUT" "partial" "backend reset: warren connect delivered the data before the reset"
+check "backend reset: warren connect exits non-zero" [ "$RC" -ne 0 ]
+check "backend reset: warren connect exits when the session breaks, not when stdin ends" \
+    [ "$(( T1 - t0 ))" -lt 4000 ]
+like "$ERR" "level=error event=session_end .*reset" "backend reset: one clear line says the session broke"
+FWD=$(free_port)
+bg "$BIN/warren" forward -c "$T/reset-client.conf" 127.0.0.1:$FWD echo 2> "$T/reset-forward.log"
+wait_port "$FWD"
+OUT=$( (echo hi; sleep 5) | timeout 20 socat -t 10 - TCP:127.0.0.1:$FWD 2> "$T/reset-socat.err"; echo "rc=$?")
+RC=${OUT##*rc=}; OUT=$(echo ${OUT%rc=*})
+diag "reset through forward: socat exit $RC: $(cat "$T/reset-socat.err")"
+is "$OUT" "partial" "backend reset: warren forward delivered the data before the reset"
+check "backend reset: the local connection of warren forward breaks too (the application sees an error, not EOF)" \
+    [ "$RC" -ne 0 ]
 
 # Private key files that others can read are refused, naming the file.
 cp "$T/server.key" "$T/loose-server.key"; chmod 644 "$T/loose-server.key"

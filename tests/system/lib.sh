@@ -4,6 +4,9 @@
 set -u
 
 TOP=$(cd "$(dirname "$0")/../.." && pwd)
+# Sanitizer builds (make SANITIZE=1): report everything, on stderr.
+export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:print_summary=1}
+export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1}
 BIN=${BIN:-$TOP/bin}
 T=$(mktemp -d /tmp/warren-test.XXXXXX)
 PIDS=""
@@ -42,6 +45,15 @@ cleanup() {
 	trap - EXIT
 	[ -n "$AT_EXIT" ] && eval "$AT_EXIT"
 	stop $PIDS
+	stop "$WATCHDOG_PID"
+	# Sanitizer reports (SANITIZE=1 builds) in any output fail the test.
+	for f in $(find "$T" -maxdepth 1 -type f -size -20M 2>/dev/null); do
+		grep -aqE 'ERROR: (Address|Leak)Sanitizer|runtime error:|WARNING: .*Sanitizer' "$f" || continue
+		echo "# sanitizer report in $f:"
+		grep -aE -A40 'ERROR: (Address|Leak)Sanitizer|runtime error:|WARNING: .*Sanitizer' "$f" |
+		    head -n 60 | sed 's/^/#   /'
+		rc=1; NFAIL=$((NFAIL + 1))
+	done
 	if [ -n "${PLANNED:-}" ]; then
 		rc=0
 		if [ "$NTEST" -ne "$PLANNED" ]; then
@@ -64,6 +76,26 @@ trap cleanup EXIT
 trap 'exit 1' INT TERM HUP
 
 plan() { PLANNED=$1; echo "1..$1"; }
+
+# A watchdog: after TEST_TIMEOUT seconds (default 300) it ends whatever the
+# test is waiting for and then the test itself, whose cleanup still runs.
+TOPPID=$$
+(
+	trap 'exit 0' TERM
+	n=0
+	while [ $n -lt "${TEST_TIMEOUT:-300}" ]; do
+		sleep 1
+		kill -0 "$TOPPID" 2>/dev/null || exit 0   # the test is gone
+		n=$((n + 1))
+	done
+	echo "# watchdog: $0 ran over ${TEST_TIMEOUT:-300} s; stopping it"
+	self=$(exec sh -c 'echo $PPID')
+	kill -TERM "$TOPPID"
+	for p in $(descendants "$TOPPID"); do
+		[ "$p" = "$self" ] || kill "$p" 2>/dev/null
+	done
+) 2>/dev/null &
+WATCHDOG_PID=$!
 ok() { NTEST=$((NTEST + 1)); echo "ok $NTEST - $1"; }
 not_ok() { NTEST=$((NTEST + 1)); NFAIL=$((NFAIL + 1)); echo "not ok $NTEST - $1"; }
 check() { # check DESCRIPTION COMMAND...
@@ -97,6 +129,16 @@ wait_port() {
 	n=$(( ${2:-10} * 10 ))
 	while [ $n -gt 0 ]; do
 		ss -Hltn "sport = :$1" | grep -q . && return 0
+		sleep 0.1; n=$((n - 1))
+	done
+	return 1
+}
+
+# wait_udp PORT [SECONDS]: wait until something listens on UDP PORT.
+wait_udp() {
+	n=$(( ${2:-10} * 10 ))
+	while [ $n -gt 0 ]; do
+		ss -Hlnu "sport = :$1" | grep -q . && return 0
 		sleep 0.1; n=$((n - 1))
 	done
 	return 1
@@ -219,6 +261,7 @@ start_warrend() {
 
 # start_echo PORT: a TCP echo service on 127.0.0.1:PORT.
 start_echo() {
-	bg socat TCP-LISTEN:"$1",bind=127.0.0.1,reuseaddr,fork EXEC:cat
+	# -t 30: after the client's EOF, wait for cat's output even when busy
+	bg socat -t 30 TCP-LISTEN:"$1",bind=127.0.0.1,reuseaddr,fork,backlog=128 EXEC:cat
 	wait_port "$1"
 }
