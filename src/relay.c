@@ -217,7 +217,7 @@ send_record(struct relay *r, uint8_t type, uint64_t seq, const void *body,
 	}
 	r->ack_sent = r->received;
 	r->last_tx = uv_now(r->loop);
-	free(stream_send(r, (uv_stream_t *)r->carrier, w, (size_t)len));
+	wbuf_release(stream_send(r, (uv_stream_t *)r->carrier, w, (size_t)len));
 }
 
 /* Handle close: free the handle, and the relay after the last one. */
@@ -401,7 +401,7 @@ handle_record(struct relay *r, const struct wire_rec *rec)
 			return -1;
 		}
 		memcpy(w->data, body, len);
-		stream_send(r, r->out, w, len);
+		wbuf_release(stream_send(r, r->out, w, len));
 		if (r->ending)
 			return -1;
 		break;

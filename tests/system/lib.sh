@@ -46,7 +46,8 @@ cleanup() {
 	[ -n "$AT_EXIT" ] && eval "$AT_EXIT"
 	stop $PIDS
 	stop "$WATCHDOG_PID"
-	# Sanitizer reports (SANITIZE=1 builds) in any output fail the test.
+	# Sanitizer reports (SANITIZE=1 builds) in any output fail the test
+	# file (non-zero exit; the report is shown as TAP diagnostics).
 	for f in $(find "$T" -maxdepth 1 -type f -size -20M 2>/dev/null); do
 		grep -aqE 'ERROR: (Address|Leak)Sanitizer|runtime error:|WARNING: .*Sanitizer' "$f" || continue
 		echo "# sanitizer report in $f:"
@@ -96,6 +97,7 @@ TOPPID=$$
 	done
 ) 2>/dev/null &
 WATCHDOG_PID=$!
+
 ok() { NTEST=$((NTEST + 1)); echo "ok $NTEST - $1"; }
 not_ok() { NTEST=$((NTEST + 1)); NFAIL=$((NFAIL + 1)); echo "not ok $NTEST - $1"; }
 check() { # check DESCRIPTION COMMAND...
