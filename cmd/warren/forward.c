@@ -22,12 +22,18 @@ struct agent {
 	const struct cfg_cluster *cluster;
 	const char *service;
 	uv_tcp_t listener;
+	int listening;
+	uv_signal_t sig[3];           /* SIGINT, SIGTERM, SIGHUP */
+	struct local *locals;         /* sessions riding on a relay (list) */
+	int stopping;
 	int status;                   /* exit status of "connect" */
 };
 
 /* A local connection waiting for, or riding on, its session. */
 struct local {
 	struct agent *ag;
+	struct local *next, **pprev;  /* in ag->locals while relaying */
+	struct relay *r;
 	uv_stream_t *in, *out;
 	char name[ADDR_STRLEN];
 };
@@ -37,7 +43,11 @@ on_end(struct relay *r, void *arg, enum relay_end end, const char *text)
 {
 	struct local *l = arg;
 
-	if (end == RELAY_END_DONE) {
+	if ((*l->pprev = l->next) != NULL)
+		l->next->pprev = l->pprev;
+	if (l->ag->stopping)
+		log_info("session_end", "local=%s reason=stopping", l->name);
+	else if (end == RELAY_END_DONE) {
 		log_info("session_end", "local=%s", l->name);
 		l->ag->status = 0;
 	} else {
@@ -70,6 +80,11 @@ on_dialed(void *arg, uv_tcp_t *carrier, const struct session *s,
 		return;
 	}
 	log_info("session_up", "local=%s node=%s", l->name, peer);
+	l->r = r;
+	if ((l->next = l->ag->locals) != NULL)
+		l->next->pprev = &l->next;
+	l->ag->locals = l;
+	l->pprev = &l->ag->locals;
 	relay_attach(r, l->in, l->out);
 }
 
@@ -104,6 +119,30 @@ on_local(uv_stream_t *server, int status)
 		on_dialed(l, NULL, NULL, 0, "");
 }
 
+/*
+ * SIGINT, SIGTERM, SIGHUP (ssh sends it to its ProxyCommand when done):
+ * stop accepting, tell each node with CLOSE, and let the loop run dry.
+ */
+static void
+on_signal(uv_signal_t *sig, int signum)
+{
+	struct agent *ag = sig->data;
+	struct local *l, *next;
+
+	if (ag->stopping)
+		return;
+	ag->stopping = 1;
+	log_info("stopping", "signal=%d", signum);
+	for (int i = 0; i < 3; i++)
+		uv_close((uv_handle_t *)&ag->sig[i], NULL);
+	if (ag->listening)
+		uv_close((uv_handle_t *)&ag->listener, NULL);
+	for (l = ag->locals; l != NULL; l = next) {
+		next = l->next;
+		relay_abort(l->r, WIRE_CLOSE_ERROR, "client agent stopped");
+	}
+}
+
 /* Load the config and pick the cluster; 0 or -1 after logging. */
 static int
 agent_init(struct agent *ag, const char *cfgpath, const char *target)
@@ -117,6 +156,14 @@ agent_init(struct agent *ag, const char *cfgpath, const char *target)
 	    NULL)
 		return -1;
 	ag->loop = uv_default_loop();
+	for (int i = 0; i < 3; i++) {
+		static const int signums[3] = { SIGINT, SIGTERM, SIGHUP };
+
+		uv_signal_init(ag->loop, &ag->sig[i]);
+		ag->sig[i].data = ag;
+		uv_signal_start(&ag->sig[i], on_signal, signums[i]);
+		uv_unref((uv_handle_t *)&ag->sig[i]);   /* never keeps us alive */
+	}
 	return 0;
 }
 
@@ -145,6 +192,7 @@ cmd_forward(const char *cfgpath, const char *listen, const char *target)
 		    addr_str((struct sockaddr *)&ss, a), uv_strerror(rc));
 		goto fail;
 	}
+	ag.listening = 1;
 	log_info("forwarding", "local=%s cluster=%s service=%s",
 	    addr_str((struct sockaddr *)&ss, a), ag.cluster->name, ag.service);
 	uv_run(ag.loop, UV_RUN_DEFAULT);
