@@ -38,7 +38,7 @@ UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(B)/tests/%)
 .PHONY: all deps check unit system vectors demo fuzz fuzz-build bench noise-vectors clean
 all: bin/warrend bin/warren
 
-$(B)/%.o: %.c $(wildcard src/*.h) Makefile
+$(B)/%.o: %.c $(wildcard src/*.h cmd/*/*.h) Makefile
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) $(CFLAGS) -c -o $@ $<
 

@@ -51,7 +51,9 @@ enum cfg_keyid {
 	K_PRIVATE_KEY, K_LISTEN, K_GRANT_PORTS, K_GRANT_TIMEOUT, K_STORE,
 	K_CLUSTER_SECRET, K_CONTROL, K_KEEPALIVE, K_LOG_LEVEL, K_TIMEOUT,
 	K_CONNECT, K_EXEC, K_MODE, K_PUBLIC_KEY, K_SERVICES, K_PRESHARED_KEY,
-	K_NODES
+	K_NODES, K_LOAD_THRESHOLD, K_HANDSHAKE_QUEUE, K_SOURCE_RATE,
+	K_SOURCE_BURST, K_CLIENT_RATE, K_PENDING_PER_IP, K_PENDING_PER_IP_PORT,
+	K_MAX_GRANTS, K_CLOCK_SKEW
 };
 
 struct cfg_keydef {
@@ -64,7 +66,15 @@ static const struct cfg_keydef keys_server[] = {
 	{ "grant_ports", K_GRANT_PORTS }, { "grant_timeout", K_GRANT_TIMEOUT },
 	{ "store", K_STORE }, { "cluster_secret", K_CLUSTER_SECRET },
 	{ "control", K_CONTROL }, { "keepalive", K_KEEPALIVE },
-	{ "log_level", K_LOG_LEVEL }, { NULL, 0 }
+	{ "log_level", K_LOG_LEVEL },
+	{ "load_threshold", K_LOAD_THRESHOLD },
+	{ "handshake_queue", K_HANDSHAKE_QUEUE },
+	{ "source_rate", K_SOURCE_RATE }, { "source_burst", K_SOURCE_BURST },
+	{ "client_rate", K_CLIENT_RATE },
+	{ "pending_per_ip", K_PENDING_PER_IP },
+	{ "pending_per_ip_port", K_PENDING_PER_IP_PORT },
+	{ "max_grants", K_MAX_GRANTS }, { "clock_skew", K_CLOCK_SKEW },
+	{ NULL, 0 }
 };
 static const struct cfg_keydef keys_service[] = {
 	{ "connect", K_CONNECT }, { "exec", K_EXEC }, { "mode", K_MODE },
@@ -410,6 +420,16 @@ cfg_seconds(struct cfg_parser *p, const char *name, const char *value,
 }
 
 static void
+cfg_count(struct cfg_parser *p, const char *name, const char *value, int lo,
+    int hi, int *out)
+{
+
+	if (cfg_int(value, lo, hi, out))
+		cfg_err(p, p->lineno, "%s must be a whole number from %d to %d, "
+		    "not %s", name, lo, hi, value);
+}
+
+static void
 cfg_loglevel(struct cfg_parser *p, const char *value, enum log_level *out)
 {
 
@@ -529,6 +549,38 @@ badports:
 		break;
 	case K_LOG_LEVEL:
 		cfg_loglevel(p, value, &srv->log_level);
+		break;
+	case K_LOAD_THRESHOLD:
+		cfg_count(p, "load_threshold", value, 0, 1 << 20,
+		    &srv->load_threshold);
+		break;
+	case K_HANDSHAKE_QUEUE:
+		cfg_count(p, "handshake_queue", value, 16, 1 << 20,
+		    &srv->handshake_queue);
+		break;
+	case K_SOURCE_RATE:
+		cfg_count(p, "source_rate", value, 1, 1000000, &srv->source_rate);
+		break;
+	case K_SOURCE_BURST:
+		cfg_count(p, "source_burst", value, 1, 1000000,
+		    &srv->source_burst);
+		break;
+	case K_CLIENT_RATE:
+		cfg_count(p, "client_rate", value, 4, 1000000, &srv->client_rate);
+		break;
+	case K_PENDING_PER_IP:
+		cfg_count(p, "pending_per_ip", value, 1, 65535,
+		    &srv->pending_per_ip);
+		break;
+	case K_PENDING_PER_IP_PORT:
+		cfg_count(p, "pending_per_ip_port", value, 1, 65535,
+		    &srv->pending_per_ip_port);
+		break;
+	case K_MAX_GRANTS:
+		cfg_count(p, "max_grants", value, 1, 65535, &srv->max_grants);
+		break;
+	case K_CLOCK_SKEW:
+		cfg_seconds(p, "clock_skew", value, &srv->clock_skew);
 		break;
 	default:
 		break;
@@ -1163,6 +1215,15 @@ cfg_server_new(const char *name)
 	srv->grant_timeout = 10;
 	srv->store = CFG_STORE_MEMORY;
 	srv->keepalive = 10;
+	srv->load_threshold = 512;
+	srv->handshake_queue = 4096;
+	srv->source_rate = 20;
+	srv->source_burst = 5;
+	srv->client_rate = 200;
+	srv->pending_per_ip = 8;
+	srv->pending_per_ip_port = 2;
+	srv->max_grants = 1024;
+	srv->clock_skew = 120;
 	srv->log_level = LOG_INFO;
 	return (srv);
 }

@@ -55,6 +55,15 @@ struct cfg_server {
 	char *control;              /* unix socket path or NULL (none) */
 	int keepalive;              /* seconds between keepalives, default 10 */
 	enum log_level log_level;   /* default info */
+	/* Front-door defences; defaults and reasons in warren.conf(5). */
+	int load_threshold;         /* queued handshakes; 0: always under load */
+	int handshake_queue;        /* 4096 */
+	int source_rate, source_burst;   /* 20/s, 5: per IP or /64, under load */
+	int client_rate;            /* 200/s per client key; a quarter under load */
+	int pending_per_ip;         /* 8 open grants per IP */
+	int pending_per_ip_port;    /* 2 per (IP, port) once the IP has a session */
+	int max_grants;             /* 1024 open grants in all */
+	int clock_skew;             /* 120 s */
 	struct cfg_service *services;
 	size_t nservices;
 	struct cfg_client *clients;

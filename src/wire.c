@@ -59,12 +59,13 @@ wire_resp_pack(const struct wire_resp *in, uint8_t out[WIRE_RESP_PAYLOAD])
 	wire_put16(out + 46, in->keepalive);
 	wire_put16(out + 48, in->port_lo);
 	wire_put16(out + 50, in->port_hi);
+	wire_put64(out + 52, in->node_time);
 }
 
 int
 wire_resp_parse(const uint8_t buf[WIRE_RESP_PAYLOAD], struct wire_resp *out)
 {
-	if (buf[0] > WIRE_BUSY || buf[1] != 0 || !all_zero(buf + 52, 12))
+	if (buf[0] > WIRE_CLOCK || buf[1] != 0 || !all_zero(buf + 60, 4))
 		return -1;
 	out->status = buf[0];
 	out->client_port = wire_get16(buf + 2);
@@ -76,6 +77,7 @@ wire_resp_parse(const uint8_t buf[WIRE_RESP_PAYLOAD], struct wire_resp *out)
 	out->keepalive = wire_get16(buf + 46);
 	out->port_lo = wire_get16(buf + 48);
 	out->port_hi = wire_get16(buf + 50);
+	out->node_time = wire_get64(buf + 52);
 	if (out->status == WIRE_OK && (out->grant_timeout == 0 ||
 	    out->keepalive == 0 || out->port_lo == 0 || out->port_lo > out->port_hi))
 		return -1;
@@ -91,6 +93,8 @@ wire_packet_type(const uint8_t *buf, size_t len)
 		return WIRE_INIT;
 	if (buf[0] == WIRE_RESP && len == WIRE_RESP_LEN)
 		return WIRE_RESP;
+	if (buf[0] == WIRE_COOKIE && len == WIRE_COOKIE_LEN)
+		return WIRE_COOKIE;
 	return 0;
 }
 

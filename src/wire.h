@@ -17,6 +17,7 @@
 /* Front-door (UDP) packet types. */
 #define WIRE_INIT 1
 #define WIRE_RESP 2
+#define WIRE_COOKIE 3
 
 #define WIRE_MACLEN 16
 #define WIRE_SERVICE_MAX 32              /* longest service name on the wire */
@@ -47,7 +48,8 @@
 #define WIRE_OK 0
 #define WIRE_DENIED 1           /* client may not use this service */
 #define WIRE_NO_SERVICE 2       /* no such service */
-#define WIRE_BUSY 3             /* no grant port free */
+#define WIRE_BUSY 3             /* no grant port free, or a limit hit */
+#define WIRE_CLOCK 4            /* INIT timestamp too far from the node's clock */
 
 /*
  * RESP payload (Noise msg 2 payload), WIRE_RESP_PAYLOAD bytes:
@@ -62,7 +64,8 @@
  *  46  keepalive u16        seconds
  *  48  port_lo u16          the node's grant_ports range
  *  50  port_hi u16
- *  52  reserved[12]         zero
+ *  52  node_time u64        the node's Unix time (seconds), for WIRE_CLOCK
+ *  60  reserved[4]          zero
  */
 #define WIRE_RESP_PAYLOAD 64
 
@@ -77,6 +80,22 @@
  */
 #define WIRE_RESP_NOISE (32 + WIRE_RESP_PAYLOAD + 16)
 #define WIRE_RESP_LEN (12 + WIRE_RESP_NOISE + 2 * WIRE_MACLEN)
+
+/*
+ * COOKIE packet (node -> client, under load), WIRE_COOKIE_LEN bytes:
+ *   0  type u8 = WIRE_COOKIE, version u8, reserved u16
+ *   4  receiver u32    the client's index from the INIT
+ *   8  salt[16]        random
+ *  24  sealed[32]      AES-256-GCM(key = HMAC-SHA256(SHA256("cookie--" ||
+ *                      S_pub), salt), nonce 0, ad = the INIT's mac1,
+ *                      plaintext = cookie[16])
+ * The cookie is HMAC-SHA256(secret, client IP[16] || client port u16)[0..15]
+ * with a node secret that rotates every WIRE_COOKIE_ROTATE seconds; mac2
+ * of a later INIT from that address and port is
+ * HMAC-SHA256(cookie, all bytes before mac2)[0..15].
+ */
+#define WIRE_COOKIE_LEN (8 + 16 + WIRE_MACLEN + CRYPTO_TAGLEN)
+#define WIRE_COOKIE_ROTATE 120
 
 /*
  * Carrier (TCP) records.  Each record is
@@ -126,6 +145,7 @@ struct wire_resp {
 	uint16_t grant_timeout;
 	uint16_t keepalive;
 	uint16_t port_lo, port_hi;
+	uint64_t node_time;
 };
 
 /* Decoded record header. */
@@ -161,8 +181,8 @@ int wire_resp_parse(const uint8_t buf[WIRE_RESP_PAYLOAD], struct wire_resp *out)
 
 /**
  * wire_packet_type(buf, len):
- * Cheap first look at a front-door packet: return WIRE_INIT or WIRE_RESP
- * if ${len} is exactly that type's length and version and reserved bytes
+ * Cheap first look at a front-door packet: return WIRE_INIT, WIRE_RESP or
+ * WIRE_COOKIE if ${len} is exactly that type's length and version and reserved bytes
  * are right; otherwise 0.
  */
 int wire_packet_type(const uint8_t *buf, size_t len);

@@ -9,11 +9,13 @@
 #include <netinet/in.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "addr.h"
 #include "crypto.h"
 #include "dial.h"
 #include "grant.h"
+#include "cookie.h"
 #include "handshake.h"
 #include "log.h"
 #include "wire.h"
@@ -29,9 +31,14 @@ struct dial {
 	dial_cb *cb;
 	void *arg;
 
-	uv_udp_t *udp;
+	uv_udp_t *udp;               /* kept across tries to one node */
+	int udp_node;                /* index of the node it is connected to */
 	uv_timer_t timer;
 	struct hs_client *hs;
+	uint8_t init[WIRE_INIT_LEN]; /* the INIT in flight */
+	uint8_t cookie[WIRE_MACLEN]; /* from the node, when it is under load */
+	int has_cookie;
+	uint64_t cookie_ms;
 	uint64_t deadline;
 	unsigned tries, wait_ms;
 	int refused;                  /* a node answered with ICMP unreachable */
@@ -46,6 +53,7 @@ struct dial {
 };
 
 static void try_next(struct dial *d);
+static void send_init(struct dial *d);
 
 static void
 dial_freed(uv_handle_t *h)
@@ -56,7 +64,7 @@ dial_freed(uv_handle_t *h)
 	free(d);
 }
 
-/* Close the UDP side of the current try. */
+/* Close the UDP side of the dial. */
 static void
 close_udp(struct dial *d)
 {
@@ -66,6 +74,8 @@ close_udp(struct dial *d)
 	}
 	hs_client_free(d->hs);
 	d->hs = NULL;
+	d->has_cookie = 0;
+	crypto_wipe(d->cookie, sizeof(d->cookie));
 }
 
 /* Report the result once and release everything. */
@@ -203,6 +213,24 @@ udp_recv(uv_udp_t *udp, ssize_t nread, const uv_buf_t *buf,
 		d->refused = 1;
 		return;
 	}
+	if (d->hs != NULL && cookie_open(d->cl->public_key, d->init,
+	    (uint8_t *)buf->base, (size_t)nread, d->cookie) == 0) {
+		/*
+		 * The node is under load: retry at once, with mac2 (but only
+		 * once a second, should the cookie not be accepted).
+		 */
+		int again = !d->has_cookie ||
+		    uv_now(d->loop) - d->cookie_ms >= 1000;
+
+		d->has_cookie = 1;
+		d->cookie_ms = uv_now(d->loop);
+		log_debug("cookie", "peer=%s", d->peer);
+		if (again)
+			send_init(d);
+		return;
+	}
+	if (d->hs == NULL)
+		return;
 	rc = hs_client_finish(d->hs, (uint8_t *)buf->base, (size_t)nread,
 	    &resp, &d->s);
 	if (rc == -1)
@@ -210,6 +238,15 @@ udp_recv(uv_udp_t *udp, ssize_t nread, const uv_buf_t *buf,
 	if (rc == -2) {
 		log_error("key_mismatch", "peer=%s cluster=%s msg=\"key mismatch: the node's answer did not authenticate; check the public_key and preshared_key of cluster %s in %s\"",
 		    d->peer, d->cl->name, d->cl->name, d->cfg->path);
+		finish(d, NULL);
+		return;
+	}
+	if (resp.status == WIRE_CLOCK) {
+		int64_t off = (int64_t)((uint64_t)time(NULL) - resp.node_time);
+
+		log_error("clock_skew", "peer=%s offset_s=%lld msg=\"this computer's clock is %lld s %s of node %s: fix the time (NTP); warren accepts a small skew only, to stop replays\"",
+		    d->peer, (long long)off, (long long)(off < 0 ? -off : off),
+		    off < 0 ? "behind" : "ahead", d->peer);
 		finish(d, NULL);
 		return;
 	}
@@ -228,18 +265,70 @@ on_timer(uv_timer_t *t)
 	try_next(t->data);
 }
 
+/*
+ * Send a fresh INIT on the dial's socket: new ephemeral key and timestamp,
+ * and mac2 if the node gave us a cookie (it binds our address and port, so
+ * the socket stays the same while we talk to one node).
+ */
+static void
+send_init(struct dial *d)
+{
+	const struct cfg_cluster *cl = d->cl;
+	uv_buf_t b;
+
+	hs_client_free(d->hs);
+	d->hs = hs_client_start(d->cfg->private_key, cl->public_key,
+	    cl->has_psk ? cl->psk : NULL, d->service, d->init);
+	if (d->hs == NULL)
+		return;
+	if (d->has_cookie &&
+	    uv_now(d->loop) - d->cookie_ms < (WIRE_COOKIE_ROTATE - 10) * 1000ULL &&
+	    cookie_mac2(d->cookie, d->init) != 0)
+		return;
+	b = uv_buf_init((char *)d->init, sizeof(d->init));
+	if (uv_udp_try_send(d->udp, &b, 1, NULL) < 0)
+		log_debug("send_failed", "peer=%s", d->peer);
+	else
+		log_debug("init_sent", "peer=%s try=%u", d->peer, d->tries);
+}
+
+/* Open the dial's socket to node ${i}; 0 or -1 after logging. */
+static int
+open_udp(struct dial *d, size_t i)
+{
+	const char *spec = d->cl->nodes[i];
+	int rc;
+
+	close_udp(d);
+	if (addr_parse(spec, 0, &d->node, &(socklen_t){ 0 }) < 0) {
+		log_warn("bad_node", "node=%s msg=\"%s: cannot resolve node %s\"",
+		    spec, d->cfg->path, spec);
+		return -1;
+	}
+	addr_str((struct sockaddr *)&d->node, d->peer);
+	if ((d->udp = malloc(sizeof(*d->udp))) == NULL)
+		return -1;
+	uv_udp_init(d->loop, d->udp);
+	d->udp->data = d;
+	d->udp_node = (int)i;
+	if ((rc = uv_udp_connect(d->udp, (struct sockaddr *)&d->node)) < 0 ||
+	    (rc = uv_udp_recv_start(d->udp, udp_alloc, udp_recv)) < 0) {
+		log_warn("bad_node", "node=%s msg=\"cannot reach node %s: %s\"",
+		    spec, spec, uv_strerror(rc));
+		close_udp(d);
+		return -1;
+	}
+	return 0;
+}
+
 /* Send a fresh INIT to the next node, or give up at the deadline. */
 static void
 try_next(struct dial *d)
 {
 	const struct cfg_cluster *cl = d->cl;
-	const char *spec = cl->nodes[d->tries % cl->nnodes];
-	uint8_t pkt[WIRE_INIT_LEN];
+	size_t i = d->tries % cl->nnodes;
 	uint64_t now = uv_now(d->loop);
-	uv_buf_t b;
-	int rc;
 
-	close_udp(d);
 	if (now >= d->deadline) {
 		log_error("no_answer", "cluster=%s msg=\"no answer from cluster %s (%s%s) after %d s: %s\"",
 		    cl->name, cl->name, cl->nodes[0], cl->nnodes > 1 ? ", ..." : "",
@@ -250,26 +339,8 @@ try_next(struct dial *d)
 		return;
 	}
 	d->tries++;
-	if (addr_parse(spec, 0, &d->node, &(socklen_t){ 0 }) < 0) {
-		log_warn("bad_node", "node=%s msg=\"%s: cannot resolve node %s\"",
-		    spec, d->cfg->path, spec);
-		goto wait;
-	}
-	addr_str((struct sockaddr *)&d->node, d->peer);
-	if ((d->udp = malloc(sizeof(*d->udp))) == NULL)
-		goto wait;
-	uv_udp_init(d->loop, d->udp);
-	d->udp->data = d;
-	d->hs = hs_client_start(d->cfg->private_key, cl->public_key,
-	    cl->has_psk ? cl->psk : NULL, d->service, pkt);
-	b = uv_buf_init((char *)pkt, sizeof(pkt));
-	if (d->hs == NULL ||
-	    (rc = uv_udp_connect(d->udp, (struct sockaddr *)&d->node)) < 0 ||
-	    (rc = uv_udp_recv_start(d->udp, udp_alloc, udp_recv)) < 0 ||
-	    (rc = uv_udp_try_send(d->udp, &b, 1, NULL)) < 0)
-		log_debug("send_failed", "peer=%s", d->peer);
-	log_debug("init_sent", "peer=%s try=%u", d->peer, d->tries);
-wait:
+	if ((d->udp != NULL && d->udp_node == (int)i) || open_udp(d, i) == 0)
+		send_init(d);
 	uv_timer_start(&d->timer, on_timer,
 	    d->wait_ms < d->deadline - now ? d->wait_ms : d->deadline - now, 0);
 	if (d->wait_ms < MAX_WAIT_MS)

@@ -16,13 +16,14 @@ usage(FILE *f)
 	    "       warren pubkey < private.key\n"
 	    "       warren forward -c FILE [ADDR:]PORT [CLUSTER/]SERVICE\n"
 	    "       warren connect -c FILE [CLUSTER/]SERVICE\n"
+	    "       warren status [-s CONTROL_SOCKET]\n"
 	    "       warren --version\n");
 }
 
 int
 main(int argc, char **argv)
 {
-	const char *cfg = NULL, *args[3];
+	const char *cfg = NULL, *sock = NULL, *args[3];
 	int nargs = 0;
 
 	log_init("warren", LOG_WARN);
@@ -42,6 +43,8 @@ main(int argc, char **argv)
 	for (int i = 2; i < argc; i++) {
 		if (strcmp(argv[i], "-c") == 0 && i + 1 < argc)
 			cfg = argv[++i];
+		else if (strcmp(argv[i], "-s") == 0 && i + 1 < argc)
+			sock = argv[++i];
 		else if (nargs < 3 && argv[i][0] != '-')
 			args[nargs++] = argv[i];
 		else {
@@ -57,6 +60,8 @@ main(int argc, char **argv)
 		return cmd_forward(cfg, args[0], args[1]);
 	if (strcmp(argv[1], "connect") == 0 && nargs == 1 && cfg != NULL)
 		return cmd_connect(cfg, args[0]);
+	if (strcmp(argv[1], "status") == 0 && nargs == 0 && cfg == NULL)
+		return cmd_status(sock);
 	usage(stderr);
 	return 2;
 }

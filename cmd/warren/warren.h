@@ -23,4 +23,11 @@ int cmd_forward(const char *cfgpath, const char *listen, const char *target);
  */
 int cmd_connect(const char *cfgpath, const char *target);
 
+/**
+ * cmd_status(path):
+ * Print warrend's counters, asked from control socket ${path} (NULL: the
+ * default /run/warren/warrend.sock).
+ */
+int cmd_status(const char *path);
+
 #endif

@@ -32,6 +32,7 @@ struct grant {
 	struct session s;
 	int armed, port;
 	struct conn *pending;        /* a carrier that has not proven yet */
+	uint8_t ip[LIMIT_KEYLEN], ipport[LIMIT_KEYLEN];   /* pending counts */
 };
 
 /* One accepted carrier and the session it carries. */
@@ -41,6 +42,8 @@ struct conn {
 	struct grant *g;             /* while unproven */
 	struct relay *r;             /* NULL once ended */
 	const struct cfg_service *svc;
+	uint8_t ip[LIMIT_KEYLEN];    /* in n->established once proven */
+	int established;
 	uv_tcp_t *backend;           /* ours only while connecting */
 	uv_connect_t creq;
 	int connecting;
@@ -66,6 +69,8 @@ grant_close(struct grant *g)
 		g->next->pprev = g->pprev;
 	g->pprev = NULL;
 	g->n->ngrants--;
+	(void)limit_counts_add(g->n->pending_ip, g->ip, -1);
+	(void)limit_counts_add(g->n->pending_ipport, g->ipport, -1);
 	if (g->pending != NULL)
 		g->pending->g = NULL;
 	if (g->listener != NULL)
@@ -136,6 +141,8 @@ on_proven(struct relay *r, void *arg)
 	}
 	c->n->stats.sessions++;
 	c->n->stats.sessions_live++;
+	if (limit_counts_add(c->n->established, c->ip, 1) == 0)
+		c->established = 1;
 	if ((c->backend = malloc(sizeof(*c->backend))) == NULL) {
 		relay_abort(r, WIRE_CLOSE_ERROR, "out of memory");
 		return;
@@ -169,6 +176,9 @@ on_end(struct relay *r, void *arg, enum relay_end end, const char *text)
 	}
 	if ((*c->pprev = c->next) != NULL)
 		c->next->pprev = c->pprev;
+	if (c->established)
+		(void)limit_counts_add(c->n->established, c->ip, -1);
+	c->established = 0;
 	c->r = NULL;
 	conn_maybe_free(c);
 }
@@ -195,7 +205,8 @@ on_connection(uv_stream_t *server, int status)
 	if (!addr_same_host((struct sockaddr *)&peer,
 	    (struct sockaddr *)&g->client) || !g->armed || g->pending != NULL) {
 		g->n->stats.grant_probes++;
-		log_warn("grant_probe", "src=%s port=%d", a, g->port);
+		if (door_log_ok(g->n, DLOG_GRANT))
+			log_warn("grant_probe", "src=%s port=%d", a, g->port);
 		if (uv_tcp_close_reset(tcp, (uv_close_cb)free) < 0)
 			uv_close((uv_handle_t *)tcp, (uv_close_cb)free);
 		return;
@@ -207,6 +218,7 @@ on_connection(uv_stream_t *server, int status)
 	c->n = g->n;
 	c->g = g;
 	c->svc = g->svc;
+	memcpy(c->ip, g->ip, LIMIT_KEYLEN);
 	snprintf(c->peer, sizeof(c->peer), "%s", a);
 	g->pending = c;
 	if ((c->next = g->n->conns) != NULL)
@@ -267,6 +279,8 @@ carrier_grant(struct node *n, uv_udp_t *udp, const struct sockaddr *client,
 		return NULL;
 	g->n = n;
 	g->svc = svc;
+	limit_key(client, 0, 0, g->ip);
+	limit_key(client, 1, 0, g->ipport);
 	memcpy(&g->client, client, client->sa_family == AF_INET6 ?
 	    sizeof(struct sockaddr_in6) : sizeof(struct sockaddr_in));
 	grant_addr16(client, a16);
@@ -301,6 +315,11 @@ carrier_grant(struct node *n, uv_udp_t *udp, const struct sockaddr *client,
 	g->pprev = &n->grants;
 	n->ngrants++;
 	n->stats.grants++;
+	if (limit_counts_add(n->pending_ip, g->ip, 1) ||
+	    limit_counts_add(n->pending_ipport, g->ipport, 1)) {
+		grant_close(g);     /* counts are undone there */
+		return NULL;
+	}
 	log_info("grant_open", "port=%d src=%s timeout=%d", g->port,
 	    addr_str(client, a), cfg->grant_timeout);
 	return g;

@@ -1,11 +1,18 @@
 /*
- * door: warrend's UDP front door.  It answers only a valid INIT from an
- * authorized client key; everything else is dropped without a reply and
- * logged with its source address.  The cheap checks (size, type, mac1) run
- * before any Diffie-Hellman.
+ * door: warrend's UDP front door.
+ *
+ * It answers only a valid INIT from an authorized client key; everything
+ * else is dropped without a reply, counted, and logged (rate-limited) with
+ * its source address.  Checks run cheapest first, and all of them before
+ * any Diffie-Hellman: size and type, mac1, then under load mac2 (else a
+ * COOKIE reply) and the source's token bucket, then the queue.  Queued
+ * INITs are handled a batch per loop turn; before the DH each is checked
+ * against the grant caps, after it against replay, clock skew and the
+ * client key's rate.
  */
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "addr.h"
 #include "crypto.h"
@@ -15,6 +22,8 @@
 #include "wire.h"
 
 #define RECV_BUF 2048
+#define BATCH 32              /* handshakes per loop turn */
+#define LOAD_HOLD_MS 1000     /* hysteresis: under load this long after */
 
 static void
 door_alloc(uv_handle_t *h, size_t hint, uv_buf_t *buf)
@@ -24,23 +33,90 @@ door_alloc(uv_handle_t *h, size_t hint, uv_buf_t *buf)
 	*buf = uv_buf_init((char *)slab, sizeof(slab));
 }
 
-/* Send ${pkt} to ${to}; the front door never queues more than one try. */
+int
+door_log_ok(struct node *n, enum door_log kind)
+{
+	if (limit_tb_take(&n->loglim[kind], 10, 20, uv_now(n->loop)))
+		return 1;
+	n->stats.log_suppressed++;
+	return 0;
+}
+
+int
+door_under_load(struct node *n)
+{
+	uint64_t now = uv_now(n->loop);
+
+	if (n->cfg->load_threshold == 0)
+		return 1;
+	if (n->qlen >= (size_t)n->cfg->load_threshold) {
+		n->last_over_ms = now;
+		n->was_over = 1;
+	}
+	return n->was_over && now - n->last_over_ms < LOAD_HOLD_MS;
+}
+
+/* Send ${pkt} to ${to}; the front door never queues a reply. */
 static void
-door_send(uv_udp_t *udp, const uint8_t *pkt, size_t len,
+door_send(struct node *n, uv_udp_t *udp, const uint8_t *pkt, size_t len,
     const struct sockaddr *to)
 {
 	uv_buf_t b = uv_buf_init((char *)pkt, (unsigned)len);
 	char a[ADDR_STRLEN];
 	int rc;
 
-	if ((rc = uv_udp_try_send(udp, &b, 1, to)) < 0)
+	if ((rc = uv_udp_try_send(udp, &b, 1, to)) < 0 &&
+	    door_log_ok(n, DLOG_DROP))
 		log_warn("send_failed", "dst=%s err=\"%s\"", addr_str(to, a),
 		    uv_strerror(rc));
 }
 
-/* Handle one INIT whose size and type are right. */
+/*
+ * The grant caps of seed 002, checked before any DH: per (IP, port) once
+ * the IP holds an established session (so many clients behind one NAT keep
+ * working), else per IP; and a global cap.  Returns 0 if ${src} may have
+ * another pending negotiation.
+ */
+static int
+pending_ok(struct node *n, const struct sockaddr *src)
+{
+	uint8_t ip[LIMIT_KEYLEN], ipport[LIMIT_KEYLEN];
+	char a[ADDR_STRLEN];
+	const char *what = NULL;
+
+	limit_key(src, 0, 0, ip);
+	limit_key(src, 1, 0, ipport);
+	if (n->ngrants >= (size_t)n->cfg->max_grants) {
+		n->stats.drop_grants_full++;
+		what = "max_grants";
+	} else if (limit_counts_get(n->established, ip) > 0) {
+		if (limit_counts_get(n->pending_ipport, ipport) >=
+		    (unsigned)n->cfg->pending_per_ip_port) {
+			n->stats.drop_pending_ip_port++;
+			what = "pending_per_ip_port";
+		}
+	} else if (limit_counts_get(n->pending_ip, ip) >=
+	    (unsigned)n->cfg->pending_per_ip) {
+		n->stats.drop_pending_ip++;
+		what = "pending_per_ip";
+	}
+	if (what != NULL && door_log_ok(n, DLOG_LIMIT))
+		log_warn("limit", "src=%s limit=%s", addr_str(src, a), what);
+	return what == NULL;
+}
+
+/* Seconds between the INIT's TAI64N label and the node's clock. */
+static int64_t
+clock_offset(const uint8_t ts[WIRE_TAI64N_LEN], uint64_t now)
+{
+	uint64_t t = wire_get64(ts) - 0x4000000000000000ULL;
+
+	return (int64_t)(t - now);
+}
+
+/* Handle one queued INIT (size, type, mac1 and mac2 already checked). */
 static void
-door_init(struct node *n, uv_udp_t *udp, const uint8_t *pkt, size_t len,
+door_init(struct node *n, uv_udp_t *udp, const uint8_t *pkt,
     const struct sockaddr *src)
 {
 	struct hs_pending *p = NULL;
@@ -50,26 +126,30 @@ door_init(struct node *n, uv_udp_t *udp, const uint8_t *pkt, size_t len,
 	struct grant *g = NULL;
 	const struct cfg_client *cl;
 	const struct cfg_service *svc = NULL;
+	struct limit_tb *tb;
 	uint8_t cpub[32], out[WIRE_RESP_LEN], *ts;
+	uint64_t now = (uint64_t)time(NULL);
 	char a[ADDR_STRLEN];
+	int64_t skew;
+	int rate;
 
 	memset(&resp, 0, sizeof(resp));
 	memset(&s, 0, sizeof(s));
-	if (!hs_mac1_ok(n->hs.mac1_key, pkt, len)) {
-		n->stats.drop_mac1++;
-		log_info("drop", "reason=mac1 src=%s", addr_str(src, a));
+	if (!pending_ok(n, src))
 		goto out;
-	}
-	if ((p = hs_node_read(&n->hs, pkt, len, &init, cpub)) == NULL) {
+	if ((p = hs_node_read(&n->hs, pkt, WIRE_INIT_LEN, &init, cpub)) == NULL) {
 		n->stats.drop_handshake++;
-		log_info("drop", "reason=handshake src=%s", addr_str(src, a));
+		if (door_log_ok(n, DLOG_DROP))
+			log_info("drop", "reason=handshake src=%s", addr_str(src, a));
 		goto out;
 	}
 	if ((cl = cfg_server_client(n->cfg, cpub)) == NULL) {
 		n->stats.drop_unknown_client++;
-		log_warn("unknown_client", "src=%s", addr_str(src, a));
+		if (door_log_ok(n, DLOG_CLIENT))
+			log_warn("unknown_client", "src=%s", addr_str(src, a));
 		goto out;
 	}
+
 	/*
 	 * Replay: a client's INIT timestamps must increase (TAI64N compares as
 	 * bytes).  A captured INIT replayed later gets no answer.
@@ -77,25 +157,52 @@ door_init(struct node *n, uv_udp_t *udp, const uint8_t *pkt, size_t len,
 	ts = n->last_ts[cl - n->cfg->clients];
 	if (memcmp(init.timestamp, ts, WIRE_TAI64N_LEN) <= 0) {
 		n->stats.drop_replay++;
-		log_warn("replay", "src=%s client=%s", addr_str(src, a),
-		    cl->name);
+		if (door_log_ok(n, DLOG_CLIENT))
+			log_warn("replay", "src=%s client=%s", addr_str(src, a),
+			    cl->name);
 		goto out;
 	}
-	memcpy(ts, init.timestamp, WIRE_TAI64N_LEN);
-	if ((svc = cfg_server_service(n->cfg, init.service)) == NULL) {
-		n->stats.no_service++;
-		resp.status = WIRE_NO_SERVICE;
-		log_warn("no_service", "src=%s client=%s service=\"%s\"",
-		    addr_str(src, a), cl->name, init.service);
-	} else if (!cfg_client_allows(cl, svc->name)) {
-		n->stats.denied_service++;
-		resp.status = WIRE_DENIED;
-		log_warn("denied", "src=%s client=%s service=%s",
-		    addr_str(src, a), cl->name, svc->name);
-	} else if ((g = carrier_grant(n, udp, src, svc,
-	    hs_pending_grant_key(p)->key, &resp)) == NULL) {
-		n->stats.busy++;
-		resp.status = WIRE_BUSY;
+
+	/* A stolen key must not flood: each key has its own rate. */
+	tb = &n->client_tb[cl - n->cfg->clients];
+	rate = door_under_load(n) ? n->cfg->client_rate / 4 : n->cfg->client_rate;
+	if (!limit_tb_take(tb, rate, rate, uv_now(n->loop))) {
+		n->stats.drop_rate_client++;
+		if (door_log_ok(n, DLOG_LIMIT))
+			log_warn("limit", "src=%s client=%s limit=client_rate",
+			    addr_str(src, a), cl->name);
+		goto out;
+	}
+
+	skew = clock_offset(init.timestamp, now);
+	if (skew > n->cfg->clock_skew || skew < -n->cfg->clock_skew) {
+		/*
+		 * The client is authenticated, so tell it: its clock is wrong.
+		 * The timestamp is not recorded, so a fixed clock works at once.
+		 */
+		n->stats.drop_skew++;
+		resp.status = WIRE_CLOCK;
+		resp.node_time = now;
+		if (door_log_ok(n, DLOG_CLIENT))
+			log_warn("clock_skew", "src=%s client=%s offset_s=%lld",
+			    addr_str(src, a), cl->name, (long long)skew);
+	} else {
+		memcpy(ts, init.timestamp, WIRE_TAI64N_LEN);
+		if ((svc = cfg_server_service(n->cfg, init.service)) == NULL) {
+			n->stats.no_service++;
+			resp.status = WIRE_NO_SERVICE;
+			log_warn("no_service", "src=%s client=%s service=\"%s\"",
+			    addr_str(src, a), cl->name, init.service);
+		} else if (!cfg_client_allows(cl, svc->name)) {
+			n->stats.denied_service++;
+			resp.status = WIRE_DENIED;
+			log_warn("denied", "src=%s client=%s service=%s",
+			    addr_str(src, a), cl->name, svc->name);
+		} else if ((g = carrier_grant(n, udp, src, svc,
+		    hs_pending_grant_key(p)->key, &resp)) == NULL) {
+			n->stats.busy++;
+			resp.status = WIRE_BUSY;
+		}
 	}
 	resp.client_port = (uint16_t)addr_port(src);
 	grant_addr16(src, resp.client_addr);
@@ -113,7 +220,7 @@ door_init(struct node *n, uv_udp_t *udp, const uint8_t *pkt, size_t len,
 		log_info("session_granted", "src=%s client=%s service=%s",
 		    addr_str(src, a), cl->name, svc->name);
 	}
-	door_send(udp, out, sizeof(out), src);
+	door_send(n, udp, out, sizeof(out), src);
 out:
 	if (g != NULL)
 		carrier_grant_cancel(g);
@@ -122,24 +229,98 @@ out:
 	crypto_wipe(&resp, sizeof(resp));
 }
 
+/* Run a batch of queued handshakes; stop when the queue is empty. */
+static void
+door_work(uv_idle_t *idle)
+{
+	struct node *n = idle->data;
+
+	(void)door_under_load(n);    /* note the queue length first */
+	for (int i = 0; i < BATCH && n->qlen > 0; i++) {
+		struct door_job *j = &n->queue[n->qhead];
+
+		n->qhead = (n->qhead + 1) % (size_t)n->cfg->handshake_queue;
+		n->qlen--;
+		door_init(n, j->udp, j->pkt, (struct sockaddr *)&j->src);
+	}
+	if (n->qlen == 0)
+		uv_idle_stop(idle);
+}
+
+/* The cheap checks; queue what passes. */
 static void
 door_recv(uv_udp_t *udp, ssize_t nread, const uv_buf_t *buf,
     const struct sockaddr *src, unsigned flags)
 {
 	struct node *n = udp->data;
+	const uint8_t *pkt = (const uint8_t *)buf->base;
+	uint8_t key[LIMIT_KEYLEN], reply[WIRE_COOKIE_LEN];
 	char a[ADDR_STRLEN];
+	struct door_job *j;
 
-	if (nread <= 0 || src == NULL)
+	if (nread <= 0 || src == NULL || n->stopping)
 		return;
 	n->stats.rx_packets++;
 	if ((flags & UV_UDP_PARTIAL) ||
-	    wire_packet_type((uint8_t *)buf->base, (size_t)nread) != WIRE_INIT) {
+	    wire_packet_type(pkt, (size_t)nread) != WIRE_INIT) {
 		n->stats.drop_malformed++;
-		log_info("drop", "reason=malformed src=%s len=%zd",
-		    addr_str(src, a), nread);
+		if (door_log_ok(n, DLOG_DROP))
+			log_info("drop", "reason=malformed src=%s len=%zd",
+			    addr_str(src, a), nread);
 		return;
 	}
-	door_init(n, udp, (uint8_t *)buf->base, (size_t)nread, src);
+	if (!hs_mac1_ok(n->hs.mac1_key, pkt, (size_t)nread)) {
+		n->stats.drop_mac1++;
+		if (door_log_ok(n, DLOG_DROP))
+			log_info("drop", "reason=mac1 src=%s", addr_str(src, a));
+		return;
+	}
+	if (door_under_load(n)) {
+		if (!cookie_mac2_ok(&n->cookie, pkt, (size_t)nread, src,
+		    uv_now(n->loop))) {
+			if (cookie_reply(&n->cookie, pkt, src, reply) == 0) {
+				n->stats.cookies_sent++;
+				door_send(n, udp, reply, sizeof(reply), src);
+			}
+			return;
+		}
+		limit_key(src, 0, 1, key);
+		if (!limit_sources_take(n->sources, key, n->cfg->source_rate,
+		    n->cfg->source_burst, uv_now(n->loop))) {
+			n->stats.drop_rate_source++;
+			if (door_log_ok(n, DLOG_LIMIT))
+				log_warn("limit", "src=%s limit=source_rate",
+				    addr_str(src, a));
+			return;
+		}
+	}
+	if (n->qlen >= (size_t)n->cfg->handshake_queue) {
+		n->stats.drop_queue_full++;
+		if (door_log_ok(n, DLOG_LIMIT))
+			log_warn("limit", "src=%s limit=handshake_queue",
+			    addr_str(src, a));
+		return;
+	}
+	j = &n->queue[(n->qhead + n->qlen) % (size_t)n->cfg->handshake_queue];
+	n->qlen++;
+	j->udp = udp;
+	memcpy(&j->src, src, src->sa_family == AF_INET6 ?
+	    sizeof(struct sockaddr_in6) : sizeof(struct sockaddr_in));
+	memcpy(j->pkt, pkt, WIRE_INIT_LEN);
+	uv_idle_start(&n->worker, door_work);
+}
+
+/* Once a second: say how many packet-path lines were held back. */
+static void
+door_tick(uv_timer_t *t)
+{
+	struct node *n = t->data;
+	uint64_t s = n->stats.log_suppressed - n->suppressed_reported;
+
+	if (s > 0)
+		log_warn("log_suppressed", "count=%llu under_load=%d",
+		    (unsigned long long)s, door_under_load(n));
+	n->suppressed_reported = n->stats.log_suppressed;
 }
 
 int
@@ -148,6 +329,25 @@ door_start(struct node *n)
 	char a[ADDR_STRLEN];
 	unsigned v6flags = 0;
 	int rc;
+
+	if ((n->queue = calloc((size_t)n->cfg->handshake_queue,
+	    sizeof(*n->queue))) == NULL ||
+	    (n->sources = limit_sources_new()) == NULL ||
+	    (n->pending_ip = limit_counts_new()) == NULL ||
+	    (n->pending_ipport = limit_counts_new()) == NULL ||
+	    (n->established = limit_counts_new()) == NULL ||
+	    (n->client_tb = calloc(n->cfg->nclients ? n->cfg->nclients : 1,
+	    sizeof(*n->client_tb))) == NULL ||
+	    cookie_node_init(&n->cookie, n->hs.pub, uv_now(n->loop))) {
+		log_error("startup", "msg=\"out of memory\"");
+		return -1;
+	}
+	uv_idle_init(n->loop, &n->worker);
+	n->worker.data = n;
+	uv_timer_init(n->loop, &n->tick);
+	n->tick.data = n;
+	uv_timer_start(&n->tick, door_tick, 1000, 1000);
+	uv_unref((uv_handle_t *)&n->tick);
 
 	/* With an IPv4 listener too, [::] must not also claim IPv4. */
 	for (size_t i = 0; i < n->cfg->nlisten; i++)
@@ -178,4 +378,8 @@ door_stop(struct node *n)
 	for (size_t i = 0; i < n->nudp; i++)
 		if (!uv_is_closing((uv_handle_t *)&n->udp[i]))
 			uv_close((uv_handle_t *)&n->udp[i], NULL);
+	if (n->worker.loop != NULL && !uv_is_closing((uv_handle_t *)&n->worker))
+		uv_close((uv_handle_t *)&n->worker, NULL);
+	if (n->tick.loop != NULL && !uv_is_closing((uv_handle_t *)&n->tick))
+		uv_close((uv_handle_t *)&n->tick, NULL);
 }

@@ -31,6 +31,7 @@ on_signal(uv_signal_t *s, int signum)
 	n->stopping = 1;
 	log_info("stopping", "signal=%d", signum);
 	door_stop(n);
+	control_stop(n);
 	carrier_stop_all(n);
 	uv_close((uv_handle_t *)&n->sigint, NULL);
 	uv_close((uv_handle_t *)&n->sigterm, NULL);
@@ -112,17 +113,25 @@ main(int argc, char **argv)
 	n.sigint.data = n.sigterm.data = &n;
 	uv_signal_start(&n.sigint, on_signal, SIGINT);
 	uv_signal_start(&n.sigterm, on_signal, SIGTERM);
-	if (door_start(&n) == 0) {
+	if (door_start(&n) == 0 && control_start(&n) == 0) {
 		log_info("started", "version=%s services=%zu clients=%zu",
 		    VERSION, n.cfg->nservices, n.cfg->nclients);
 		rc = 0;
 	} else {
 		door_stop(&n);
+		control_stop(&n);
 		uv_close((uv_handle_t *)&n.sigint, NULL);
 		uv_close((uv_handle_t *)&n.sigterm, NULL);
 	}
 	uv_run(n.loop, UV_RUN_DEFAULT);
 	uv_loop_close(n.loop);
+	free(n.queue);
+	free(n.client_tb);
+	limit_sources_free(n.sources);
+	limit_counts_free(n.pending_ip);
+	limit_counts_free(n.pending_ipport);
+	limit_counts_free(n.established);
+	cookie_node_wipe(&n.cookie);
 	if (rc == 0)
 		log_info("stopped", "sessions=%llu",
 		    (unsigned long long)n.stats.sessions);

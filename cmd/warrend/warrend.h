@@ -8,18 +8,36 @@
 #include <uv.h>
 
 #include "config.h"
+#include "cookie.h"
 #include "handshake.h"
+#include "limit.h"
 #include "session.h"
 
 struct grant;
 struct conn;
 
-/* Counters of the front door and carriers. */
+/*
+ * Counters of the front door and carriers, printed by "warren status" in
+ * this order (see NODE_STATS in control.c).
+ */
 struct node_stats {
-	uint64_t rx_packets, drop_malformed, drop_mac1, drop_handshake;
-	uint64_t drop_unknown_client, drop_replay, denied_service, no_service, busy;
+	uint64_t rx_packets, drop_malformed, drop_mac1, cookies_sent;
+	uint64_t drop_handshake, drop_unknown_client, drop_replay, drop_skew;
+	uint64_t drop_queue_full, drop_rate_source, drop_rate_client;
+	uint64_t drop_pending_ip, drop_pending_ip_port, drop_grants_full;
+	uint64_t denied_service, no_service, busy;
 	uint64_t grants, grants_expired, grant_probes, carriers_rejected;
-	uint64_t sessions, sessions_live, backend_errors;
+	uint64_t sessions, sessions_live, backend_errors, log_suppressed;
+};
+
+/* Kinds of packet-path log lines, each rate-limited on its own. */
+enum door_log { DLOG_DROP, DLOG_CLIENT, DLOG_LIMIT, DLOG_GRANT, DLOG_N };
+
+/* An INIT waiting for its Diffie-Hellman. */
+struct door_job {
+	uv_udp_t *udp;
+	struct sockaddr_storage src;
+	uint8_t pkt[WIRE_INIT_LEN];
 };
 
 struct node {
@@ -33,6 +51,22 @@ struct node {
 	size_t ngrants;
 	struct conn *conns;              /* live carriers (list) */
 	struct node_stats stats;
+	struct cookie_node cookie;
+	struct limit_sources *sources;       /* per-source buckets (under load) */
+	struct limit_counts *pending_ip;     /* open grants per IP */
+	struct limit_counts *pending_ipport; /* open grants per (IP, port) */
+	struct limit_counts *established;    /* live sessions per IP */
+	struct limit_tb *client_tb;          /* per [client] */
+	struct door_job *queue;              /* ring of handshake_queue jobs */
+	size_t qhead, qlen;
+	uv_idle_t worker;                    /* runs queued handshakes */
+	uv_timer_t tick;                     /* once a second: log summaries */
+	uint64_t last_over_ms;               /* queue last over load_threshold */
+	int was_over;
+	struct limit_tb loglim[DLOG_N];
+	uint64_t suppressed_reported;
+	uv_pipe_t control;
+	int control_open;
 	uint8_t (*last_ts)[WIRE_TAI64N_LEN];  /* newest INIT time per [client] */
 	int stopping;
 };
@@ -43,6 +77,20 @@ struct node {
  * listen address cannot be bound.
  */
 int door_start(struct node *n);
+
+/**
+ * door_under_load(n):
+ * Return 1 if the front door is under load: the handshake queue passed
+ * load_threshold less than a second ago (or load_threshold is 0).
+ */
+int door_under_load(struct node *n);
+
+/**
+ * door_log_ok(n, kind):
+ * Return 1 if a packet-path log line of ${kind} may be printed now (10 a
+ * second, bursts of 20); else count it as suppressed and return 0.
+ */
+int door_log_ok(struct node *n, enum door_log kind);
 
 /**
  * door_stop(n):
@@ -73,6 +121,14 @@ void carrier_grant_arm(struct grant *g, const struct session *s);
  * Close grant ${g} at once.
  */
 void carrier_grant_cancel(struct grant *g);
+
+/**
+ * control_start(n) / control_stop(n):
+ * Open (and close) the control socket named by "control", if any.
+ * control_start logs and returns -1 if it cannot listen there.
+ */
+int control_start(struct node *n);
+void control_stop(struct node *n);
 
 /**
  * carrier_stop_all(n):

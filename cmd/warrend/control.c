@@ -1,0 +1,155 @@
+/*
+ * control: warrend's local control socket (a Unix stream socket, mode
+ * 0600).  A client writes one command line; warrend answers and closes.
+ *   status   one "name value" line per counter, then the live state
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "log.h"
+#include "warrend.h"
+
+#define CMD_MAX 64
+#define REPLY_MAX 4096
+
+/* Counters in the order "warren status" prints them. */
+#define NODE_STATS(X) \
+	X(rx_packets) X(drop_malformed) X(drop_mac1) X(cookies_sent) \
+	X(drop_handshake) X(drop_unknown_client) X(drop_replay) \
+	X(drop_skew) X(drop_queue_full) X(drop_rate_source) \
+	X(drop_rate_client) X(drop_pending_ip) X(drop_pending_ip_port) \
+	X(drop_grants_full) X(denied_service) X(no_service) X(busy) X(grants) \
+	X(grants_expired) X(grant_probes) X(carriers_rejected) X(sessions) \
+	X(sessions_live) X(backend_errors) X(log_suppressed)
+
+struct ctl_conn {
+	uv_pipe_t pipe;
+	struct node *n;
+	char cmd[CMD_MAX];
+	size_t len;
+	uv_write_t req;
+	char reply[REPLY_MAX];
+};
+
+static void
+ctl_closed(uv_handle_t *h)
+{
+	free(h->data);
+}
+
+static void
+ctl_written(uv_write_t *req, int status)
+{
+	struct ctl_conn *c = req->data;
+
+	uv_close((uv_handle_t *)&c->pipe, ctl_closed);
+}
+
+/* Write the answer to command ${cmd} into ${c}->reply. */
+static size_t
+ctl_answer(struct ctl_conn *c, const char *cmd)
+{
+	struct node *n = c->n;
+	size_t off = 0;
+
+#define PRINT(...) off += (size_t)snprintf(c->reply + off, \
+    off < REPLY_MAX ? REPLY_MAX - off : 0, __VA_ARGS__)
+#define STAT(name) PRINT("%s %llu\n", #name, \
+    (unsigned long long)n->stats.name);
+	if (strcmp(cmd, "status") == 0) {
+		NODE_STATS(STAT)
+		PRINT("under_load %d\n", door_under_load(n));
+		PRINT("handshake_queue %zu\n", n->qlen);
+		PRINT("grants_live %zu\n", n->ngrants);
+	} else
+		PRINT("error unknown command \"%.32s\" (try: status)\n", cmd);
+#undef STAT
+#undef PRINT
+	return off < REPLY_MAX ? off : REPLY_MAX - 1;
+}
+
+static void
+ctl_alloc(uv_handle_t *h, size_t hint, uv_buf_t *buf)
+{
+	struct ctl_conn *c = h->data;
+
+	*buf = uv_buf_init(c->cmd + c->len, (unsigned)(CMD_MAX - 1 - c->len));
+}
+
+static void
+ctl_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
+{
+	struct ctl_conn *c = s->data;
+	char *nl;
+	uv_buf_t b;
+
+	if (nread < 0 || (nread == 0 && c->len == CMD_MAX - 1)) {
+		uv_close((uv_handle_t *)&c->pipe, ctl_closed);
+		return;
+	}
+	c->len += (size_t)nread;
+	c->cmd[c->len] = '\0';
+	if ((nl = strchr(c->cmd, '\n')) == NULL && c->len < CMD_MAX - 1)
+		return;
+	if (nl != NULL)
+		*nl = '\0';
+	uv_read_stop(s);
+	b = uv_buf_init(c->reply, (unsigned)ctl_answer(c, c->cmd));
+	c->req.data = c;
+	if (uv_write(&c->req, s, &b, 1, ctl_written) < 0)
+		uv_close((uv_handle_t *)&c->pipe, ctl_closed);
+}
+
+static void
+ctl_connection(uv_stream_t *server, int status)
+{
+	struct node *n = server->data;
+	struct ctl_conn *c;
+
+	if (status < 0 || (c = calloc(1, sizeof(*c))) == NULL)
+		return;
+	c->n = n;
+	uv_pipe_init(n->loop, &c->pipe, 0);
+	c->pipe.data = c;
+	if (uv_accept(server, (uv_stream_t *)&c->pipe) < 0 ||
+	    uv_read_start((uv_stream_t *)&c->pipe, ctl_alloc, ctl_read) < 0)
+		uv_close((uv_handle_t *)&c->pipe, ctl_closed);
+}
+
+int
+control_start(struct node *n)
+{
+	const char *path = n->cfg->control;
+	mode_t old;
+	int rc;
+
+	if (path == NULL)
+		return 0;
+	(void)unlink(path);          /* a socket left by an earlier run */
+	uv_pipe_init(n->loop, &n->control, 0);
+	n->control.data = n;
+	n->control_open = 1;
+	old = umask(077);
+	rc = uv_pipe_bind(&n->control, path);
+	umask(old);
+	if (rc < 0 || (rc = uv_listen((uv_stream_t *)&n->control, 8,
+	    ctl_connection)) < 0) {
+		log_error("control", "msg=\"%s: cannot listen on control socket %s: %s\"",
+		    n->cfg->path, path, uv_strerror(rc));
+		return -1;
+	}
+	log_info("control", "socket=%s", path);
+	return 0;
+}
+
+void
+control_stop(struct node *n)
+{
+	if (!n->control_open || uv_is_closing((uv_handle_t *)&n->control))
+		return;
+	uv_close((uv_handle_t *)&n->control, NULL);
+	(void)unlink(n->cfg->control);
+}
