@@ -21,14 +21,20 @@
 #include "warrend.h"
 #include "wire.h"
 
-#define RECV_BUF 2048
+/*
+ * libuv reads up to RECV_BATCH datagrams per recvmmsg() call into a
+ * buffer of that many 64 KiB slots: under a flood the syscall cost is
+ * shared by the batch.
+ */
+#define RECV_SLOT (64 * 1024)
+#define RECV_BATCH 16
 #define BATCH 32              /* handshakes per loop turn */
 #define LOAD_HOLD_MS 1000     /* hysteresis: under load this long after */
 
 static void
 door_alloc(uv_handle_t *h, size_t hint, uv_buf_t *buf)
 {
-	static uint8_t slab[RECV_BUF];   /* one datagram at a time */
+	static uint8_t slab[RECV_BATCH * RECV_SLOT];   /* used in place */
 
 	*buf = uv_buf_init((char *)slab, sizeof(slab));
 }
@@ -229,19 +235,44 @@ out:
 	crypto_wipe(&resp, sizeof(resp));
 }
 
-/* Run a batch of queued handshakes; stop when the queue is empty. */
+/*
+ * Answer an INIT without a valid mac2 with a cookie; return 1 if it had
+ * none (so it gets no Diffie-Hellman).
+ */
+static int
+cookie_instead(struct node *n, uv_udp_t *udp, const uint8_t *pkt,
+    const struct sockaddr *src)
+{
+	uint8_t reply[WIRE_COOKIE_LEN];
+
+	if (cookie_mac2_ok(&n->cookie, pkt, WIRE_INIT_LEN, src, uv_now(n->loop)))
+		return 0;
+	if (cookie_reply(&n->cookie, pkt, src, reply) == 0) {
+		n->stats.cookies_sent++;
+		door_send(n, udp, reply, sizeof(reply), src);
+	}
+	return 1;
+}
+
+/*
+ * Run a batch of queued handshakes; stop when the queue is empty.  INITs
+ * queued before the door came under load are held to the same rule as
+ * new ones: without a valid mac2 they get a cookie, not a DH.
+ */
 static void
 door_work(uv_idle_t *idle)
 {
 	struct node *n = idle->data;
 
-	(void)door_under_load(n);    /* note the queue length first */
 	for (int i = 0; i < BATCH && n->qlen > 0; i++) {
 		struct door_job *j = &n->queue[n->qhead];
+		const struct sockaddr *src = (struct sockaddr *)&j->src;
 
 		n->qhead = (n->qhead + 1) % (size_t)n->cfg->handshake_queue;
 		n->qlen--;
-		door_init(n, j->udp, j->pkt, (struct sockaddr *)&j->src);
+		if (door_under_load(n) && cookie_instead(n, j->udp, j->pkt, src))
+			continue;
+		door_init(n, j->udp, j->pkt, src);
 	}
 	if (n->qlen == 0)
 		uv_idle_stop(idle);
@@ -254,10 +285,11 @@ door_recv(uv_udp_t *udp, ssize_t nread, const uv_buf_t *buf,
 {
 	struct node *n = udp->data;
 	const uint8_t *pkt = (const uint8_t *)buf->base;
-	uint8_t key[LIMIT_KEYLEN], reply[WIRE_COOKIE_LEN];
+	uint8_t key[LIMIT_KEYLEN];
 	char a[ADDR_STRLEN];
 	struct door_job *j;
 
+	/* nread 0 with no src: nothing read, or the end of an mmsg batch. */
 	if (nread <= 0 || src == NULL || n->stopping)
 		return;
 	n->stats.rx_packets++;
@@ -276,14 +308,8 @@ door_recv(uv_udp_t *udp, ssize_t nread, const uv_buf_t *buf,
 		return;
 	}
 	if (door_under_load(n)) {
-		if (!cookie_mac2_ok(&n->cookie, pkt, (size_t)nread, src,
-		    uv_now(n->loop))) {
-			if (cookie_reply(&n->cookie, pkt, src, reply) == 0) {
-				n->stats.cookies_sent++;
-				door_send(n, udp, reply, sizeof(reply), src);
-			}
+		if (cookie_instead(n, udp, pkt, src))
 			return;
-		}
 		limit_key(src, 0, 1, key);
 		if (!limit_sources_take(n->sources, key, n->cfg->source_rate,
 		    n->cfg->source_burst, uv_now(n->loop))) {
@@ -303,11 +329,28 @@ door_recv(uv_udp_t *udp, ssize_t nread, const uv_buf_t *buf,
 	}
 	j = &n->queue[(n->qhead + n->qlen) % (size_t)n->cfg->handshake_queue];
 	n->qlen++;
+	(void)door_under_load(n);    /* note the queue length */
 	j->udp = udp;
 	memcpy(&j->src, src, src->sa_family == AF_INET6 ?
 	    sizeof(struct sockaddr_in6) : sizeof(struct sockaddr_in));
 	memcpy(j->pkt, pkt, WIRE_INIT_LEN);
 	uv_idle_start(&n->worker, door_work);
+}
+
+/*
+ * A burst should wait in the socket for the door rather than be dropped
+ * by the kernel: ask for DOOR_RCVBUF (as root past net.core.rmem_max).
+ */
+#define DOOR_RCVBUF (8 << 20)
+static void
+grow_rcvbuf(uv_udp_t *u)
+{
+	int size = DOOR_RCVBUF;
+	uv_os_fd_t fd;
+
+	if (uv_fileno((uv_handle_t *)u, &fd) == 0 &&
+	    setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &size, sizeof(size)) < 0)
+		(void)setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &size, sizeof(size));
 }
 
 /* Once a second: say how many packet-path lines were held back. */
@@ -357,7 +400,7 @@ door_start(struct node *n)
 		const struct sockaddr *sa = (struct sockaddr *)&n->cfg->listen[i];
 		uv_udp_t *u = &n->udp[i];
 
-		uv_udp_init(n->loop, u);
+		uv_udp_init_ex(n->loop, u, AF_UNSPEC | UV_UDP_RECVMMSG);
 		u->data = n;
 		n->nudp++;
 		if ((rc = uv_udp_bind(u, sa, sa->sa_family == AF_INET6 ?
@@ -367,6 +410,7 @@ door_start(struct node *n)
 			    n->cfg->path, addr_str(sa, a), uv_strerror(rc));
 			return -1;
 		}
+		grow_rcvbuf(u);
 		log_info("listening", "udp=%s", addr_str(sa, a));
 	}
 	return 0;
