@@ -53,7 +53,7 @@ enum cfg_keyid {
 	K_CONNECT, K_EXEC, K_MODE, K_PUBLIC_KEY, K_SERVICES, K_PRESHARED_KEY,
 	K_NODES, K_LOAD_THRESHOLD, K_HANDSHAKE_QUEUE, K_SOURCE_RATE,
 	K_SOURCE_BURST, K_CLIENT_RATE, K_PENDING_PER_IP, K_PENDING_PER_IP_PORT,
-	K_MAX_GRANTS, K_CLOCK_SKEW
+	K_MAX_GRANTS, K_CLOCK_SKEW, K_CLIENT_RATE_LOAD
 };
 
 struct cfg_keydef {
@@ -71,6 +71,7 @@ static const struct cfg_keydef keys_server[] = {
 	{ "handshake_queue", K_HANDSHAKE_QUEUE },
 	{ "source_rate", K_SOURCE_RATE }, { "source_burst", K_SOURCE_BURST },
 	{ "client_rate", K_CLIENT_RATE },
+	{ "client_rate_load", K_CLIENT_RATE_LOAD },
 	{ "pending_per_ip", K_PENDING_PER_IP },
 	{ "pending_per_ip_port", K_PENDING_PER_IP_PORT },
 	{ "max_grants", K_MAX_GRANTS }, { "clock_skew", K_CLOCK_SKEW },
@@ -566,7 +567,11 @@ badports:
 		    &srv->source_burst);
 		break;
 	case K_CLIENT_RATE:
-		cfg_count(p, "client_rate", value, 4, 1000000, &srv->client_rate);
+		cfg_count(p, "client_rate", value, 1, 1000000, &srv->client_rate);
+		break;
+	case K_CLIENT_RATE_LOAD:
+		cfg_count(p, "client_rate_load", value, 1, 1000000,
+		    &srv->client_rate_load);
 		break;
 	case K_PENDING_PER_IP:
 		cfg_count(p, "pending_per_ip", value, 1, 65535,
@@ -1219,7 +1224,8 @@ cfg_server_new(const char *name)
 	srv->handshake_queue = 4096;
 	srv->source_rate = 20;
 	srv->source_burst = 5;
-	srv->client_rate = 200;
+	srv->client_rate = 4000;
+	srv->client_rate_load = 50;
 	srv->pending_per_ip = 8;
 	srv->pending_per_ip_port = 2;
 	srv->max_grants = 1024;

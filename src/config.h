@@ -59,7 +59,8 @@ struct cfg_server {
 	int load_threshold;         /* queued handshakes; 0: always under load */
 	int handshake_queue;        /* 4096 */
 	int source_rate, source_burst;   /* 20/s, 5: per IP or /64, under load */
-	int client_rate;            /* 200/s per client key; a quarter under load */
+	int client_rate;            /* 4000/s per client key in calm times */
+	int client_rate_load;       /* 50/s per client key under load */
 	int pending_per_ip;         /* 8 open grants per IP */
 	int pending_per_ip_port;    /* 2 per (IP, port) once the IP has a session */
 	int max_grants;             /* 1024 open grants in all */

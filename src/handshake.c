@@ -88,10 +88,24 @@ struct hs_client *
 hs_client_start(const uint8_t cpriv[32], const uint8_t spub[32],
     const uint8_t *psk, const char *service, uint8_t pkt[WIRE_INIT_LEN])
 {
+	struct hs_node self;
+	struct hs_client *c;
+
+	if (hs_node_init(&self, cpriv))
+		return NULL;
+	c = hs_client_start_as(&self, spub, psk, service, pkt);
+	hs_node_free(&self);
+	return c;
+}
+
+struct hs_client *
+hs_client_start_as(const struct hs_node *self, const uint8_t spub[32],
+    const uint8_t *psk, const char *service, uint8_t pkt[WIRE_INIT_LEN])
+{
 	struct hs_client *c = NULL;
 	struct noise_keys keys;
 	struct wire_init init;
-	uint8_t payload[WIRE_INIT_PAYLOAD], cpub[32], smac1[32];
+	uint8_t payload[WIRE_INIT_PAYLOAD], smac1[32];
 	struct timespec ts;
 	size_t n;
 
@@ -99,11 +113,10 @@ hs_client_start(const uint8_t cpriv[32], const uint8_t spub[32],
 	memset(&init, 0, sizeof(init));
 	if ((c = calloc(1, sizeof(*c))) == NULL)
 		goto err;
-	if (crypto_x25519_pub(cpriv, cpub))
-		goto err;
 	keys.has_s = keys.has_s_pub = 1;
-	memcpy(keys.s_priv, cpriv, 32);
-	memcpy(keys.s_pub, cpub, 32);
+	memcpy(keys.s_priv, self->priv, 32);
+	memcpy(keys.s_pub, self->pub, 32);
+	keys.s_key = self->key;
 	keys.has_rs = 1;
 	memcpy(keys.rs, spub, 32);
 	keys.npsks = 1;
@@ -112,8 +125,8 @@ hs_client_start(const uint8_t cpriv[32], const uint8_t spub[32],
 	    (const uint8_t *)WIRE_PROLOGUE, strlen(WIRE_PROLOGUE), &keys);
 	if (c->hs == NULL)
 		goto err;
-	if (hs_mac1_key(cpub, c->mac1_key) ||
-	    hs_mac1_key(spub, smac1))
+	memcpy(c->mac1_key, self->mac1_key, 32);
+	if (hs_mac1_key(spub, smac1))
 		goto err;
 	if (crypto_random((uint8_t *)&c->sender, sizeof(c->sender)))
 		goto err;

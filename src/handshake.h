@@ -13,7 +13,10 @@
 #include "session.h"
 #include "wire.h"
 
-/* A node's long-lived front-door identity. */
+/*
+ * A long-lived static identity: a node's, or a client agent's (which then
+ * need not derive its public key and import its key on every dial).
+ */
 struct hs_node {
 	uint8_t priv[32];
 	uint8_t pub[32];
@@ -63,6 +66,14 @@ void hs_node_free(struct hs_node *node);
  * Returns NULL on failure.
  */
 struct hs_client *hs_client_start(const uint8_t cpriv[32],
+    const uint8_t spub[32], const uint8_t *psk, const char *service,
+    uint8_t pkt[WIRE_INIT_LEN]);
+
+/**
+ * hs_client_start_as(self, spub, psk, service, pkt):
+ * As hs_client_start, for the prepared identity ${self}.
+ */
+struct hs_client *hs_client_start_as(const struct hs_node *self,
     const uint8_t spub[32], const uint8_t *psk, const char *service,
     uint8_t pkt[WIRE_INIT_LEN]);
 

@@ -26,6 +26,7 @@
 struct dial {
 	uv_loop_t *loop;
 	const struct cfg_client_file *cfg;
+	const struct hs_node *self;
 	const struct cfg_cluster *cl;
 	char service[WIRE_SERVICE_MAX + 1];
 	dial_cb *cb;
@@ -277,7 +278,7 @@ send_init(struct dial *d)
 	uv_buf_t b;
 
 	hs_client_free(d->hs);
-	d->hs = hs_client_start(d->cfg->private_key, cl->public_key,
+	d->hs = hs_client_start_as(d->self, cl->public_key,
 	    cl->has_psk ? cl->psk : NULL, d->service, d->init);
 	if (d->hs == NULL)
 		return;
@@ -349,8 +350,8 @@ try_next(struct dial *d)
 
 int
 dial_start(uv_loop_t *loop, const struct cfg_client_file *cfg,
-    const struct cfg_cluster *cluster, const char *service, dial_cb *cb,
-    void *arg)
+    const struct hs_node *self, const struct cfg_cluster *cluster,
+    const char *service, dial_cb *cb, void *arg)
 {
 	struct dial *d;
 
@@ -363,6 +364,7 @@ dial_start(uv_loop_t *loop, const struct cfg_client_file *cfg,
 		return -1;
 	d->loop = loop;
 	d->cfg = cfg;
+	d->self = self;
 	d->cl = cluster;
 	snprintf(d->service, sizeof(d->service), "%s", service);
 	d->cb = cb;

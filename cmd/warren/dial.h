@@ -9,6 +9,7 @@
 #include <uv.h>
 
 #include "config.h"
+#include "handshake.h"
 #include "session.h"
 
 /**
@@ -22,12 +23,13 @@ typedef void dial_cb(void *arg, uv_tcp_t *carrier, const struct session *s,
     int keepalive, const char *peer);
 
 /**
- * dial_start(loop, cfg, cluster, service, cb, arg):
- * Start dialing ${service} on ${cluster}.  Returns -1 (after logging) if it
- * cannot even start; ${cb} is then not called.
+ * dial_start(loop, cfg, self, cluster, service, cb, arg):
+ * Start dialing ${service} on ${cluster} as ${self} (the identity made
+ * from ${cfg}'s private key; it must outlive the dial).  Returns -1 (after
+ * logging) if it cannot even start; ${cb} is then not called.
  */
 int dial_start(uv_loop_t *loop, const struct cfg_client_file *cfg,
-    const struct cfg_cluster *cluster, const char *service, dial_cb *cb,
-    void *arg);
+    const struct hs_node *self, const struct cfg_cluster *cluster,
+    const char *service, dial_cb *cb, void *arg);
 
 #endif

@@ -12,6 +12,7 @@
 #include "addr.h"
 #include "config.h"
 #include "dial.h"
+#include "handshake.h"
 #include "log.h"
 #include "relay.h"
 #include "warren.h"
@@ -19,6 +20,7 @@
 struct agent {
 	uv_loop_t *loop;
 	struct cfg_client_file *cfg;
+	struct hs_node self;          /* our key, prepared once */
 	const struct cfg_cluster *cluster;
 	const char *service;
 	uv_tcp_t listener;
@@ -114,8 +116,8 @@ on_local(uv_stream_t *server, int status)
 	l->in = l->out = (uv_stream_t *)t;
 	if (uv_tcp_getpeername(t, (struct sockaddr *)&ss, &len) == 0)
 		addr_str((struct sockaddr *)&ss, l->name);
-	if (dial_start(ag->loop, ag->cfg, ag->cluster, ag->service, on_dialed,
-	    l) < 0)
+	if (dial_start(ag->loop, ag->cfg, &ag->self, ag->cluster, ag->service,
+	    on_dialed, l) < 0)
 		on_dialed(l, NULL, NULL, 0, "");
 }
 
@@ -143,6 +145,14 @@ on_signal(uv_signal_t *sig, int signum)
 	}
 }
 
+/* Release what agent_init made. */
+static void
+agent_free(struct agent *ag)
+{
+	hs_node_free(&ag->self);
+	cfg_client_free(ag->cfg);
+}
+
 /* Load the config and pick the cluster; 0 or -1 after logging. */
 static int
 agent_init(struct agent *ag, const char *cfgpath, const char *target)
@@ -155,6 +165,11 @@ agent_init(struct agent *ag, const char *cfgpath, const char *target)
 	if ((ag->cluster = cfg_client_cluster(ag->cfg, target, &ag->service)) ==
 	    NULL)
 		return -1;
+	if (hs_node_init(&ag->self, ag->cfg->private_key)) {
+		log_error("key", "msg=\"%s: private_key is not a usable X25519 key\"",
+		    cfgpath);
+		return -1;
+	}
 	ag->loop = uv_default_loop();
 	for (int i = 0; i < 3; i++) {
 		static const int signums[3] = { SIGINT, SIGTERM, SIGHUP };
@@ -196,10 +211,10 @@ cmd_forward(const char *cfgpath, const char *listen, const char *target)
 	log_info("forwarding", "local=%s cluster=%s service=%s",
 	    addr_str((struct sockaddr *)&ss, a), ag.cluster->name, ag.service);
 	uv_run(ag.loop, UV_RUN_DEFAULT);
-	cfg_client_free(ag.cfg);
+	agent_free(&ag);
 	return 0;
 fail:
-	cfg_client_free(ag.cfg);
+	agent_free(&ag);
 	return 1;
 }
 
@@ -315,7 +330,7 @@ cmd_connect(const char *cfgpath, const char *target)
 
 	if (agent_init(&ag, cfgpath, target) < 0 ||
 	    (l = calloc(1, sizeof(*l))) == NULL) {
-		cfg_client_free(ag.cfg);
+		agent_free(&ag);
 		return 1;
 	}
 	l->ag = &ag;
@@ -323,15 +338,16 @@ cmd_connect(const char *cfgpath, const char *target)
 	if ((l->in = open_stdio(ag.loop, STDIN_FILENO, 1)) == NULL ||
 	    (l->out = open_stdio(ag.loop, STDOUT_FILENO, 0)) == NULL) {
 		free(l);
-		cfg_client_free(ag.cfg);
+		agent_free(&ag);
 		return 1;
 	}
 	ag.status = 1;
-	if (dial_start(ag.loop, ag.cfg, ag.cluster, ag.service, on_dialed, l) < 0)
+	if (dial_start(ag.loop, ag.cfg, &ag.self, ag.cluster, ag.service,
+	    on_dialed, l) < 0)
 		on_dialed(l, NULL, NULL, 0, "");
 	uv_run(ag.loop, UV_RUN_DEFAULT);
 	uv_loop_close(ag.loop);
 	bridge_join();
-	cfg_client_free(ag.cfg);
+	agent_free(&ag);
 	return ag.status;
 }

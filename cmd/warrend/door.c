@@ -171,7 +171,8 @@ door_init(struct node *n, uv_udp_t *udp, const uint8_t *pkt,
 
 	/* A stolen key must not flood: each key has its own rate. */
 	tb = &n->client_tb[cl - n->cfg->clients];
-	rate = door_under_load(n) ? n->cfg->client_rate / 4 : n->cfg->client_rate;
+	rate = door_under_load(n) ? n->cfg->client_rate_load :
+	    n->cfg->client_rate;
 	if (!limit_tb_take(tb, rate, rate, uv_now(n->loop))) {
 		n->stats.drop_rate_client++;
 		if (door_log_ok(n, DLOG_LIMIT))
