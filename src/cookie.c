@@ -55,20 +55,27 @@ cookie_node_init(struct cookie_node *c, const uint8_t node_pub[32],
 	return 0;
 }
 
-/* Rotate the secret when it is due. */
+/*
+ * Rotate the secret when it is due.  Rotation is lazy (it happens when a
+ * cookie is made or checked), so after a long calm spell the old secret is
+ * not kept as "previous": a cookie lives at most two periods.
+ */
 static void
 rotate(struct cookie_node *c, uint64_t now_ms)
 {
+	uint64_t age = now_ms - c->rotated_ms;
 	uint8_t fresh[32];
 
-	if (now_ms - c->rotated_ms < WIRE_COOKIE_ROTATE * 1000ULL)
+	if (age < WIRE_COOKIE_ROTATE * 1000ULL)
 		return;
 	if (crypto_random(fresh, sizeof(fresh)))
 		return;             /* keep the old secret a little longer */
 	memcpy(c->prev, c->secret, 32);
 	memcpy(c->secret, fresh, 32);
 	crypto_wipe(fresh, sizeof(fresh));
-	c->has_prev = 1;
+	c->has_prev = age < 2 * WIRE_COOKIE_ROTATE * 1000ULL;
+	if (!c->has_prev)
+		crypto_wipe(c->prev, sizeof(c->prev));
 	c->rotated_ms = now_ms;
 }
 
@@ -104,12 +111,13 @@ seal_key(const uint8_t base[32], const uint8_t salt[16], uint8_t key[32])
 
 int
 cookie_reply(struct cookie_node *c, const uint8_t init[WIRE_INIT_LEN],
-    const struct sockaddr *src, uint8_t out[WIRE_COOKIE_LEN])
+    const struct sockaddr *src, uint64_t now_ms, uint8_t out[WIRE_COOKIE_LEN])
 {
 	uint8_t cookie[WIRE_MACLEN], key[32];
 	struct crypto_aead *a = NULL;
 	int rc = -1;
 
+	rotate(c, now_ms);
 	out[0] = WIRE_COOKIE;
 	out[1] = WIRE_VERSION;
 	out[2] = out[3] = 0;

@@ -41,12 +41,13 @@ int cookie_mac2_ok(struct cookie_node *c, const uint8_t *pkt, size_t len,
     const struct sockaddr *src, uint64_t now_ms);
 
 /**
- * cookie_reply(c, init, src, out):
+ * cookie_reply(c, init, src, now_ms, out):
  * Write the COOKIE packet (WIRE_COOKIE_LEN bytes) answering INIT ${init}
- * from ${src} to ${out}.
+ * from ${src} to ${out}, rotating the secret first if it is due.
  */
 int cookie_reply(struct cookie_node *c, const uint8_t init[WIRE_INIT_LEN],
-    const struct sockaddr *src, uint8_t out[WIRE_COOKIE_LEN]) WR_MUST;
+    const struct sockaddr *src, uint64_t now_ms,
+    uint8_t out[WIRE_COOKIE_LEN]) WR_MUST;
 
 /**
  * cookie_open(node_pub, init, pkt, len, cookie):

@@ -404,6 +404,45 @@ out:
  * HMAC with hash ${h} and key ${key} (${keylen} bytes) over the
  * concatenation of ${n} buffers; write crypto_hash_len(h) bytes to ${out}.
  */
+static _Thread_local EVP_MAC_CTX *siphash_ctx;
+
+int
+crypto_siphash(const uint8_t key[16], const uint8_t *msg, size_t len,
+    uint64_t *out)
+{
+	uint8_t h[8];
+	size_t outl = 0, size = sizeof(h);
+	OSSL_PARAM params[2];
+	EVP_MAC *mac;
+
+	if (siphash_ctx == NULL) {
+		if ((mac = EVP_MAC_fetch(NULL, "SIPHASH", NULL)) == NULL)
+			return (-1);
+		siphash_ctx = EVP_MAC_CTX_new(mac);
+		EVP_MAC_free(mac);
+		if (siphash_ctx == NULL)
+			return (-1);
+		params[0] = OSSL_PARAM_construct_size_t(OSSL_MAC_PARAM_SIZE, &size);
+		params[1] = OSSL_PARAM_construct_end();
+		if (EVP_MAC_CTX_set_params(siphash_ctx, params) != 1) {
+			EVP_MAC_CTX_free(siphash_ctx);
+			siphash_ctx = NULL;
+			ERR_clear_error();
+			return (-1);
+		}
+	}
+	if (EVP_MAC_init(siphash_ctx, key, 16, NULL) != 1 ||
+	    EVP_MAC_update(siphash_ctx, msg, len) != 1 ||
+	    EVP_MAC_final(siphash_ctx, h, &outl, sizeof(h)) != 1 || outl != 8) {
+		ERR_clear_error();
+		return (-1);
+	}
+	*out = (uint64_t)h[0] | (uint64_t)h[1] << 8 | (uint64_t)h[2] << 16 |
+	    (uint64_t)h[3] << 24 | (uint64_t)h[4] << 32 | (uint64_t)h[5] << 40 |
+	    (uint64_t)h[6] << 48 | (uint64_t)h[7] << 56;
+	return (0);
+}
+
 /*
  * One HMAC context per hash and thread, its digest set once: setting the
  * digest by name makes OpenSSL 3 fetch it again, which cost more than the

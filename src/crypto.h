@@ -123,6 +123,14 @@ int crypto_hmac(enum crypto_hash h, uint8_t *out, const uint8_t *key,
     size_t n) WR_MUST;
 
 /**
+ * crypto_siphash(key, msg, len, out):
+ * SipHash-2-4 of ${len} bytes at ${msg} with the 16-byte ${key}, as a
+ * 64-bit number in ${out}: a keyed hash for tables an attacker can fill.
+ */
+int crypto_siphash(const uint8_t key[16], const uint8_t *msg, size_t len,
+    uint64_t *out) WR_MUST;
+
+/**
  * crypto_hkdf(h, ck, ikm, ikmlen, out1, out2, out3):
  * The Noise HKDF: temp = HMAC(ck, ikm), out1 = HMAC(temp, 0x01),
  * out2 = HMAC(temp, out1 || 0x02), out3 = HMAC(temp, out2 || 0x03).

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "crypto.h"
 #include "grant.h"
 #include "limit.h"
 
@@ -17,6 +18,7 @@ struct source {
 };
 
 struct limit_sources {
+	uint8_t key[16];            /* SipHash key: slots cannot be aimed at */
 	struct source slot[LIMIT_SOURCES];
 };
 
@@ -78,19 +80,40 @@ hash(const uint8_t key[LIMIT_KEYLEN])
 }
 
 struct limit_sources *
+limit_sources_new_key(const uint8_t key[16])
+{
+	struct limit_sources *t = calloc(1, sizeof(*t));
+
+	if (t != NULL)
+		memcpy(t->key, key, sizeof(t->key));
+	return t;
+}
+
+struct limit_sources *
 limit_sources_new(void)
 {
-	return calloc(1, sizeof(struct limit_sources));
+	uint8_t key[16];
+	struct limit_sources *t = NULL;
+
+	if (crypto_random(key, sizeof(key)) == 0)
+		t = limit_sources_new_key(key);
+	crypto_wipe(key, sizeof(key));
+	return t;
 }
 
 int
 limit_sources_take(struct limit_sources *t, const uint8_t key[LIMIT_KEYLEN],
     double rate, double burst, uint64_t now_ms)
 {
-	uint32_t h = hash(key);
 	struct source *free_slot = NULL;
+	uint64_t h64;
+	uint32_t h;
 	/* A bucket idle this long is full again: its slot can be reused. */
 	uint64_t refill_ms = (uint64_t)(burst * 1000.0 / rate) + 1;
+
+	if (crypto_siphash(t->key, key, LIMIT_KEYLEN, &h64))
+		return 0;
+	h = (uint32_t)h64;
 
 	for (int i = 0; i < PROBES; i++) {
 		struct source *s = &t->slot[(h + (uint32_t)i) % LIMIT_SOURCES];

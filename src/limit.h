@@ -46,6 +46,13 @@ struct limit_sources;   /* per-source token buckets (opaque) */
 struct limit_sources *limit_sources_new(void);
 
 /**
+ * limit_sources_new_key(key):
+ * As limit_sources_new, with the given 16-byte hash key (for tests that
+ * need to know where keys land).
+ */
+struct limit_sources *limit_sources_new_key(const uint8_t key[16]);
+
+/**
  * limit_sources_take(t, key, rate, burst, now_ms):
  * Take a token from the bucket of ${key}; 1 if allowed.  A full table
  * (every slot in use by a source that is not refilled yet) denies.

@@ -48,7 +48,7 @@
 #define WIRE_OK 0
 #define WIRE_DENIED 1           /* client may not use this service */
 #define WIRE_NO_SERVICE 2       /* no such service */
-#define WIRE_BUSY 3             /* no grant port free, or a limit hit */
+#define WIRE_BUSY 3             /* no grant port could be opened */
 #define WIRE_CLOCK 4            /* INIT timestamp too far from the node's clock */
 
 /*

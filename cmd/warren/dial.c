@@ -206,6 +206,7 @@ udp_recv(uv_udp_t *udp, ssize_t nread, const uv_buf_t *buf,
 {
 	struct dial *d = udp->data;
 	struct wire_resp resp;
+	uint8_t cookie[WIRE_MACLEN];
 	int rc;
 
 	if (d->done || d->udp != udp || nread == 0)
@@ -215,7 +216,7 @@ udp_recv(uv_udp_t *udp, ssize_t nread, const uv_buf_t *buf,
 		return;
 	}
 	if (d->hs != NULL && cookie_open(d->cl->public_key, d->init,
-	    (uint8_t *)buf->base, (size_t)nread, d->cookie) == 0) {
+	    (uint8_t *)buf->base, (size_t)nread, cookie) == 0) {
 		/*
 		 * The node is under load: retry at once, with mac2 (but only
 		 * once a second, should the cookie not be accepted).
@@ -223,6 +224,8 @@ udp_recv(uv_udp_t *udp, ssize_t nread, const uv_buf_t *buf,
 		int again = !d->has_cookie ||
 		    uv_now(d->loop) - d->cookie_ms >= 1000;
 
+		memcpy(d->cookie, cookie, sizeof(cookie));
+		crypto_wipe(cookie, sizeof(cookie));
 		d->has_cookie = 1;
 		d->cookie_ms = uv_now(d->loop);
 		log_debug("cookie", "peer=%s", d->peer);

@@ -19,7 +19,7 @@ cmd_status(const char *path)
 	struct sockaddr_un su;
 	char buf[4096];
 	ssize_t n;
-	int fd, rc = 1;
+	int fd, rc = 1, first = 1, failed = 0;
 
 	if (path == NULL)
 		path = DEFAULT_CONTROL;
@@ -38,11 +38,15 @@ cmd_status(const char *path)
 	}
 	if (write(fd, "status\n", 7) != 7)
 		goto fail;
-	while ((n = read(fd, buf, sizeof(buf))) > 0)
+	while ((n = read(fd, buf, sizeof(buf))) > 0) {
+		if (first && strncmp(buf, "error", 5) == 0)
+			failed = 1;   /* warrend refused the command */
+		first = 0;
 		if (fwrite(buf, 1, (size_t)n, stdout) != (size_t)n)
 			goto fail;
+	}
 	if (n == 0 && fflush(stdout) == 0) {
-		rc = 0;
+		rc = failed;
 		goto out;
 	}
 fail:

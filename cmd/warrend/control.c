@@ -123,16 +123,19 @@ int
 control_start(struct node *n)
 {
 	const char *path = n->cfg->control;
+	struct stat st;
 	mode_t old;
 	int rc;
 
 	if (path == NULL)
 		return 0;
-	(void)unlink(path);          /* a socket left by an earlier run */
+	/* Replace a socket left by an earlier run, but never any other file. */
+	if (lstat(path, &st) == 0 && S_ISSOCK(st.st_mode))
+		(void)unlink(path);
 	uv_pipe_init(n->loop, &n->control, 0);
 	n->control.data = n;
 	n->control_open = 1;
-	old = umask(077);
+	old = umask(0177);
 	rc = uv_pipe_bind(&n->control, path);
 	umask(old);
 	if (rc < 0 || (rc = uv_listen((uv_stream_t *)&n->control, 8,

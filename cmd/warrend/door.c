@@ -1,14 +1,14 @@
 /*
  * door: warrend's UDP front door.
  *
- * It answers only a valid INIT from an authorized client key; everything
- * else is dropped without a reply, counted, and logged (rate-limited) with
- * its source address.  Checks run cheapest first, and all of them before
- * any Diffie-Hellman: size and type, mac1, then under load mac2 (else a
- * COOKIE reply) and the source's token bucket, then the queue.  Queued
- * INITs are handled a batch per loop turn; before the DH each is checked
- * against the grant caps, after it against replay, clock skew and the
- * client key's rate.
+ * It answers only a valid INIT from an authorized client key (and, under
+ * load, an INIT without mac2 with a small COOKIE); everything else is
+ * dropped without a reply, counted, and logged (rate-limited) with its
+ * source address.  Checks run cheapest first: size and type, mac1, then
+ * under load mac2 (else a COOKIE reply) and the source's token bucket,
+ * then the queue.  Queued INITs are handled a batch per loop turn: the
+ * grant caps are checked before the Diffie-Hellman, replay, the client
+ * key's rate and clock skew after it (they need the client's identity).
  */
 #include <stdlib.h>
 #include <string.h>
@@ -248,7 +248,7 @@ cookie_instead(struct node *n, uv_udp_t *udp, const uint8_t *pkt,
 
 	if (cookie_mac2_ok(&n->cookie, pkt, WIRE_INIT_LEN, src, uv_now(n->loop)))
 		return 0;
-	if (cookie_reply(&n->cookie, pkt, src, reply) == 0) {
+	if (cookie_reply(&n->cookie, pkt, src, uv_now(n->loop), reply) == 0) {
 		n->stats.cookies_sent++;
 		door_send(n, udp, reply, sizeof(reply), src);
 	}

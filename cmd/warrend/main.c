@@ -48,6 +48,11 @@ check_supported(const struct cfg_server *cfg)
 		    cfg->path, cfg->store_arg ? cfg->store_arg : "");
 		rc = -1;
 	}
+	if (cfg->load_threshold > cfg->handshake_queue) {
+		log_error("config", "msg=\"%s: load_threshold (%d) is larger than handshake_queue (%d): the node would never know it is under load\"",
+		    cfg->path, cfg->load_threshold, cfg->handshake_queue);
+		rc = -1;
+	}
 	for (size_t i = 0; i < cfg->nservices; i++) {
 		const struct cfg_service *s = &cfg->services[i];
 
