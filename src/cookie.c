@@ -40,6 +40,34 @@ make_cookie(const uint8_t secret[32], const struct sockaddr *src,
 	return mac16(secret, 32, id, sizeof(id), cookie);
 }
 
+/* The key that seals the cookie replies of ${epoch}. */
+static int
+seal_key(const uint8_t base[32], const uint8_t epoch[8], uint8_t key[32])
+{
+	const uint8_t *parts[1] = { epoch };
+	size_t lens[1] = { 8 };
+
+	return crypto_hmac(CRYPTO_SHA256, key, base, 32, parts, lens, 1);
+}
+
+/* Start a reply epoch: a fresh epoch id and its sealing context. */
+static int
+new_epoch(struct cookie_node *c)
+{
+	uint8_t key[32];
+	int rc = -1;
+
+	crypto_aead_free(c->aead);
+	c->aead = NULL;
+	c->counter = 0;
+	if (crypto_random(c->epoch, sizeof(c->epoch)) == 0 &&
+	    seal_key(c->seal_key, c->epoch, key) == 0 &&
+	    (c->aead = crypto_aead_new(CRYPTO_AESGCM, key)) != NULL)
+		rc = 0;
+	crypto_wipe(key, sizeof(key));
+	return rc;
+}
+
 int
 cookie_node_init(struct cookie_node *c, const uint8_t node_pub[32],
     uint64_t now_ms)
@@ -50,7 +78,8 @@ cookie_node_init(struct cookie_node *c, const uint8_t node_pub[32],
 	memset(c, 0, sizeof(*c));
 	c->rotated_ms = now_ms;
 	if (crypto_random(c->secret, sizeof(c->secret)) ||
-	    crypto_hash(CRYPTO_SHA256, c->seal_key, parts, lens, 2))
+	    crypto_hash(CRYPTO_SHA256, c->seal_key, parts, lens, 2) ||
+	    new_epoch(c))
 		return -1;
 	return 0;
 }
@@ -68,7 +97,7 @@ rotate(struct cookie_node *c, uint64_t now_ms)
 
 	if (age < WIRE_COOKIE_ROTATE * 1000ULL)
 		return;
-	if (crypto_random(fresh, sizeof(fresh)))
+	if (crypto_random(fresh, sizeof(fresh)) || new_epoch(c))
 		return;             /* keep the old secret a little longer */
 	memcpy(c->prev, c->secret, 32);
 	memcpy(c->secret, fresh, 32);
@@ -86,7 +115,10 @@ cookie_mac2_ok(struct cookie_node *c, const uint8_t *pkt, size_t len,
 	uint8_t cookie[WIRE_MACLEN], mac[WIRE_MACLEN];
 	int ok = 0;
 
-	if (len != WIRE_INIT_LEN)
+	static const uint8_t none[WIRE_MACLEN];
+
+	/* A client without a cookie sends mac2 zero: nothing to compute. */
+	if (len != WIRE_INIT_LEN || memcmp(pkt + MAC2_OFF, none, WIRE_MACLEN) == 0)
 		return 0;
 	rotate(c, now_ms);
 	if (make_cookie(c->secret, src, cookie) == 0 &&
@@ -99,40 +131,30 @@ cookie_mac2_ok(struct cookie_node *c, const uint8_t *pkt, size_t len,
 	return ok;
 }
 
-/* The key that seals a cookie reply with ${salt}. */
-static int
-seal_key(const uint8_t base[32], const uint8_t salt[16], uint8_t key[32])
-{
-	const uint8_t *parts[1] = { salt };
-	size_t lens[1] = { 16 };
-
-	return crypto_hmac(CRYPTO_SHA256, key, base, 32, parts, lens, 1);
-}
-
 int
 cookie_reply(struct cookie_node *c, const uint8_t init[WIRE_INIT_LEN],
     const struct sockaddr *src, uint64_t now_ms, uint8_t out[WIRE_COOKIE_LEN])
 {
-	uint8_t cookie[WIRE_MACLEN], key[32];
-	struct crypto_aead *a = NULL;
+	uint8_t cookie[WIRE_MACLEN];
 	int rc = -1;
 
 	rotate(c, now_ms);
+	if (c->aead == NULL && new_epoch(c))
+		return -1;
 	out[0] = WIRE_COOKIE;
 	out[1] = WIRE_VERSION;
 	out[2] = out[3] = 0;
 	memcpy(out + 4, init + 4, 4);
-	if (crypto_random(out + 8, 16) || make_cookie(c->secret, src, cookie) ||
-	    seal_key(c->seal_key, out + 8, key) ||
-	    (a = crypto_aead_new(CRYPTO_AESGCM, key)) == NULL ||
-	    crypto_aead_seal(a, 0, init + MAC1_OFF, WIRE_MACLEN, cookie,
-	    sizeof(cookie), out + 24))
+	memcpy(out + 8, c->epoch, 8);
+	wire_put64(out + 16, c->counter);
+	if (make_cookie(c->secret, src, cookie) ||
+	    crypto_aead_seal(c->aead, c->counter, init + MAC1_OFF, WIRE_MACLEN,
+	    cookie, sizeof(cookie), out + 24))
 		goto out;
+	c->counter++;
 	rc = 0;
 out:
-	crypto_aead_free(a);
 	crypto_wipe(cookie, sizeof(cookie));
-	crypto_wipe(key, sizeof(key));
 	return rc;
 }
 
@@ -152,8 +174,8 @@ cookie_open(const uint8_t node_pub[32], const uint8_t init[WIRE_INIT_LEN],
 	if (crypto_hash(CRYPTO_SHA256, base, parts, lens, 2) ||
 	    seal_key(base, pkt + 8, key) ||
 	    (a = crypto_aead_new(CRYPTO_AESGCM, key)) == NULL ||
-	    crypto_aead_open(a, 0, init + MAC1_OFF, WIRE_MACLEN, pkt + 24,
-	    WIRE_MACLEN + CRYPTO_TAGLEN, cookie))
+	    crypto_aead_open(a, wire_get64(pkt + 16), init + MAC1_OFF,
+	    WIRE_MACLEN, pkt + 24, WIRE_MACLEN + CRYPTO_TAGLEN, cookie))
 		goto out;
 	rc = 0;
 out:
@@ -171,5 +193,6 @@ cookie_mac2(const uint8_t cookie[WIRE_MACLEN], uint8_t pkt[WIRE_INIT_LEN])
 void
 cookie_node_wipe(struct cookie_node *c)
 {
+	crypto_aead_free(c->aead);
 	crypto_wipe(c, sizeof(*c));
 }

@@ -22,6 +22,9 @@ struct cookie_node {
 	uint64_t rotated_ms;          /* when secret was made */
 	int has_prev;
 	uint8_t seal_key[32];         /* SHA256("cookie--" || node public key) */
+	uint8_t epoch[8];             /* names the reply key of this secret */
+	uint64_t counter;             /* nonce of the next reply */
+	struct crypto_aead *aead;     /* HMAC(seal_key, epoch), made once */
 };
 
 /**

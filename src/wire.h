@@ -85,9 +85,10 @@
  * COOKIE packet (node -> client, under load), WIRE_COOKIE_LEN bytes:
  *   0  type u8 = WIRE_COOKIE, version u8, reserved u16
  *   4  receiver u32    the client's index from the INIT
- *   8  salt[16]        random
+ *   8  epoch[8]        random, new with each cookie secret
+ *  16  nonce u64       counts the node's replies in this epoch
  *  24  sealed[32]      AES-256-GCM(key = HMAC-SHA256(SHA256("cookie--" ||
- *                      S_pub), salt), nonce 0, ad = the INIT's mac1,
+ *                      S_pub), epoch), nonce, ad = the INIT's mac1,
  *                      plaintext = cookie[16])
  * The cookie is HMAC-SHA256(secret, client IP[16] || client port u16)[0..15]
  * with a node secret that rotates every WIRE_COOKIE_ROTATE seconds; mac2

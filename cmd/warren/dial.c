@@ -20,7 +20,7 @@
 #include "log.h"
 #include "wire.h"
 
-#define FIRST_WAIT_MS 250
+#define FIRST_WAIT_MS 100
 #define MAX_WAIT_MS 2000
 
 struct dial {

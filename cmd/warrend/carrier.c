@@ -28,6 +28,7 @@ struct grant {
 	uv_tcp_t *listener;
 	uv_timer_t timer;
 	struct sockaddr_storage client;
+	const struct cfg_client *cl;
 	const struct cfg_service *svc;
 	struct session s;
 	int armed, port;
@@ -262,10 +263,32 @@ grant_listen(struct node *n, struct sockaddr_storage *local, int port,
 	return t;
 }
 
+/* Close the unused grants of [client] ${cl} from exactly ${client}. */
+static void
+grant_supersede(struct node *n, const struct cfg_client *cl,
+    const struct sockaddr *client)
+{
+	struct grant *g, *next;
+	char a[ADDR_STRLEN];
+
+	for (g = n->grants; g != NULL; g = next) {
+		next = g->next;
+		if (g->cl != cl || g->pending != NULL ||
+		    !addr_same_host((struct sockaddr *)&g->client, client) ||
+		    addr_port((struct sockaddr *)&g->client) != addr_port(client))
+			continue;
+		n->stats.grants_superseded++;
+		if (door_log_ok(n, DLOG_GRANT))
+			log_info("grant_superseded", "port=%d src=%s", g->port,
+			    addr_str(client, a));
+		grant_close(g);
+	}
+}
+
 struct grant *
 carrier_grant(struct node *n, uv_udp_t *udp, const struct sockaddr *client,
-    const struct cfg_service *svc, const uint8_t grant_key[32],
-    struct wire_resp *resp)
+    const struct cfg_client *cl, const struct cfg_service *svc,
+    const uint8_t grant_key[32], struct wire_resp *resp)
 {
 	struct cfg_server *cfg = n->cfg;
 	struct sockaddr_storage local;
@@ -274,10 +297,12 @@ carrier_grant(struct node *n, uv_udp_t *udp, const struct sockaddr *client,
 	char a[ADDR_STRLEN];
 	struct grant *g;
 
+	grant_supersede(n, cl, client);
 	if (uv_udp_getsockname(udp, (struct sockaddr *)&local, &len) < 0 ||
 	    (g = calloc(1, sizeof(*g))) == NULL)
 		return NULL;
 	g->n = n;
+	g->cl = cl;
 	g->svc = svc;
 	limit_key(client, 0, 0, g->ip);
 	limit_key(client, 1, 0, g->ipport);

@@ -19,10 +19,10 @@
 #define NODE_STATS(X) \
 	X(rx_packets) X(drop_malformed) X(drop_mac1) X(cookies_sent) \
 	X(drop_handshake) X(drop_unknown_client) X(drop_replay) \
-	X(drop_skew) X(drop_queue_full) X(drop_rate_source) \
+	X(drop_skew) X(drop_queue_full) X(drop_rate_source) X(drop_rate_cookie) \
 	X(drop_rate_client) X(drop_pending_ip) X(drop_pending_ip_port) \
 	X(drop_grants_full) X(denied_service) X(no_service) X(busy) X(grants) \
-	X(grants_expired) X(grant_probes) X(carriers_rejected) X(sessions) \
+	X(grants_expired) X(grants_superseded) X(grant_probes) X(carriers_rejected) X(sessions) \
 	X(sessions_live) X(backend_errors) X(log_suppressed)
 
 struct ctl_conn {

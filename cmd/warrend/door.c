@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <linux/sock_diag.h>
 
 #include "addr.h"
 #include "crypto.h"
@@ -48,6 +49,28 @@ door_log_ok(struct node *n, enum door_log kind)
 	return 0;
 }
 
+/*
+ * INITs waiting in the kernel for the front door: libuv reads a few dozen
+ * datagrams a loop turn, so under a flood the backlog builds up in the
+ * socket, not in our queue.  The socket's receive memory, over a datagram's
+ * typical kernel footprint, estimates it.
+ */
+#define DGRAM_TRUESIZE 1024
+static size_t
+kernel_backlog(struct node *n)
+{
+	uint32_t mem[SK_MEMINFO_VARS];
+	socklen_t len = sizeof(mem);
+	size_t total = 0;
+	uv_os_fd_t fd;
+
+	for (size_t i = 0; i < n->nudp; i++)
+		if (uv_fileno((uv_handle_t *)&n->udp[i], &fd) == 0 &&
+		    getsockopt(fd, SOL_SOCKET, SO_MEMINFO, mem, &len) == 0)
+			total += mem[SK_MEMINFO_RMEM_ALLOC] / DGRAM_TRUESIZE;
+	return total;
+}
+
 int
 door_under_load(struct node *n)
 {
@@ -60,6 +83,17 @@ door_under_load(struct node *n)
 		n->was_over = 1;
 	}
 	return n->was_over && now - n->last_over_ms < LOAD_HOLD_MS;
+}
+
+/* Once per batch: count the kernel's backlog as queued too. */
+static void
+note_backlog(struct node *n)
+{
+	if (n->cfg->load_threshold > 0 && n->qlen + kernel_backlog(n) >=
+	    (size_t)n->cfg->load_threshold) {
+		n->last_over_ms = uv_now(n->loop);
+		n->was_over = 1;
+	}
 }
 
 /* Send ${pkt} to ${to}; the front door never queues a reply. */
@@ -205,7 +239,7 @@ door_init(struct node *n, uv_udp_t *udp, const uint8_t *pkt,
 			resp.status = WIRE_DENIED;
 			log_warn("denied", "src=%s client=%s service=%s",
 			    addr_str(src, a), cl->name, svc->name);
-		} else if ((g = carrier_grant(n, udp, src, svc,
+		} else if ((g = carrier_grant(n, udp, src, cl, svc,
 		    hs_pending_grant_key(p)->key, &resp)) == NULL) {
 			n->stats.busy++;
 			resp.status = WIRE_BUSY;
@@ -238,16 +272,24 @@ out:
 
 /*
  * Answer an INIT without a valid mac2 with a cookie; return 1 if it had
- * none (so it gets no Diffie-Hellman).
+ * none (so it gets no Diffie-Hellman).  Cookies come out of their own
+ * per-source bucket, so a flood from a few sources costs a table lookup a
+ * packet, not a reply.
  */
 static int
 cookie_instead(struct node *n, uv_udp_t *udp, const uint8_t *pkt,
     const struct sockaddr *src)
 {
-	uint8_t reply[WIRE_COOKIE_LEN];
+	uint8_t reply[WIRE_COOKIE_LEN], key[LIMIT_KEYLEN];
 
 	if (cookie_mac2_ok(&n->cookie, pkt, WIRE_INIT_LEN, src, uv_now(n->loop)))
 		return 0;
+	limit_key(src, 0, 1, key);
+	if (!limit_sources_take(n->cookie_sources, key, n->cfg->source_rate,
+	    n->cfg->source_burst, uv_now(n->loop))) {
+		n->stats.drop_rate_cookie++;
+		return 1;
+	}
 	if (cookie_reply(&n->cookie, pkt, src, uv_now(n->loop), reply) == 0) {
 		n->stats.cookies_sent++;
 		door_send(n, udp, reply, sizeof(reply), src);
@@ -265,6 +307,7 @@ door_work(uv_idle_t *idle)
 {
 	struct node *n = idle->data;
 
+	note_backlog(n);
 	for (int i = 0; i < BATCH && n->qlen > 0; i++) {
 		struct door_job *j = &n->queue[n->qhead];
 		const struct sockaddr *src = (struct sockaddr *)&j->src;
@@ -339,10 +382,12 @@ door_recv(uv_udp_t *udp, ssize_t nread, const uv_buf_t *buf,
 }
 
 /*
- * A burst should wait in the socket for the door rather than be dropped
- * by the kernel: ask for DOOR_RCVBUF (as root past net.core.rmem_max).
+ * A short burst should wait in the socket rather than be dropped, but not
+ * for long: an INIT answered a second late only opens a grant its client
+ * has given up on.  DOOR_RCVBUF (the kernel doubles it) holds some
+ * thousands of INITs; as root it may exceed net.core.rmem_max.
  */
-#define DOOR_RCVBUF (8 << 20)
+#define DOOR_RCVBUF (1 << 20)
 static void
 grow_rcvbuf(uv_udp_t *u)
 {
@@ -377,6 +422,7 @@ door_start(struct node *n)
 	if ((n->queue = calloc((size_t)n->cfg->handshake_queue,
 	    sizeof(*n->queue))) == NULL ||
 	    (n->sources = limit_sources_new()) == NULL ||
+	    (n->cookie_sources = limit_sources_new()) == NULL ||
 	    (n->pending_ip = limit_counts_new()) == NULL ||
 	    (n->pending_ipport = limit_counts_new()) == NULL ||
 	    (n->established = limit_counts_new()) == NULL ||

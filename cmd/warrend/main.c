@@ -133,6 +133,7 @@ main(int argc, char **argv)
 	free(n.queue);
 	free(n.client_tb);
 	limit_sources_free(n.sources);
+	limit_sources_free(n.cookie_sources);
 	limit_counts_free(n.pending_ip);
 	limit_counts_free(n.pending_ipport);
 	limit_counts_free(n.established);

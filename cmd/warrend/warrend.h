@@ -23,10 +23,12 @@ struct conn;
 struct node_stats {
 	uint64_t rx_packets, drop_malformed, drop_mac1, cookies_sent;
 	uint64_t drop_handshake, drop_unknown_client, drop_replay, drop_skew;
-	uint64_t drop_queue_full, drop_rate_source, drop_rate_client;
+	uint64_t drop_queue_full, drop_rate_source, drop_rate_cookie;
+	uint64_t drop_rate_client;
 	uint64_t drop_pending_ip, drop_pending_ip_port, drop_grants_full;
 	uint64_t denied_service, no_service, busy;
-	uint64_t grants, grants_expired, grant_probes, carriers_rejected;
+	uint64_t grants, grants_expired, grants_superseded, grant_probes;
+	uint64_t carriers_rejected;
 	uint64_t sessions, sessions_live, backend_errors, log_suppressed;
 };
 
@@ -52,7 +54,8 @@ struct node {
 	struct conn *conns;              /* live carriers (list) */
 	struct node_stats stats;
 	struct cookie_node cookie;
-	struct limit_sources *sources;       /* per-source buckets (under load) */
+	struct limit_sources *sources;       /* per-source DH budget (under load) */
+	struct limit_sources *cookie_sources;/* per-source cookie budget */
 	struct limit_counts *pending_ip;     /* open grants per IP */
 	struct limit_counts *pending_ipport; /* open grants per (IP, port) */
 	struct limit_counts *established;    /* live sessions per IP */
@@ -99,16 +102,19 @@ int door_log_ok(struct node *n, enum door_log kind);
 void door_stop(struct node *n);
 
 /**
- * carrier_grant(n, udp, client, svc, grant_key, resp):
- * Open a one-shot grant for a new session from ${client} to service
- * ${svc}: pick a decoy whose port (keyed by ${grant_key}) is free, listen
- * there on the address of front door ${udp}, for ${client} only.  Fills the
- * grant fields of ${resp}.  Returns NULL if no port could be opened.  The
- * grant accepts no carrier until carrier_grant_arm.
+ * carrier_grant(n, udp, client, cl, svc, grant_key, resp):
+ * Open a one-shot grant for a new session of [client] ${cl} from address
+ * ${client} to service ${svc}: pick a decoy whose port (keyed by
+ * ${grant_key}) is free, listen there on the address of front door ${udp},
+ * for ${client} only.  An unused grant of the same client from the same
+ * address and port is closed first: the client has moved on to this
+ * handshake.  Fills the grant fields of ${resp}.  Returns NULL if no port
+ * could be opened.  The grant accepts no carrier until carrier_grant_arm.
  */
 struct grant *carrier_grant(struct node *n, uv_udp_t *udp,
-    const struct sockaddr *client, const struct cfg_service *svc,
-    const uint8_t grant_key[32], struct wire_resp *resp);
+    const struct sockaddr *client, const struct cfg_client *cl,
+    const struct cfg_service *svc, const uint8_t grant_key[32],
+    struct wire_resp *resp);
 
 /**
  * carrier_grant_arm(g, s):
