@@ -5,7 +5,7 @@ set -e
 PKGS="build-essential pkg-config clang llvm libclang-rt-14-dev libssl-dev
 libuv1-dev liblmdb-dev libhiredis-dev libinih-dev libcmocka-dev libjansson-dev
 redis-server stunnel4 spiped openssh-server openssh-client socat nmap iproute2
-procps psmisc gnuplot-nox xxd perl"
+procps psmisc gnuplot-nox xxd perl faketime"
 missing=""
 for p in $PKGS; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" ||

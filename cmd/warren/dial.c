@@ -248,9 +248,9 @@ udp_recv(uv_udp_t *udp, ssize_t nread, const uv_buf_t *buf,
 	if (resp.status == WIRE_CLOCK) {
 		int64_t off = (int64_t)((uint64_t)time(NULL) - resp.node_time);
 
-		log_error("clock_skew", "peer=%s offset_s=%lld msg=\"this computer's clock is %lld s %s of node %s: fix the time (NTP); warren accepts a small skew only, to stop replays\"",
+		log_error("clock_skew", "peer=%s offset_s=%lld msg=\"this computer's clock is %lld s %s node %s: fix the time (NTP); warren accepts a small skew only, to stop replays\"",
 		    d->peer, (long long)off, (long long)(off < 0 ? -off : off),
-		    off < 0 ? "behind" : "ahead", d->peer);
+		    off < 0 ? "behind" : "ahead of", d->peer);
 		finish(d, NULL);
 		return;
 	}
