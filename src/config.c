@@ -1235,6 +1235,28 @@ cfg_server_new(const char *name)
 }
 
 /* Parse ${text} (NULL: read ${name}) as a server file. */
+/*
+ * Parse ${text}, or if ${fromfile} the file ${name} (its text left in
+ * *${buf} for the caller to free), with key paths relative to its
+ * directory.  Returns 0, or -1 after reporting.
+ */
+static int
+cfg_run(struct cfg_parser *p, const char *text, const char *name,
+    int fromfile, char **buf)
+{
+
+	if (fromfile) {
+		if ((*buf = cfg_slurp(p, name)) == NULL)
+			return (-1);
+		if ((p->dir = cfg_dir(name)) == NULL) {
+			cfg_err(p, 0, "out of memory");
+			return (-1);
+		}
+		text = *buf;
+	}
+	return (cfg_parse(p, text) ? -1 : 0);
+}
+
 static struct cfg_server *
 cfg_server_do(const char *text, const char *name, int fromfile)
 {
@@ -1248,16 +1270,7 @@ cfg_server_do(const char *text, const char *name, int fromfile)
 		cfg_err(&p, 0, "out of memory");
 		goto out;
 	}
-	if (fromfile) {
-		if ((buf = cfg_slurp(&p, name)) == NULL)
-			goto fail;
-		if ((p.dir = cfg_dir(name)) == NULL) {
-			cfg_err(&p, 0, "out of memory");
-			goto fail;
-		}
-		text = buf;
-	}
-	if (cfg_parse(&p, text))
+	if (cfg_run(&p, text, name, fromfile, &buf))
 		goto fail;
 	goto out;
 
@@ -1365,16 +1378,7 @@ cfg_client_do(const char *text, const char *name, int fromfile)
 	}
 	p.cli->timeout = 5;
 	p.cli->log_level = LOG_WARN;
-	if (fromfile) {
-		if ((buf = cfg_slurp(&p, name)) == NULL)
-			goto fail;
-		if ((p.dir = cfg_dir(name)) == NULL) {
-			cfg_err(&p, 0, "out of memory");
-			goto fail;
-		}
-		text = buf;
-	}
-	if (cfg_parse(&p, text))
+	if (cfg_run(&p, text, name, fromfile, &buf))
 		goto fail;
 	goto out;
 

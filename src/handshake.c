@@ -29,6 +29,17 @@ struct hs_pending {
 
 static const uint8_t zero_psk[32];
 
+/* A granted handshake: give ${s} its id and the Split() keys. */
+static int
+session_start(struct noise_hs *hs, const struct wire_resp *resp,
+    struct session *s)
+{
+	if (resp->status != WIRE_OK)
+		return 0;
+	memcpy(s->id, resp->session_id, WIRE_SESSION_ID_LEN);
+	return noise_hs_split(hs, s->key_c2s, s->key_s2c);
+}
+
 int
 hs_mac1_key(const uint8_t pub[32], uint8_t key[32])
 {
@@ -182,11 +193,8 @@ hs_client_finish(struct hs_client *c, const uint8_t *pkt, size_t len,
 		goto out;
 	if (wire_resp_parse(payload, resp))
 		goto out;
-	if (resp->status == WIRE_OK) {
-		memcpy(s->id, resp->session_id, WIRE_SESSION_ID_LEN);
-		if (noise_hs_split(c->hs, s->key_c2s, s->key_s2c))
-			goto out;
-	}
+	if (session_start(c->hs, resp, s))
+		goto out;
 	rc = 0;
 out:
 	crypto_wipe(payload, sizeof(payload));
@@ -279,11 +287,8 @@ hs_node_reply(struct hs_pending *p, const uint8_t *psk,
 	    pkt + RESP_MAC1_OFF))
 		goto out;
 	memset(pkt + RESP_MAC1_OFF + WIRE_MACLEN, 0, WIRE_MACLEN);
-	if (resp->status == WIRE_OK) {
-		memcpy(s->id, resp->session_id, WIRE_SESSION_ID_LEN);
-		if (noise_hs_split(p->hs, s->key_c2s, s->key_s2c))
-			goto out;
-	}
+	if (session_start(p->hs, resp, s))
+		goto out;
 	rc = 0;
 out:
 	crypto_wipe(payload, sizeof(payload));
