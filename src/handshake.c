@@ -100,12 +100,18 @@ hs_client_start(const uint8_t cpriv[32], const uint8_t spub[32],
     const uint8_t *psk, const char *service, uint8_t pkt[WIRE_INIT_LEN])
 {
 	struct hs_node self;
-	struct hs_client *c;
+	struct hs_client *c = NULL;
 
-	if (hs_node_init(&self, cpriv))
-		return NULL;
-	c = hs_client_start_as(&self, spub, psk, service, pkt);
-	hs_node_free(&self);
+	/*
+	 * A one-off identity without an imported key: the handshake imports
+	 * (and owns) its own, since this one is gone when we return.
+	 */
+	memset(&self, 0, sizeof(self));
+	memcpy(self.priv, cpriv, 32);
+	if (crypto_x25519_pub(cpriv, self.pub) == 0 &&
+	    hs_mac1_key(self.pub, self.mac1_key) == 0)
+		c = hs_client_start_as(&self, spub, psk, service, pkt);
+	crypto_wipe(&self, sizeof(self));
 	return c;
 }
 

@@ -71,7 +71,8 @@ struct hs_client *hs_client_start(const uint8_t cpriv[32],
 
 /**
  * hs_client_start_as(self, spub, psk, service, pkt):
- * As hs_client_start, for the prepared identity ${self}.
+ * As hs_client_start, for the prepared identity ${self}, whose imported
+ * key (if any) must outlive the handshake.
  */
 struct hs_client *hs_client_start_as(const struct hs_node *self,
     const uint8_t spub[32], const uint8_t *psk, const char *service,
