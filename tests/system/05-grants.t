@@ -5,13 +5,7 @@
 #
 # Runs in a private network namespace (unshare --net), so that the tc rule
 # that holds the client's SYNs back affects nothing outside this test.
-if [ -z "${WARREN_IN_NETNS:-}" ]; then
-	if [ "$(id -u)" = 0 ] && unshare --net true 2>/dev/null; then
-		WARREN_IN_NETNS=1 exec unshare --net sh "$0" "$@"
-	fi
-	echo "1..0 # SKIP needs root and network namespaces (unshare --net)"
-	exit 0
-fi
+. "$(dirname "$0")/netns.sh"
 . "$(dirname "$0")/lib.sh"
 plan 31
 ip link set lo up || { echo "Bail out! cannot bring lo up in the namespace"; exit 1; }

@@ -10,13 +10,7 @@
 # client 10.88.0.2 and the scanner 10.88.0.3, both outside.  It scans only
 # the addresses it made.  The front door is on UDP 500 (IKE's port, free in
 # the test's own namespace), so that nmap also sends its IKE payloads.
-if [ -z "${WARREN_IN_NETNS:-}" ]; then
-	if [ "$(id -u)" = 0 ] && unshare --net true 2>/dev/null; then
-		WARREN_IN_NETNS=1 exec unshare --net sh "$0" "$@"
-	fi
-	echo "1..0 # SKIP needs root and network namespaces (unshare --net)"
-	exit 0
-fi
+. "$(dirname "$0")/netns.sh"
 . "$(dirname "$0")/lib.sh"
 if ! command -v nmap > /dev/null || ! command -v nsenter > /dev/null; then
 	echo "1..0 # SKIP needs nmap and nsenter (make deps)"
