@@ -28,6 +28,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "session.h"
+
 static struct sockaddr_in sin_dst = { .sin_family = AF_INET };
 static double deadline;
 
@@ -39,60 +41,18 @@ struct worker {
 	char lasterr[128];
 };
 
-static double
-now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec + ts.tv_nsec / 1e9;
-}
 
 /* One session; returns its latency, or -1 after noting the error. */
 static double
 session(struct worker *w)
 {
-	struct timeval tv = { 5, 0 };
-	double t0 = now(), t1;
-	char c = 'e';
-	const char *what;
-	ssize_t k;
-	int fd, one = 1;
+	double l = echo_session(&sin_dst, w->lasterr, sizeof(w->lasterr));
 
-	if ((fd = socket(AF_INET, SOCK_STREAM, 0)) < 0) {
-		what = "socket";
-		goto fail;
+	if (l < 0) {
+		w->errors++;
+		usleep(1000);           /* don't spin on a dead port */
 	}
-	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
-	setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
-	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
-	if (connect(fd, (struct sockaddr *)&sin_dst, sizeof(sin_dst))) {
-		what = "connect";
-		goto fail;
-	}
-	if (write(fd, &c, 1) != 1) {
-		what = "write";
-		goto fail;
-	}
-	errno = 0;
-	do
-		k = read(fd, &c, 1);
-	while (k < 0 && errno == EINTR);
-	if (k != 1) {
-		what = k == 0 ? "read: EOF" : "read";
-		goto fail;
-	}
-	t1 = now();
-	close(fd);
-	return t1 - t0;
-fail:
-	snprintf(w->lasterr, sizeof(w->lasterr), "%s%s%s", what,
-	    errno ? ": " : "", errno ? strerror(errno) : "");
-	w->errors++;
-	if (fd >= 0)
-		close(fd);
-	usleep(1000);           /* don't spin on a dead port */
-	return -1;
+	return l;
 }
 
 static void *

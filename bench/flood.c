@@ -69,6 +69,7 @@
 
 #include "crypto.h"
 #include "handshake.h"
+#include "session.h"
 #include "wire.h"
 
 #define MAC1_OFF (8 + WIRE_INIT_NOISE)
@@ -98,14 +99,6 @@ struct src {
 
 static volatile sig_atomic_t stop;
 
-static double
-now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec + ts.tv_nsec / 1e9;
-}
 
 static void
 on_signal(int sig)
@@ -704,47 +697,11 @@ struct worker {
 static double
 legit_session(struct worker *w)
 {
-	struct timeval tv = { 5, 0 };
-	double t0 = now(), t1;
-	char c = 'e';
-	const char *what;
-	ssize_t k;
-	int fd, one = 1;
+	double l = echo_session(&legit_dst, w->lasterr, sizeof(w->lasterr));
 
-	errno = 0;
-	if ((fd = socket(AF_INET, SOCK_STREAM, 0)) < 0) {
-		what = "socket";
-		goto fail;
-	}
-	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
-	setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
-	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
-	if (connect(fd, (struct sockaddr *)&legit_dst, sizeof(legit_dst))) {
-		what = "connect";
-		goto fail;
-	}
-	if (write(fd, &c, 1) != 1) {
-		what = "write";
-		goto fail;
-	}
-	errno = 0;
-	do
-		k = read(fd, &c, 1);
-	while (k < 0 && errno == EINTR);
-	if (k != 1) {
-		what = k == 0 ? "read: EOF" : "read";
-		goto fail;
-	}
-	t1 = now();
-	close(fd);
-	return t1 - t0;
-fail:
-	snprintf(w->lasterr, sizeof(w->lasterr), "%s%s%s", what,
-	    errno ? ": " : "", errno ? strerror(errno) : "");
-	w->errors++;
-	if (fd >= 0)
-		close(fd);
-	return -1;
+	if (l < 0)
+		w->errors++;
+	return l;
 }
 
 static void *
