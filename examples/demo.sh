@@ -55,6 +55,7 @@ private_key = server.key
 listen = 127.0.0.1:$UDP
 grant_ports = $GLO-$GHI
 grant_timeout = 10
+control = $D/control.sock
 
 [service echo]
 connect = 127.0.0.1:$ECHO
@@ -118,5 +119,8 @@ say "9. Someone without a key gets nothing: a stranger's client is met with sile
 sed "s/client.key/stranger.key/; s/^private_key.*/&\ntimeout = 2/" client.conf > stranger.conf
 run sh -c "echo hi | $BIN/warren connect -c stranger.conf echo" || true
 grep -E "event=unknown_client" warrend.log | tail -n 1 | sed 's/^/   warrend: /'
+
+say "10. warrend's counters, from its control socket (every drop reason and limit; zeros left out)"
+run "$BIN/warren" status -s "$D/control.sock" | awk '$2 != 0 { print "   " $0 }'
 
 say "Done. warrend stops, the temporary directory $D is removed."
