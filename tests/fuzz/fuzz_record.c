@@ -319,7 +319,7 @@ resp_payload(const uint8_t *b, size_t len)
 	if ((buf = fixed_copy(b, len, WIRE_RESP_PAYLOAD)) == NULL)
 		return;
 	if (wire_resp_parse(buf, &r) == 0) {
-		if (r.status > WIRE_BUSY)
+		if (r.status > WIRE_CLOCK)
 			fatal("resp status");
 		wire_resp_pack(&r, again);
 		if (memcmp(again, buf, WIRE_RESP_PAYLOAD) != 0)
