@@ -93,12 +93,14 @@ struct relay {
 	unsigned out_shut : 1, out_shut_done : 1, carrier_shut : 1;
 	unsigned carrier_eof : 1, ending : 1, flush_then_end : 1;
 	unsigned plain_reading : 1, carrier_reading : 1;
+	int carrier_err;              /* a write to the carrier failed */
 	int handles;                  /* open handles; free when 0 */
 	enum relay_end end_kind;
 	char end_text[WIRE_CLOSE_TEXT_MAX + 1];
 };
 
 static void update_reading(struct relay *r);
+static void carrier_failed(struct relay *r, int err);
 static void finish(struct relay *r, enum relay_end end, const char *text);
 static void maybe_done(struct relay *r);
 
@@ -142,8 +144,10 @@ on_write(uv_write_t *req, int status)
 	if (r->ending)
 		return;
 	if (status < 0) {
-		finish(r, to_carrier ? RELAY_END_CARRIER : RELAY_END_LOCAL,
-		    uv_strerror(status));
+		if (to_carrier)
+			carrier_failed(r, status);
+		else
+			finish(r, RELAY_END_LOCAL, uv_strerror(status));
 		return;
 	}
 	if (r->flush_then_end && r->carrier_queued == 0) {
@@ -173,8 +177,10 @@ stream_send(struct relay *r, uv_stream_t *s, struct wbuf *w, size_t len)
 			return w;
 		if (n < 0 && n != UV_EAGAIN) {
 			wbuf_release(w);
-			finish(r, to_carrier ? RELAY_END_CARRIER :
-			    RELAY_END_LOCAL, uv_strerror(n));
+			if (to_carrier)
+				carrier_failed(r, n);
+			else
+				finish(r, RELAY_END_LOCAL, uv_strerror(n));
 			return NULL;
 		}
 		if (n < 0)
@@ -201,7 +207,7 @@ send_record(struct relay *r, uint8_t type, uint64_t seq, const void *body,
 	struct wbuf *w;
 	int len;
 
-	if (r->carrier_shut || r->ending)
+	if (r->carrier_shut || r->ending || r->carrier_err)
 		return;
 	if ((w = wbuf_new(r, WIRE_REC_OVERHEAD + bodylen, 1)) == NULL) {
 		finish(r, RELAY_END_LOCAL, "out of memory");
@@ -265,7 +271,12 @@ finish(struct relay *r, enum relay_end end, const char *text)
 		r->end_cb(r, r->arg, end, r->end_text);
 	uv_timer_stop(&r->timer);
 	close_handle(r, (uv_handle_t *)&r->timer, 0);
-	close_handle(r, (uv_handle_t *)r->carrier, reset);
+	/*
+	 * A CLOSE we sent must reach the peer: only a broken carrier is reset
+	 * (a reset would discard what is still in flight).  The plain side is
+	 * reset on any abnormal end, so the application sees an error.
+	 */
+	close_handle(r, (uv_handle_t *)r->carrier, end == RELAY_END_CARRIER);
 	close_handle(r, (uv_handle_t *)r->in, reset);
 	if (r->out != r->in)
 		close_handle(r, (uv_handle_t *)r->out, 0);
@@ -338,7 +349,8 @@ maybe_done(struct relay *r)
 {
 	shut_plain_out(r);
 	if (!r->fin_sent || !r->peer_fin || !r->out_shut_done ||
-	    r->carrier_queued > 0 || r->carrier_shut || r->ending)
+	    r->carrier_queued > 0 || r->carrier_shut || r->ending ||
+	    r->carrier_err)
 		return;
 	r->carrier_shut = 1;
 	r->carrier_shut_req.data = r;
@@ -502,6 +514,11 @@ carrier_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
 	}
 	if (nread == 0)
 		return;
+	if (r->carrier_err != 0) {
+		/* Everything the peer sent before it broke off has been read. */
+		finish(r, RELAY_END_CARRIER, uv_strerror(r->carrier_err));
+		return;
+	}
 	if (nread == UV_EOF && r->peer_fin && r->fin_sent) {
 		r->carrier_eof = 1;
 		update_reading(r);
@@ -570,16 +587,35 @@ plain_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
 		update_reading(r);
 }
 
+/*
+ * A write to the carrier failed: the peer is gone.  It may have said why
+ * in a CLOSE that is still unread, so stop sending and read to the end
+ * before ending the session.
+ */
+static void
+carrier_failed(struct relay *r, int err)
+{
+	if (r->ending || r->carrier_err)
+		return;
+	r->carrier_err = err;
+	if (r->proven && !r->attached) {
+		finish(r, RELAY_END_CARRIER, uv_strerror(err));
+		return;
+	}
+	update_reading(r);
+}
+
 /* Start or stop each reader to match the state. */
 static void
 update_reading(struct relay *r)
 {
 	int want_plain = r->attached && r->proven && !r->fin_sent &&
-	    !r->ending && !r->flush_then_end &&
+	    !r->ending && !r->flush_then_end && !r->carrier_err &&
 	    r->carrier_queued < RELAY_HIGH_WATER &&
 	    r->sent - r->peer_acked < RELAY_WINDOW;
 	int want_carrier = !r->ending && !r->carrier_eof &&
-	    r->plain_queued < RELAY_HIGH_WATER && (r->attached || !r->proven);
+	    (r->plain_queued < RELAY_HIGH_WATER || r->carrier_err) &&
+	    (r->attached || !r->proven);
 
 	if (want_plain != r->plain_reading) {
 		if (want_plain)
