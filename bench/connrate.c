@@ -77,25 +77,6 @@ run(void *arg)
 	return NULL;
 }
 
-static int
-cmp(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-
-	return x < y ? -1 : x > y;
-}
-
-static double
-pct(const double *v, size_t n, double p)
-{
-	size_t i;
-
-	if (n == 0)
-		return 0;
-	i = (size_t)(p / 100 * (double)n);
-	return v[i < n ? i : n - 1];
-}
-
 int
 main(int argc, char **argv)
 {

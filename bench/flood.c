@@ -737,25 +737,6 @@ legit_run(void *arg)
 }
 
 static int
-cmp(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-
-	return x < y ? -1 : x > y;
-}
-
-static double
-pct(const double *v, size_t n, double p)
-{
-	size_t i;
-
-	if (n == 0)
-		return 0;
-	i = (size_t)(p / 100 * (double)n);
-	return v[i < n ? i : n - 1];
-}
-
-static int
 run_legit(int port, double rate, int conc, double secs)
 {
 	struct worker *w;

@@ -1,7 +1,7 @@
 /*
  * session.h: what the session benchmarks (connrate, flood's legitimate
- * load) share: a monotonic clock and one echo session against
- * bench/backend through a tunnel's local port.
+ * load) share: a monotonic clock, one echo session against bench/backend
+ * through a tunnel's local port, and latency percentiles.
  */
 #ifndef BENCH_SESSION_H
 #define BENCH_SESSION_H
@@ -73,6 +73,27 @@ fail:
 	if (fd >= 0)
 		close(fd);
 	return -1;
+}
+
+/* qsort order for latencies. */
+static int
+cmp(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/* The ${p}th percentile of the ${n} sorted latencies ${v}. */
+static double
+pct(const double *v, size_t n, double p)
+{
+	size_t i;
+
+	if (n == 0)
+		return 0;
+	i = (size_t)(p / 100 * (double)n);
+	return v[i < n ? i : n - 1];
 }
 
 #endif
