@@ -64,7 +64,7 @@ T=$(mktemp -d /tmp/warren-bench.XXXXXX) || exit 1
 PIDS=""                     # every daemon started, for cleanup
 SETPIDS=""                  # those of the setup being started
 MPID=""                     # the load generator running now
-USED=""
+. "$(dirname "$0")/lib.sh"
 
 cleanup() {
 	trap - EXIT INT TERM
@@ -123,30 +123,7 @@ measure() {
 	return $_rc
 }
 
-# port VAR: a free TCP+UDP port in 20000-29999, never handed out twice.
-port() {
-	while :; do
-		_p=$(shuf -i 20000-29999 -n 1)
-		case " $USED " in *" $_p "*) continue ;; esac
-		ss -Hlntu "sport = :$_p" | grep -q . && continue
-		break
-	done
-	USED="$USED $_p"
-	eval "$1=$_p"
-}
 
-# wait_port PORT [tcp|udp]: wait up to 10 s until something listens there.
-wait_port() {
-	_n=100
-	_f=-Hltn
-	[ "${2:-tcp}" = udp ] && _f=-Hlun
-	while [ $_n -gt 0 ]; do
-		ss $_f "sport = :$1" | grep -q . && return 0
-		sleep 0.1
-		_n=$((_n - 1))
-	done
-	return 1
-}
 
 # ---------------------------------------------------------------- helpers
 for h in backend source connrate; do
