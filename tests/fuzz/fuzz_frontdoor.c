@@ -45,8 +45,11 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-/* Fixed keys (the node's is node_priv, fuzz_keys.h): an (authorized) client's static key, and a
- * client ephemeral for the deterministic msg 1 of mode 2. */
+/*
+ * Fixed keys besides the node's (node_priv, fuzz_keys.h): an authorized
+ * client's static key, and a client ephemeral for the deterministic msg 1
+ * of mode 2.
+ */
 static const uint8_t client_priv[32] = {
 	0x40, 0x41, 0x42, 0x43, 0x44, 0x45, 0x46, 0x47,
 	0x48, 0x49, 0x4a, 0x4b, 0x4c, 0x4d, 0x4e, 0x4f,
