@@ -121,6 +121,10 @@ sockdrops() { # sockdrops PORT: datagrams the kernel dropped at that UDP socket
 	    NR > 1 { split($2, a, ":"); if (a[2] == p) d += $NF } END { print d + 0 }' \
 	    /proc/net/udp
 }
+bufdrops() { # bufdrops: datagrams this host dropped at full UDP socket buffers
+	awk '$1 == "Udp:" { if (!c) { for (i = 2; i <= NF; i++)
+	    if ($i == "RcvbufErrors") c = i } else print $c }' /proc/net/snmp
+}
 sockq() { # sockq PORT: bytes waiting in that UDP socket's receive queue
 	_h=$(awk -v p="$(printf '%04X' "$1")" '
 	    NR > 1 { split($2, a, ":"); split($5, q, ":"); if (a[2] == p)
@@ -280,7 +284,7 @@ sleep 1
 # ---------------------------------------------------------------- flood
 status "$T/status0.txt"
 CPU0=$(cpu "$WPID"); RSS0=$(vm "$WPID" VmRSS); HWM0=$(vm "$WPID" VmHWM)
-DROPS0=$(sockdrops "$UDP"); LOG0=$(wc -c < "$T/warrend.log")
+DROPS0=$(sockdrops "$UDP"); BUF0=$(bufdrops); LOG0=$(wc -c < "$T/warrend.log")
 LOGL0=$(wc -l < "$T/warrend.log")
 [ "$CAPTURED" = 1 ] && REPLAY="-R $T/init.bin" || REPLAY=""
 say "flood: $KINDS from $SOURCES sources for ${SECS}s$( [ "$RATE" -gt 0 ] 2>/dev/null &&
@@ -317,7 +321,7 @@ done
 wait "$FPID"
 legit_end "$T/during.out"
 CPU1=$(cpu "$WPID"); RSS1=$(vm "$WPID" VmRSS); HWM1=$(vm "$WPID" VmHWM)
-DROPS1=$(sockdrops "$UDP"); LOG1=$(wc -c < "$T/warrend.log")
+DROPS1=$(sockdrops "$UDP"); BUF1=$(bufdrops); LOG1=$(wc -c < "$T/warrend.log")
 LOGL1=$(wc -l < "$T/warrend.log")
 status "$T/status1.txt"
 FLOOD=$(grep '^flood: ' "$T/flood.out")
@@ -334,6 +338,8 @@ kill -0 "$WPID" 2>/dev/null || DEAD=${DEAD:-"warrend died after the flood"}
 # ---------------------------------------------------------------- report
 SENT=$(kv sent $FLOOD); FRATE=$(kv rate $FLOOD); FSECS=$(kv seconds $FLOOD)
 KDROPS=$((DROPS1 - DROPS0))
+FULL=$((BUF1 - BUF0)); [ "$FULL" -le "$KDROPS" ] || FULL=$KDROPS
+FILTERED=$((KDROPS - FULL))
 RX=$(( ${SENT:-0} - KDROPS ))
 if [ "$STATUS" = 1 ] && [ -s "$T/status1.txt" ] && [ -s "$T/status0.txt" ]; then
 	RX=$(( $(counter rx_packets "$T/status1.txt") - $(counter rx_packets "$T/status0.txt") ))
@@ -350,7 +356,8 @@ echo "warren status counters: $([ "$STATUS" = 1 ] && echo "read from $T/ctl" || 
 echo
 echo "Flood ($KINDS, $SOURCES sources in 127.1.0.0/16, ${SECS} s):"
 sed 's/^/    /' "$T/flood.out" | grep -v '^    flood: '
-echo "    warrend read $RX of them; the kernel dropped $KDROPS at warrend's full socket buffer ($(echo "$KDROPS ${SENT:-0}" | awk '{ printf "%.1f", $2 ? 100 * $1 / $2 : 0 }')%)"
+pct() { echo "$1 ${SENT:-0}" | awk '{ printf "%.1f", $2 ? 100 * $1 / $2 : 0 }'; }
+echo "    warrend read $RX of them; the kernel dropped $KDROPS: $FILTERED ($(pct "$FILTERED")%) in warrend's under-load socket filter (not an INIT), $FULL ($(pct "$FULL")%) at its full socket buffer"
 echo "    warrend's socket receive queue: at most $((QPEAK / 1024)) KiB waiting (1 s samples), of a $(( ${RCVBUF:-0} / 1024 )) KiB buffer"
 echo
 echo "Legitimate sessions ($LEGIT$([ "$LEGIT" = paced ] && echo ", $LRATE/s" || echo ", $LCONC threads back to back"), through warren forward):"

@@ -2,10 +2,13 @@
  * crypto: checked wrappers around OpenSSL 3 libcrypto (EVP).  This is the
  * only file of warren that includes OpenSSL headers.
  *
- * Algorithm handles (EVP_CIPHER, EVP_MD, EVP_MAC) are fetched once per
+ * Algorithm handles (EVP_CIPHER, EVP_MD) are fetched once per
  * process and cached; an AEAD context keeps its key schedule, so sealing
  * or opening a record only sets the nonce and runs the cipher.
  */
+/* The low-level SHA API (see digest()) is deprecated in OpenSSL 3. */
+#define OPENSSL_SUPPRESS_DEPRECATED
+
 #include <limits.h>
 #include <pthread.h>
 #include <stdint.h>
@@ -17,8 +20,12 @@
 #include <openssl/evp.h>
 #include <openssl/params.h>
 #include <openssl/rand.h>
+#include <openssl/sha.h>
 
 #include "crypto.h"
+
+/* Largest block of the hashes (SHA-512 and BLAKE2b: 128 bytes). */
+#define HMAC_BLOCK_MAX 128
 
 /* Largest chunk handed to one EVP update call (their lengths are int). */
 #define CHUNK_MAX (1 << 30)
@@ -28,7 +35,6 @@ static pthread_once_t fetch_once = PTHREAD_ONCE_INIT;
 static EVP_CIPHER *cipher_aesgcm;
 static EVP_CIPHER *cipher_chachapoly;
 static EVP_MD *md_table[4];
-static EVP_MAC *mac_hmac;
 
 /* OpenSSL names of the hashes, indexed by enum crypto_hash. */
 static const char *const md_names[4] = {
@@ -48,7 +54,6 @@ fetch_all(void)
 	cipher_chachapoly = EVP_CIPHER_fetch(NULL, "ChaCha20-Poly1305", NULL);
 	for (i = 0; i < 4; i++)
 		md_table[i] = EVP_MD_fetch(NULL, md_names[i], NULL);
-	mac_hmac = EVP_MAC_fetch(NULL, "HMAC", NULL);
 	ERR_clear_error();
 }
 
@@ -362,26 +367,27 @@ crypto_x25519(uint8_t out[CRYPTO_DHLEN], const uint8_t priv[CRYPTO_DHLEN],
 	return (rc);
 }
 
-/**
- * crypto_hash(h, out, parts, lens, n):
- * Hash the concatenation of the ${n} buffers ${parts}[i] of ${lens}[i]
- * bytes with hash ${h}; write crypto_hash_len(h) bytes to ${out}.
+/*
+ * SHA-256 and SHA-512 go through OpenSSL's low-level SHA API: its contexts
+ * are plain structs, where OpenSSL 3 allocates and frees a provider context
+ * on every EVP_DigestInit_ex, and the front door hashes every packet
+ * (mac1).  The API is deprecated in OpenSSL 3 but kept, and runs the same
+ * SHA-NI code as EVP.  BLAKE2, only for the Noise test vectors, uses EVP.
  */
-int
-crypto_hash(enum crypto_hash h, uint8_t *out, const uint8_t *const *parts,
-    const size_t *lens, size_t n)
+static int
+digest_evp(enum crypto_hash h, uint8_t *out, const uint8_t *pre,
+    size_t prelen, const uint8_t *const *parts, const size_t *lens, size_t n)
 {
 	const EVP_MD *md;
-	EVP_MD_CTX *ctx = NULL;
+	EVP_MD_CTX *ctx;
 	unsigned int outl = 0;
 	size_t i;
 	int rc = -1;
 
-	if ((md = get_md(h)) == NULL)
-		goto out;
-	if ((ctx = EVP_MD_CTX_new()) == NULL)
-		goto out;
-	if (EVP_DigestInit_ex(ctx, md, NULL) != 1)
+	if ((md = get_md(h)) == NULL || (ctx = EVP_MD_CTX_new()) == NULL)
+		return (-1);
+	if (EVP_DigestInit_ex(ctx, md, NULL) != 1 ||
+	    (prelen > 0 && EVP_DigestUpdate(ctx, pre, prelen) != 1))
 		goto out;
 	for (i = 0; i < n; i++) {
 		if (lens[i] > 0 && EVP_DigestUpdate(ctx, parts[i], lens[i]) != 1)
@@ -399,12 +405,62 @@ out:
 	return (rc);
 }
 
-/**
- * crypto_hmac(h, out, key, keylen, parts, lens, n):
- * HMAC with hash ${h} and key ${key} (${keylen} bytes) over the
- * concatenation of ${n} buffers; write crypto_hash_len(h) bytes to ${out}.
+/*
+ * Hash ${pre} (${prelen} bytes) then the concatenation of the ${n} buffers
+ * ${parts}[i] of ${lens}[i] bytes with hash ${h}; write
+ * crypto_hash_len(h) bytes to ${out}.
  */
+static int
+digest(enum crypto_hash h, uint8_t *out, const uint8_t *pre, size_t prelen,
+    const uint8_t *const *parts, const size_t *lens, size_t n)
+{
+	size_t i;
+
+	if (h == CRYPTO_SHA256) {
+		SHA256_CTX c;
+
+		SHA256_Init(&c);
+		SHA256_Update(&c, pre, prelen);
+		for (i = 0; i < n; i++)
+			SHA256_Update(&c, parts[i], lens[i]);
+		SHA256_Final(out, &c);
+		OPENSSL_cleanse(&c, sizeof(c));
+		return (0);
+	}
+	if (h == CRYPTO_SHA512) {
+		SHA512_CTX c;
+
+		SHA512_Init(&c);
+		SHA512_Update(&c, pre, prelen);
+		for (i = 0; i < n; i++)
+			SHA512_Update(&c, parts[i], lens[i]);
+		SHA512_Final(out, &c);
+		OPENSSL_cleanse(&c, sizeof(c));
+		return (0);
+	}
+	return (digest_evp(h, out, pre, prelen, parts, lens, n));
+}
+
+/**
+ * crypto_hash(h, out, parts, lens, n):
+ * Hash the concatenation of the ${n} buffers ${parts}[i] of ${lens}[i]
+ * bytes with hash ${h}; write crypto_hash_len(h) bytes to ${out}.
+ */
+int
+crypto_hash(enum crypto_hash h, uint8_t *out, const uint8_t *const *parts,
+    const size_t *lens, size_t n)
+{
+
+	return (digest(h, out, NULL, 0, parts, lens, n));
+}
+
+/* This thread's SipHash context, its output size set once. */
 static _Thread_local EVP_MAC_CTX *siphash_ctx;
+
+/**
+ * crypto_siphash(key, msg, len, out):
+ * SipHash-2-4 of ${len} bytes at ${msg} with the 16-byte ${key}.
+ */
 
 int
 crypto_siphash(const uint8_t key[16], const uint8_t *msg, size_t len,
@@ -443,68 +499,51 @@ crypto_siphash(const uint8_t key[16], const uint8_t *msg, size_t len,
 	return (0);
 }
 
-/*
- * One HMAC context per hash and thread, its digest set once: setting the
- * digest by name makes OpenSSL 3 fetch it again, which cost more than the
- * HMAC itself.  After each use the context is re-keyed with the empty key,
- * so it never keeps a caller's key.
+/**
+ * crypto_hmac(h, out, key, keylen, parts, lens, n):
+ * HMAC with hash ${h} and key ${key} (${keylen} bytes) over the
+ * concatenation of ${n} buffers; write crypto_hash_len(h) bytes to ${out}.
+ *
+ * HMAC (RFC 2104) from the digest itself: H((K ^ opad) || H((K ^ ipad) ||
+ * msg)).  OpenSSL's EVP_MAC HMAC copies digest contexts on every use,
+ * each copy an allocation; this costs two extra compression blocks and no
+ * allocation, and mac1 on every front-door packet is the hot path.
  */
-static _Thread_local EVP_MAC_CTX *hmac_ctx[4];
-
-/* Return this thread's HMAC context for ${h}, or NULL. */
-static EVP_MAC_CTX *
-hmac_ctx_get(enum crypto_hash h)
-{
-	OSSL_PARAM params[2];
-	EVP_MAC_CTX *ctx;
-
-	if (hmac_ctx[h] != NULL)
-		return (hmac_ctx[h]);
-	if (get_md(h) == NULL || mac_hmac == NULL ||
-	    (ctx = EVP_MAC_CTX_new(mac_hmac)) == NULL)
-		return (NULL);
-	params[0] = OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST,
-	    (char *)md_names[h], 0);
-	params[1] = OSSL_PARAM_construct_end();
-	if (EVP_MAC_CTX_set_params(ctx, params) != 1) {
-		EVP_MAC_CTX_free(ctx);
-		return (NULL);
-	}
-	return (hmac_ctx[h] = ctx);
-}
-
 int
 crypto_hmac(enum crypto_hash h, uint8_t *out, const uint8_t *key,
     size_t keylen, const uint8_t *const *parts, const size_t *lens, size_t n)
 {
-	/* A NULL key would mean "keep the previous key" to EVP_MAC_init. */
-	static const uint8_t nokey[1] = { 0 };
-	EVP_MAC_CTX *ctx = NULL;
-	size_t outl = 0;
-	size_t i;
+	uint8_t k[HMAC_BLOCK_MAX], pad[HMAC_BLOCK_MAX], inner[CRYPTO_MAXHASH];
+	const uint8_t *in[1] = { inner };
+	size_t inlen[1] = { crypto_hash_len(h) };
+	const EVP_MD *md;
+	size_t bs, i;
 	int rc = -1;
 
-	if ((unsigned)h > CRYPTO_BLAKE2B || (ctx = hmac_ctx_get(h)) == NULL)
-		goto out;
-	if (EVP_MAC_init(ctx, keylen > 0 ? key : nokey, keylen, NULL) != 1)
-		goto out;
-	for (i = 0; i < n; i++) {
-		if (lens[i] > 0 && EVP_MAC_update(ctx, parts[i], lens[i]) != 1)
+	if ((md = get_md(h)) == NULL ||
+	    (bs = (size_t)EVP_MD_get_block_size(md)) > sizeof(k))
+		return (-1);
+	memset(k, 0, sizeof(k));
+	if (keylen > bs) {
+		const uint8_t *kp[1] = { key };
+		size_t kl[1] = { keylen };
+
+		if (digest(h, k, NULL, 0, kp, kl, 1))
 			goto out;
-	}
-	if (EVP_MAC_final(ctx, out, &outl, crypto_hash_len(h)) != 1 ||
-	    outl != crypto_hash_len(h))
+	} else if (keylen > 0)
+		memcpy(k, key, keylen);
+	for (i = 0; i < bs; i++)
+		pad[i] = k[i] ^ 0x36;
+	if (digest(h, inner, pad, bs, parts, lens, n))
 		goto out;
-	rc = 0;
+	for (i = 0; i < bs; i++)
+		pad[i] = k[i] ^ 0x5c;
+	rc = digest(h, out, pad, bs, in, inlen, 1);
 
 out:
-	/* Drop the key state: re-key with the empty key. */
-	if (ctx != NULL && EVP_MAC_init(ctx, nokey, 0, NULL) != 1) {
-		EVP_MAC_CTX_free(ctx);
-		hmac_ctx[h] = NULL;
-	}
-	if (rc)
-		ERR_clear_error();
+	OPENSSL_cleanse(k, sizeof(k));
+	OPENSSL_cleanse(pad, sizeof(pad));
+	OPENSSL_cleanse(inner, sizeof(inner));
 	return (rc);
 }
 

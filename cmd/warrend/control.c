@@ -17,7 +17,8 @@
 
 /* Counters in the order "warren status" prints them. */
 #define NODE_STATS(X) \
-	X(rx_packets) X(drop_malformed) X(drop_mac1) X(cookies_sent) \
+	X(rx_packets) X(drop_kernel) X(drop_malformed) X(drop_mac1) \
+	X(cookies_sent) \
 	X(drop_handshake) X(drop_unknown_client) X(drop_replay) \
 	X(drop_skew) X(drop_queue_full) X(drop_rate_source) X(drop_rate_cookie) \
 	X(drop_rate_client) X(drop_pending_ip) X(drop_pending_ip_port) \
@@ -60,6 +61,7 @@ ctl_answer(struct ctl_conn *c, const char *cmd)
 #define STAT(name) PRINT("%s %llu\n", #name, \
     (unsigned long long)n->stats.name);
 	if (strcmp(cmd, "status") == 0) {
+		door_refresh(n);
 		NODE_STATS(STAT)
 		PRINT("under_load %d\n", door_under_load(n));
 		PRINT("handshake_queue %zu\n", n->qlen);

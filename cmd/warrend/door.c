@@ -10,9 +10,11 @@
  * grant caps are checked before the Diffie-Hellman, replay, the client
  * key's rate and clock skew after it (they need the client's identity).
  */
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <linux/filter.h>
 #include <linux/sock_diag.h>
 
 #include "addr.h"
@@ -53,7 +55,8 @@ door_log_ok(struct node *n, enum door_log kind)
  * INITs waiting in the kernel for the front door: libuv reads a few dozen
  * datagrams a loop turn, so under a flood the backlog builds up in the
  * socket, not in our queue.  The socket's receive memory, over a datagram's
- * typical kernel footprint, estimates it.
+ * typical kernel footprint, estimates it.  Also copy the sockets' drop
+ * counters (a full buffer, or the filter below) into drop_kernel.
  */
 #define DGRAM_TRUESIZE 1024
 static size_t
@@ -62,13 +65,61 @@ kernel_backlog(struct node *n)
 	uint32_t mem[SK_MEMINFO_VARS];
 	socklen_t len = sizeof(mem);
 	size_t total = 0;
+	uint64_t drops = 0;
 	uv_os_fd_t fd;
 
 	for (size_t i = 0; i < n->nudp; i++)
 		if (uv_fileno((uv_handle_t *)&n->udp[i], &fd) == 0 &&
-		    getsockopt(fd, SOL_SOCKET, SO_MEMINFO, mem, &len) == 0)
+		    getsockopt(fd, SOL_SOCKET, SO_MEMINFO, mem, &len) == 0) {
 			total += mem[SK_MEMINFO_RMEM_ALLOC] / DGRAM_TRUESIZE;
+			drops += mem[SK_MEMINFO_DROPS];
+		}
+	n->stats.drop_kernel = drops;
 	return total;
+}
+
+/*
+ * Under load the size and header check of door_recv() runs in the kernel
+ * as well: a socket filter drops every datagram that is not exactly an
+ * INIT, before it is queued, so junk costs the sender's CPU rather than
+ * warrend's.  Those drops are counted by the kernel (drop_kernel), not
+ * logged one by one; packet-path logging is rate-limited under load anyway.
+ * In calm times the filter is off and each malformed packet is logged.
+ * A socket filter sees the datagram from its UDP header (8 bytes) on.
+ */
+static void
+door_filter(struct node *n, int on)
+{
+	static struct sock_filter code[] = {
+		BPF_STMT(BPF_LD | BPF_W | BPF_LEN, 0),
+		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, 8 + WIRE_INIT_LEN, 0, 3),
+		BPF_STMT(BPF_LD | BPF_W | BPF_ABS, 8),
+		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K,
+		    (uint32_t)WIRE_INIT << 24 | (uint32_t)WIRE_VERSION << 16, 0, 1),
+		BPF_STMT(BPF_RET | BPF_K, 0xffffffff),
+		BPF_STMT(BPF_RET | BPF_K, 0),
+	};
+	static const struct sock_fprog prog = {
+		.len = sizeof(code) / sizeof(code[0]), .filter = code,
+	};
+	uv_os_fd_t fd;
+	int dummy = 0;
+
+	if (on == n->filtered)
+		return;
+	for (size_t i = 0; i < n->nudp; i++) {
+		if (uv_fileno((uv_handle_t *)&n->udp[i], &fd) != 0)
+			continue;
+		if (on ? setsockopt(fd, SOL_SOCKET, SO_ATTACH_FILTER, &prog,
+		    sizeof(prog)) : setsockopt(fd, SOL_SOCKET,
+		    SO_DETACH_FILTER, &dummy, sizeof(dummy))) {
+			log_warn("door_filter", "on=%d err=\"%s\"", on,
+			    strerror(errno));
+			return;
+		}
+	}
+	n->filtered = on;
+	log_info("door_filter", "on=%d", on);
 }
 
 int
@@ -85,15 +136,15 @@ door_under_load(struct node *n)
 	return n->was_over && now - n->last_over_ms < LOAD_HOLD_MS;
 }
 
-/* Once per batch: count the kernel's backlog as queued too. */
-static void
-note_backlog(struct node *n)
+void
+door_refresh(struct node *n)
 {
-	if (n->cfg->load_threshold > 0 && n->qlen + kernel_backlog(n) >=
-	    (size_t)n->cfg->load_threshold) {
+	if (kernel_backlog(n) + n->qlen >= (size_t)n->cfg->load_threshold &&
+	    n->cfg->load_threshold > 0) {
 		n->last_over_ms = uv_now(n->loop);
 		n->was_over = 1;
 	}
+	door_filter(n, door_under_load(n));
 }
 
 /* Send ${pkt} to ${to}; the front door never queues a reply. */
@@ -307,7 +358,7 @@ door_work(uv_idle_t *idle)
 {
 	struct node *n = idle->data;
 
-	note_backlog(n);
+	door_refresh(n);
 	for (int i = 0; i < BATCH && n->qlen > 0; i++) {
 		struct door_job *j = &n->queue[n->qhead];
 		const struct sockaddr *src = (struct sockaddr *)&j->src;
@@ -382,12 +433,16 @@ door_recv(uv_udp_t *udp, ssize_t nread, const uv_buf_t *buf,
 }
 
 /*
- * A short burst should wait in the socket rather than be dropped, but not
- * for long: an INIT answered a second late only opens a grant its client
- * has given up on.  DOOR_RCVBUF (the kernel doubles it) holds some
- * thousands of INITs; as root it may exceed net.core.rmem_max.
+ * A short burst should wait in the socket rather than be dropped: a dropped
+ * INIT costs its client a 100 ms retry, a queued one costs it the time to
+ * drain the queue.  The kernel charges a small datagram about 1 KiB, so
+ * DOOR_RCVBUF (doubled by the kernel: 16 MiB) holds some 16000 INITs, under
+ * 20 ms of work for the cheap checks: enough to ride out the scheduler
+ * taking the CPU away from warrend for a few time slices while a flood
+ * goes on.  It is kernel memory, not warrend's, and is only used while
+ * packets wait.  As root it may exceed net.core.rmem_max.
  */
-#define DOOR_RCVBUF (1 << 20)
+#define DOOR_RCVBUF (8 << 20)
 static void
 grow_rcvbuf(uv_udp_t *u)
 {
@@ -406,6 +461,7 @@ door_tick(uv_timer_t *t)
 	struct node *n = t->data;
 	uint64_t s = n->stats.log_suppressed - n->suppressed_reported;
 
+	door_refresh(n);
 	if (s > 0)
 		log_warn("log_suppressed", "count=%llu under_load=%d",
 		    (unsigned long long)s, door_under_load(n));

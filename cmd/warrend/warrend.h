@@ -21,7 +21,8 @@ struct conn;
  * this order (see NODE_STATS in control.c).
  */
 struct node_stats {
-	uint64_t rx_packets, drop_malformed, drop_mac1, cookies_sent;
+	uint64_t rx_packets, drop_kernel, drop_malformed, drop_mac1;
+	uint64_t cookies_sent;
 	uint64_t drop_handshake, drop_unknown_client, drop_replay, drop_skew;
 	uint64_t drop_queue_full, drop_rate_source, drop_rate_cookie;
 	uint64_t drop_rate_client;
@@ -66,6 +67,7 @@ struct node {
 	uv_timer_t tick;                     /* once a second: log summaries */
 	uint64_t last_over_ms;               /* queue last over load_threshold */
 	int was_over;
+	int filtered;                        /* under-load socket filter on */
 	struct limit_tb loglim[DLOG_N];
 	uint64_t suppressed_reported;
 	uv_pipe_t control;
@@ -87,6 +89,14 @@ int door_start(struct node *n);
  * load_threshold less than a second ago (or load_threshold is 0).
  */
 int door_under_load(struct node *n);
+
+/**
+ * door_refresh(n):
+ * Read the front door sockets' kernel backlog (it counts toward "under
+ * load") and drop counter (into drop_kernel), and attach or detach the
+ * under-load socket filter to match.  Cheap: one getsockopt per socket.
+ */
+void door_refresh(struct node *n);
 
 /**
  * door_log_ok(n, kind):

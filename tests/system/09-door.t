@@ -15,7 +15,7 @@
 # holds the clients' SYNs back affects nothing outside this test.
 . "$(dirname "$0")/netns.sh"
 . "$(dirname "$0")/lib.sh"
-plan 104
+plan 106
 ip link set lo up || { echo "Bail out! cannot bring lo up in the namespace"; exit 1; }
 
 GLO=16384; GHI=17407; GT=10
@@ -396,6 +396,10 @@ got=$(udp_probe "$T/init.bin" 127.0.0.1 "$UDP" 127.0.0.12)
 diag "the captured INIT under load: a ${got}-byte reply"
 check "an INIT without mac2 gets a short cookie reply, not a RESP" between "$got" 1 100
 is "$(delta drop_replay)" 0 "and no handshake was done for it (no replay check reached)"
+snap
 is "$(udp_probe "$T/junk.bin" 127.0.0.1 "$UDP" 127.0.0.12)" 0 "under load, junk still gets no reply"
+is "$(delta drop_kernel) $(delta drop_malformed)" "1 0" \
+    "under load the socket filter drops junk in the kernel (drop_kernel 1, drop_malformed 0)"
+like "$(cat "$T/warrend.log")" "event=door_filter on=1" "warrend logs the filter going on"
 is "$(udp_probe "$T/badmac1.bin" 127.0.0.1 "$UDP" 127.0.0.12)" 0 "under load, a bad mac1 still gets no reply"
 check "warrend (under load) is still running" alive "$W"
