@@ -153,54 +153,56 @@ crypto_equal(const void *a, const void *b, size_t len)
 	return (CRYPTO_memcmp(a, b, len) == 0);
 }
 
-/**
- * crypto_x25519_keygen(priv, pub):
- * Generate a fresh X25519 key pair into ${priv} and ${pub} (32 bytes each).
+/*
+ * This thread's X25519 import context, made once: creating one per key
+ * makes OpenSSL 3 look the key manager up again each time, and a handshake
+ * imports a key for every Diffie-Hellman.
  */
-int
-crypto_x25519_keygen(uint8_t priv[CRYPTO_DHLEN], uint8_t pub[CRYPTO_DHLEN])
+static _Thread_local EVP_PKEY_CTX *x25519_import_ctx;
+
+/* Import an X25519 key from ${params} (${selection}: what they hold). */
+static EVP_PKEY *
+x25519_import(int selection, OSSL_PARAM *params)
 {
+	EVP_PKEY *pk = NULL;
 
-	if (crypto_random(priv, CRYPTO_DHLEN))
-		goto err;
-
-	/* Clamp as RFC 7748 (and wg genkey) do; X25519 clamps anyway. */
-	priv[0] &= 248;
-	priv[31] &= 127;
-	priv[31] |= 64;
-	if (crypto_x25519_pub(priv, pub))
-		goto err;
-	return (0);
-
-err:
-	crypto_wipe(priv, CRYPTO_DHLEN);
-	return (-1);
+	if (x25519_import_ctx == NULL) {
+		if ((x25519_import_ctx = EVP_PKEY_CTX_new_from_name(NULL,
+		    "X25519", NULL)) == NULL)
+			goto fail;
+		if (EVP_PKEY_fromdata_init(x25519_import_ctx) != 1) {
+			EVP_PKEY_CTX_free(x25519_import_ctx);
+			x25519_import_ctx = NULL;
+			goto fail;
+		}
+	}
+	if (EVP_PKEY_fromdata(x25519_import_ctx, &pk, selection, params) == 1)
+		return (pk);
+fail:
+	ERR_clear_error();
+	return (NULL);
 }
 
-/**
- * crypto_x25519_pub(priv, pub):
- * Compute into ${pub} the public key of private key ${priv}.
- */
-int
-crypto_x25519_pub(const uint8_t priv[CRYPTO_DHLEN], uint8_t pub[CRYPTO_DHLEN])
+/* Import private key ${priv}; OpenSSL computes its public key into ${pub}. */
+static EVP_PKEY *
+x25519_private_key(const uint8_t priv[CRYPTO_DHLEN], uint8_t pub[CRYPTO_DHLEN])
 {
-	EVP_PKEY *sk = NULL;
+	OSSL_PARAM params[2];
+	EVP_PKEY *sk;
 	size_t len = CRYPTO_DHLEN;
-	int rc = -1;
 
-	if ((sk = EVP_PKEY_new_raw_private_key(EVP_PKEY_X25519, NULL, priv,
-	    CRYPTO_DHLEN)) == NULL)
-		goto out;
+	params[0] = OSSL_PARAM_construct_octet_string(OSSL_PKEY_PARAM_PRIV_KEY,
+	    (void *)(uintptr_t)priv, CRYPTO_DHLEN);
+	params[1] = OSSL_PARAM_construct_end();
+	if ((sk = x25519_import(EVP_PKEY_KEYPAIR, params)) == NULL)
+		return (NULL);
 	if (EVP_PKEY_get_raw_public_key(sk, pub, &len) != 1 ||
-	    len != CRYPTO_DHLEN)
-		goto out;
-	rc = 0;
-
-out:
-	EVP_PKEY_free(sk);
-	if (rc)
+	    len != CRYPTO_DHLEN) {
+		EVP_PKEY_free(sk);
 		ERR_clear_error();
-	return (rc);
+		return (NULL);
+	}
+	return (sk);
 }
 
 /*
@@ -210,8 +212,6 @@ out:
 static EVP_PKEY *
 x25519_pair_key(const uint8_t priv[CRYPTO_DHLEN], const uint8_t pub[CRYPTO_DHLEN])
 {
-	EVP_PKEY_CTX *ctx;
-	EVP_PKEY *sk = NULL;
 	OSSL_PARAM params[3];
 
 	params[0] = OSSL_PARAM_construct_octet_string(OSSL_PKEY_PARAM_PRIV_KEY,
@@ -219,15 +219,7 @@ x25519_pair_key(const uint8_t priv[CRYPTO_DHLEN], const uint8_t pub[CRYPTO_DHLEN
 	params[1] = OSSL_PARAM_construct_octet_string(OSSL_PKEY_PARAM_PUB_KEY,
 	    (void *)(uintptr_t)pub, CRYPTO_DHLEN);
 	params[2] = OSSL_PARAM_construct_end();
-	if ((ctx = EVP_PKEY_CTX_new_from_name(NULL, "X25519", NULL)) != NULL) {
-		if (EVP_PKEY_fromdata_init(ctx) != 1 ||
-		    EVP_PKEY_fromdata(ctx, &sk, EVP_PKEY_KEYPAIR, params) != 1)
-			sk = NULL;
-		EVP_PKEY_CTX_free(ctx);
-	}
-	if (sk == NULL)
-		ERR_clear_error();
-	return (sk);
+	return (x25519_import(EVP_PKEY_KEYPAIR, params));
 }
 
 /*
@@ -251,6 +243,53 @@ x25519_derive_key(const uint8_t priv[CRYPTO_DHLEN])
 	return (sk);
 }
 
+/* A fresh random (clamped) private key in ${priv}, its public key in ${pub}. */
+static EVP_PKEY *
+x25519_generate(uint8_t priv[CRYPTO_DHLEN], uint8_t pub[CRYPTO_DHLEN])
+{
+	EVP_PKEY *sk;
+
+	if (crypto_random(priv, CRYPTO_DHLEN))
+		return (NULL);
+	/* Clamp as RFC 7748 (and wg genkey) do; X25519 clamps anyway. */
+	priv[0] &= 248;
+	priv[31] &= 127;
+	priv[31] |= 64;
+	if ((sk = x25519_private_key(priv, pub)) == NULL)
+		crypto_wipe(priv, CRYPTO_DHLEN);
+	return (sk);
+}
+
+/**
+ * crypto_x25519_keygen(priv, pub):
+ * Generate a fresh X25519 key pair into ${priv} and ${pub} (32 bytes each).
+ */
+int
+crypto_x25519_keygen(uint8_t priv[CRYPTO_DHLEN], uint8_t pub[CRYPTO_DHLEN])
+{
+	EVP_PKEY *sk;
+
+	if ((sk = x25519_generate(priv, pub)) == NULL)
+		return (-1);
+	EVP_PKEY_free(sk);
+	return (0);
+}
+
+/**
+ * crypto_x25519_pub(priv, pub):
+ * Compute into ${pub} the public key of private key ${priv}.
+ */
+int
+crypto_x25519_pub(const uint8_t priv[CRYPTO_DHLEN], uint8_t pub[CRYPTO_DHLEN])
+{
+	EVP_PKEY *sk;
+
+	if ((sk = x25519_private_key(priv, pub)) == NULL)
+		return (-1);
+	EVP_PKEY_free(sk);
+	return (0);
+}
+
 /*
  * An imported private key with its derivation context set up once: per DH
  * only the peer's public key is imported.  Building OpenSSL key objects
@@ -260,6 +299,11 @@ x25519_derive_key(const uint8_t priv[CRYPTO_DHLEN])
 struct crypto_x25519_key {
 	EVP_PKEY *sk;
 	EVP_PKEY_CTX *ctx;
+	struct x25519_memo {
+		uint8_t pub[CRYPTO_DHLEN];
+		uint8_t out[CRYPTO_DHLEN];
+	} *memo;               /* remembered results (static peers) */
+	size_t nmemo;
 };
 
 /* Wrap ${sk} (taken) with a derivation context; NULL on failure. */
@@ -273,6 +317,8 @@ x25519_key_wrap(EVP_PKEY *sk)
 		return (NULL);
 	}
 	k->sk = sk;
+	k->memo = NULL;
+	k->nmemo = 0;
 	if ((k->ctx = EVP_PKEY_CTX_new_from_pkey(NULL, sk, NULL)) == NULL ||
 	    EVP_PKEY_derive_init(k->ctx) != 1) {
 		crypto_x25519_key_free(k);
@@ -292,32 +338,37 @@ crypto_x25519_key_new(const uint8_t priv[CRYPTO_DHLEN])
 struct crypto_x25519_key *
 crypto_x25519_key_generate(uint8_t priv[CRYPTO_DHLEN], uint8_t pub[CRYPTO_DHLEN])
 {
-	EVP_PKEY *sk;
+	struct crypto_x25519_key *k;
 
-	if (crypto_x25519_keygen(priv, pub))
-		return (NULL);
-	/* The public key is known: import the pair without recomputing it. */
-	if ((sk = x25519_pair_key(priv, pub)) == NULL) {
+	if ((k = x25519_key_wrap(x25519_generate(priv, pub))) == NULL)
 		crypto_wipe(priv, CRYPTO_DHLEN);
-		return (NULL);
-	}
-	return (x25519_key_wrap(sk));
+	return (k);
 }
 
-int
-crypto_x25519_key_dh(struct crypto_x25519_key *k,
+/* The Diffie-Hellman of ${k} and ${pub}, computed. */
+static int
+x25519_key_compute(struct crypto_x25519_key *k,
     const uint8_t pub[CRYPTO_DHLEN], uint8_t out[CRYPTO_DHLEN])
 {
 	EVP_PKEY *pk = NULL;
+	OSSL_PARAM params[2];
 	size_t len = CRYPTO_DHLEN;
 	uint8_t acc = 0;
 	size_t i;
 	int rc = -1;
 
-	if ((pk = EVP_PKEY_new_raw_public_key(EVP_PKEY_X25519, NULL, pub,
-	    CRYPTO_DHLEN)) == NULL)
+
+	params[0] = OSSL_PARAM_construct_octet_string(OSSL_PKEY_PARAM_PUB_KEY,
+	    (void *)(uintptr_t)pub, CRYPTO_DHLEN);
+	params[1] = OSSL_PARAM_construct_end();
+	if ((pk = x25519_import(EVP_PKEY_PUBLIC_KEY, params)) == NULL)
 		goto out;
-	if (EVP_PKEY_derive_set_peer(k->ctx, pk) != 1 ||
+	/*
+	 * No peer validation (it would make a context and fetch a checker
+	 * per call): every 32-byte string is an X25519 public key, and the
+	 * one bad outcome, a low-order point, is caught below.
+	 */
+	if (EVP_PKEY_derive_set_peer_ex(k->ctx, pk, 0) != 1 ||
 	    EVP_PKEY_derive(k->ctx, out, &len) != 1 || len != CRYPTO_DHLEN)
 		goto out;
 
@@ -337,12 +388,67 @@ out:
 	return (rc);
 }
 
+int
+crypto_x25519_key_remember(struct crypto_x25519_key *k,
+    const uint8_t pub[CRYPTO_DHLEN])
+{
+	struct x25519_memo *m;
+
+	if (k->nmemo >= CRYPTO_X25519_MEMO_MAX)
+		return (0);
+	if ((m = realloc(k->memo, (k->nmemo + 1) * sizeof(*m))) == NULL)
+		return (-1);
+	k->memo = m;
+	m += k->nmemo;
+	if (x25519_key_compute(k, pub, m->out))
+		return (-1);
+	memcpy(m->pub, pub, CRYPTO_DHLEN);
+	k->nmemo++;
+	return (0);
+}
+
+int
+crypto_x25519_key_dh(struct crypto_x25519_key *k,
+    const uint8_t pub[CRYPTO_DHLEN], uint8_t out[CRYPTO_DHLEN])
+{
+
+	return (x25519_key_compute(k, pub, out));
+}
+
+int
+crypto_x25519_key_dh_static(struct crypto_x25519_key *k,
+    const uint8_t pub[CRYPTO_DHLEN], uint8_t out[CRYPTO_DHLEN])
+{
+	unsigned found = 0, hit;
+	size_t i, j;
+
+	/*
+	 * Scan every remembered peer, whichever matches, and copy its result
+	 * under a mask: the time taken does not depend on which one it is.
+	 */
+	memset(out, 0, CRYPTO_DHLEN);
+	for (i = 0; i < k->nmemo; i++) {
+		hit = 0U - (unsigned)crypto_equal(k->memo[i].pub, pub,
+		    CRYPTO_DHLEN);
+		for (j = 0; j < CRYPTO_DHLEN; j++)
+			out[j] |= (uint8_t)(k->memo[i].out[j] & hit);
+		found |= hit;
+	}
+	if (found)
+		return (0);
+	return (x25519_key_compute(k, pub, out));
+}
+
 void
 crypto_x25519_key_free(struct crypto_x25519_key *k)
 {
 
 	if (k == NULL)
 		return;
+	if (k->memo != NULL) {
+		crypto_wipe(k->memo, k->nmemo * sizeof(*k->memo));
+		free(k->memo);
+	}
 	EVP_PKEY_CTX_free(k->ctx);
 	EVP_PKEY_free(k->sk);
 	free(k);

@@ -99,6 +99,29 @@ struct crypto_x25519_key *crypto_x25519_key_generate(uint8_t priv[CRYPTO_DHLEN],
 int crypto_x25519_key_dh(struct crypto_x25519_key *k,
     const uint8_t pub[CRYPTO_DHLEN], uint8_t out[CRYPTO_DHLEN]) WR_MUST;
 
+/* Most static peers one key remembers (each costs a scan entry). */
+#define CRYPTO_X25519_MEMO_MAX 256
+
+/**
+ * crypto_x25519_key_remember(k, pub):
+ * Compute the Diffie-Hellman of ${k} with the long-lived public key ${pub}
+ * now and keep it with ${k}, for crypto_x25519_key_dh_static (as WireGuard
+ * precomputes its peers' static-static secrets).  Past
+ * CRYPTO_X25519_MEMO_MAX peers it keeps nothing (and succeeds).  The
+ * results are wiped when ${k} is freed.
+ */
+int crypto_x25519_key_remember(struct crypto_x25519_key *k,
+    const uint8_t pub[CRYPTO_DHLEN]) WR_MUST;
+
+/**
+ * crypto_x25519_key_dh_static(k, pub, out):
+ * As crypto_x25519_key_dh for a peer's static key ${pub}: if ${k}
+ * remembered ${pub}, the result costs a constant-time scan of the
+ * remembered peers instead of a scalar multiplication.
+ */
+int crypto_x25519_key_dh_static(struct crypto_x25519_key *k,
+    const uint8_t pub[CRYPTO_DHLEN], uint8_t out[CRYPTO_DHLEN]) WR_MUST;
+
 /**
  * crypto_x25519_key_free(k):
  * Free ${k} (OpenSSL cleanses the key).  Does nothing if ${k} is NULL.

@@ -88,6 +88,12 @@ hs_node_init(struct hs_node *node, const uint8_t priv[32])
 	return 0;
 }
 
+int
+hs_node_remember(struct hs_node *node, const uint8_t peer[32])
+{
+	return crypto_x25519_key_remember(node->key, peer);
+}
+
 void
 hs_node_free(struct hs_node *node)
 {

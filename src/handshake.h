@@ -53,6 +53,14 @@ int hs_mac1_ok(const uint8_t key[32], const uint8_t *pkt, size_t len);
 int hs_node_init(struct hs_node *node, const uint8_t priv[32]) WR_MUST;
 
 /**
+ * hs_node_remember(node, peer):
+ * Precompute the static-static Diffie-Hellman with ${peer}, a peer's
+ * static public key (a configured client, or a cluster's key), so that a
+ * handshake with it needs one scalar multiplication less on this side.
+ */
+int hs_node_remember(struct hs_node *node, const uint8_t peer[32]) WR_MUST;
+
+/**
  * hs_node_free(node):
  * Wipe ${node} and free what hs_node_init allocated.
  */

@@ -443,8 +443,9 @@ mix_dh(struct noise_hs *hs, enum tok t)
 			goto out;
 		hs->s_key_owned = 1;
 	}
-	if (crypto_x25519_key_dh(local_e ? hs->e_key : hs->s_key,
-	    remote_e ? hs->re : hs->rs, dh))
+	if (local_e || remote_e ? crypto_x25519_key_dh(local_e ? hs->e_key :
+	    hs->s_key, remote_e ? hs->re : hs->rs, dh) :
+	    crypto_x25519_key_dh_static(hs->s_key, hs->rs, dh))
 		goto out;
 	if (mix_key(hs, dh, sizeof(dh)))
 		goto out;

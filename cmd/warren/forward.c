@@ -170,6 +170,11 @@ agent_init(struct agent *ag, const char *cfgpath, const char *target)
 		    cfgpath);
 		return -1;
 	}
+	if (hs_node_remember(&ag->self, ag->cluster->public_key)) {
+		log_error("key", "msg=\"%s: [cluster %s]: public_key is a "
+		    "low-order point\"", cfgpath, ag->cluster->name);
+		return -1;
+	}
 	ag->loop = uv_default_loop();
 	for (int i = 0; i < 3; i++) {
 		static const int signums[3] = { SIGINT, SIGTERM, SIGHUP };

@@ -135,6 +135,21 @@ test_hmac(void **state)
 	    32);
 	check_jefe(CRYPTO_SHA256,
 	    "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843");
+
+	/* RFC 4231 test case 6: a key longer than the block is hashed first. */
+	{
+		uint8_t big[131];
+		static const char msg[] =
+		    "Test Using Larger Than Block-Size Key - Hash Key First";
+		const uint8_t *p6[1] = { (const uint8_t *)msg };
+		size_t l6[1] = { sizeof(msg) - 1 };
+
+		memset(big, 0xaa, sizeof(big));
+		assert_int_equal(crypto_hmac(CRYPTO_SHA256, out, big,
+		    sizeof(big), p6, l6, 1), 0);
+		assert_hex(out, "60e431591ee0b67f0d8a26aacbf5b77f"
+		    "8e0bc6213728c5140546040f0ee37f54", 32);
+	}
 	check_jefe(CRYPTO_SHA512,
 	    "164b7a7bfcf819e2e395fbe73b56e0a387bd64222e831fd610270cd7ea250554"
 	    "9758bf75c05a994a6d034f65f8f0e6fdcaeab1a34d4a6b4b636e070a38bce737");
@@ -240,6 +255,38 @@ test_x25519_low_order(void **state)
 		assert_int_equal(crypto_x25519(out, priv, pub), -1);
 		assert_memory_equal(out, zero, 32);
 	}
+}
+
+/* A remembered static peer gives the same secret as computing it. */
+static void
+test_x25519_remember(void **state)
+{
+	uint8_t a[32], apub[32], b[32], bpub[32], c[32], cpub[32];
+	uint8_t want[32], got[32], low[32] = { 1 };
+	struct crypto_x25519_key *k;
+
+	assert_int_equal(crypto_x25519_keygen(a, apub), 0);
+	assert_int_equal(crypto_x25519_keygen(b, bpub), 0);
+	assert_int_equal(crypto_x25519_keygen(c, cpub), 0);
+	assert_non_null(k = crypto_x25519_key_new(a));
+	assert_int_equal(crypto_x25519_key_remember(k, cpub), 0);
+	assert_int_equal(crypto_x25519_key_remember(k, bpub), 0);
+	assert_int_equal(crypto_x25519_key_remember(k, low), -1);
+
+	assert_int_equal(crypto_x25519(want, b, apub), 0);
+	assert_int_equal(crypto_x25519_key_dh_static(k, bpub, got), 0);
+	assert_memory_equal(got, want, 32);
+	assert_int_equal(crypto_x25519(want, c, apub), 0);
+	assert_int_equal(crypto_x25519_key_dh_static(k, cpub, got), 0);
+	assert_memory_equal(got, want, 32);
+
+	/* Not remembered: computed. */
+	assert_int_equal(crypto_x25519_keygen(b, bpub), 0);
+	assert_int_equal(crypto_x25519(want, b, apub), 0);
+	assert_int_equal(crypto_x25519_key_dh_static(k, bpub, got), 0);
+	assert_memory_equal(got, want, 32);
+	assert_int_equal(crypto_x25519_key_dh_static(k, low, got), -1);
+	crypto_x25519_key_free(k);
 }
 
 static void
@@ -480,6 +527,7 @@ main(void)
 		cmocka_unit_test(test_x25519_rfc7748),
 		cmocka_unit_test(test_x25519_keygen),
 		cmocka_unit_test(test_x25519_low_order),
+		cmocka_unit_test(test_x25519_remember),
 		cmocka_unit_test(test_random),
 		cmocka_unit_test(test_wipe_equal),
 		cmocka_unit_test(test_aesgcm_kat),
