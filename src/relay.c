@@ -24,7 +24,7 @@
 #define FRAME_MAX (WIRE_REC_LENLEN + WIRE_REC_MAX)
 #define INBUF_CAP (2 * FRAME_MAX)
 #define BLOCK_CAP (WIRE_REC_OVERHEAD + WIRE_REC_MAXDATA)
-#define POOL_MAX 32
+#define POOL_MAX 16
 
 
 /* A write in flight; owns its bytes. */

@@ -117,7 +117,13 @@
 
 #define WIRE_REC_LENLEN 4
 #define WIRE_REC_HDR 24
-#define WIRE_REC_MAXDATA (256 * 1024)
+/*
+ * The largest body: a sender seals what one read gave it, so a bulk
+ * stream moves in records this big.  512 KiB halves the reads, writes and
+ * wakeups per byte of 256 KiB records: +12% single-stream throughput on
+ * loopback (docs/BENCHMARKS.md); a receiver buffers two records at most.
+ */
+#define WIRE_REC_MAXDATA (512 * 1024)
 #define WIRE_REC_MIN (WIRE_REC_HDR + CRYPTO_TAGLEN)
 #define WIRE_REC_MAX (WIRE_REC_HDR + WIRE_REC_MAXDATA + CRYPTO_TAGLEN)
 #define WIRE_REC_OVERHEAD (WIRE_REC_LENLEN + WIRE_REC_HDR + CRYPTO_TAGLEN)
