@@ -327,9 +327,11 @@ perl -MIO::Socket::INET -e '
 	for (1 .. 2000) { $s->send("junk $_"); select(undef, undef, undef, 0.0002) if $_ % 50 == 0 }' "$UDP"
 wait_for "$T/warrend.log" "event=log_suppressed" 3
 l1=$(count "$T/warrend.log" "event=drop reason=malformed")
-n=$(delta drop_malformed)
-diag "2000 junk packets: drop_malformed +$n, $((l1 - l0)) log lines, log_suppressed +$(delta log_suppressed)"
-check "drop_malformed counted (nearly) every junk packet" [ "$n" -ge 1900 ]
+# Should the burst put the door under load, its socket filter drops the
+# rest in the kernel (drop_kernel): either way every packet is counted.
+n=$(( $(delta drop_malformed) + $(delta drop_kernel) ))
+diag "2000 junk packets: drop_malformed +$(delta drop_malformed), drop_kernel +$(delta drop_kernel), $((l1 - l0)) log lines, log_suppressed +$(delta log_suppressed)"
+check "drop_malformed and drop_kernel counted (nearly) every junk packet" [ "$n" -ge 1900 ]
 check "at most 40 of them were logged" [ $((l1 - l0)) -le 40 ]
 check "log_suppressed moved" [ "$(delta log_suppressed)" -ge 1000 ]
 like "$(cat "$T/warrend.log")" "event=log_suppressed count=[0-9]" \
