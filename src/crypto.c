@@ -474,11 +474,12 @@ crypto_x25519(uint8_t out[CRYPTO_DHLEN], const uint8_t priv[CRYPTO_DHLEN],
 }
 
 /*
- * SHA-256 and SHA-512 go through OpenSSL's low-level SHA API: its contexts
- * are plain structs, where OpenSSL 3 allocates and frees a provider context
- * on every EVP_DigestInit_ex, and the front door hashes every packet
- * (mac1).  The API is deprecated in OpenSSL 3 but kept, and runs the same
- * SHA-NI code as EVP.  BLAKE2, only for the Noise test vectors, uses EVP.
+ * SHA-256, warren's hash, goes through OpenSSL's low-level SHA API: its
+ * context is a plain struct, where OpenSSL 3 allocates and frees a
+ * provider context on every EVP_DigestInit_ex, and the front door hashes
+ * every packet (mac1).  The API is deprecated in OpenSSL 3 but kept, and
+ * runs the same SHA-NI code as EVP.  The other hashes, only for the Noise
+ * test vectors, use EVP.
  */
 static int
 digest_evp(enum crypto_hash h, uint8_t *out, const uint8_t *pre,
@@ -530,17 +531,6 @@ digest(enum crypto_hash h, uint8_t *out, const uint8_t *pre, size_t prelen,
 		for (i = 0; i < n; i++)
 			SHA256_Update(&c, parts[i], lens[i]);
 		SHA256_Final(out, &c);
-		OPENSSL_cleanse(&c, sizeof(c));
-		return (0);
-	}
-	if (h == CRYPTO_SHA512) {
-		SHA512_CTX c;
-
-		SHA512_Init(&c);
-		SHA512_Update(&c, pre, prelen);
-		for (i = 0; i < n; i++)
-			SHA512_Update(&c, parts[i], lens[i]);
-		SHA512_Final(out, &c);
 		OPENSSL_cleanse(&c, sizeof(c));
 		return (0);
 	}
