@@ -345,9 +345,8 @@ crypto_x25519_key_generate(uint8_t priv[CRYPTO_DHLEN], uint8_t pub[CRYPTO_DHLEN]
 	return (k);
 }
 
-/* The Diffie-Hellman of ${k} and ${pub}, computed. */
-static int
-x25519_key_compute(struct crypto_x25519_key *k,
+int
+crypto_x25519_key_dh(struct crypto_x25519_key *k,
     const uint8_t pub[CRYPTO_DHLEN], uint8_t out[CRYPTO_DHLEN])
 {
 	EVP_PKEY *pk = NULL;
@@ -400,19 +399,11 @@ crypto_x25519_key_remember(struct crypto_x25519_key *k,
 		return (-1);
 	k->memo = m;
 	m += k->nmemo;
-	if (x25519_key_compute(k, pub, m->out))
+	if (crypto_x25519_key_dh(k, pub, m->out))
 		return (-1);
 	memcpy(m->pub, pub, CRYPTO_DHLEN);
 	k->nmemo++;
 	return (0);
-}
-
-int
-crypto_x25519_key_dh(struct crypto_x25519_key *k,
-    const uint8_t pub[CRYPTO_DHLEN], uint8_t out[CRYPTO_DHLEN])
-{
-
-	return (x25519_key_compute(k, pub, out));
 }
 
 int
@@ -436,7 +427,7 @@ crypto_x25519_key_dh_static(struct crypto_x25519_key *k,
 	}
 	if (found)
 		return (0);
-	return (x25519_key_compute(k, pub, out));
+	return (crypto_x25519_key_dh(k, pub, out));
 }
 
 void

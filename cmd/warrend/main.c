@@ -115,8 +115,8 @@ main(int argc, char **argv)
 	for (size_t i = 0; i < n.cfg->nclients; i++)
 		if (hs_node_remember(&n.hs, n.cfg->clients[i].public_key))
 			log_warn("key", "msg=\"%s: [client %s]: public_key is "
-			    "a low-order point; no handshake with it can succeed\"",
-			    path, n.cfg->clients[i].name);
+			    "unusable (a low-order point?): no handshake with it "
+			    "can succeed\"", path, n.cfg->clients[i].name);
 	n.loop = uv_default_loop();
 	uv_signal_init(n.loop, &n.sigint);
 	uv_signal_init(n.loop, &n.sigterm);
