@@ -2,7 +2,7 @@
 # The echo round trip over IPv6: warrend on [::1], the client's node
 # [::1]:PORT, the backend on ::1, and warren forward listening on [::1].
 . "$(dirname "$0")/lib.sh"
-plan 12
+plan 15
 if ! ip -6 addr show dev lo 2>/dev/null | grep -q 'inet6 ::1/'; then
 	echo "Bail out! ::1 is not configured on lo"; exit 1
 fi
@@ -39,3 +39,13 @@ is "$(count "$T/warrend.log" 'level=error')" 0 "warrend logged no error"
 TIMEOUT=1 client_conf "$T/v4.conf" "$UDP"
 echo hi | timeout 10 "$BIN/warren" connect -c "$T/v4.conf" echo 2> "$T/v4.err" | cat > /dev/null
 like "$(cat "$T/v4.err")" "event=no_answer" "an IPv4 client gets no answer from the [::1] node"
+
+# Under load the front door's socket filter checks each datagram from its
+# UDP header on, for IPv6 as for IPv4: a client still gets in over ::1.
+stop "$WARREND_PID"
+mv "$T/warrend.log" "$T/warrend-calm.log"
+sed 's/^\[server\]$/[server]\nload_threshold = 0/' "$T/server.conf" > "$T/load.conf"
+check "warrend restarts, always under load" start_warrend "$T/load.conf"
+check "its socket filter goes on" wait_for "$T/warrend.log" "event=door_filter on=1" 5
+out=$(printf 'v6 under load\n' | timeout 20 "$BIN/warren" connect -c "$T/client.conf" echo 2> "$T/load.err" | cat)
+is "$out" "v6 under load" "warren connect over ::1 gets in through the filter"
