@@ -67,6 +67,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "cookie.h"
 #include "crypto.h"
 #include "handshake.h"
 #include "session.h"
@@ -274,36 +275,23 @@ struct flood {
 	size_t nsrc;
 	struct pool pool[NKINDS];
 	int mix[NKINDS], nmix;
-	uint8_t cookie_base[32];          /* SHA256("cookie--" || S_pub) */
+	uint8_t spub[32];                 /* the node's public key */
 	uint64_t sent[NKINDS], bytes;
 	uint64_t reply_type[4];           /* other, INIT?, RESP, COOKIE */
 	uint64_t reply_kind[NKINDS + 1];  /* by answered kind; [NKINDS] unknown */
 	uint64_t cookies_used, cookie_bad, refused, send_err;
 };
 
-/* A COOKIE from the node: decrypt it and keep it for this socket. */
+/* A COOKIE from the node: open it as the real client does and keep it. */
 static void
-take_cookie(struct flood *fl, struct src *s, const uint8_t *pkt, size_t idx)
+take_cookie(struct flood *fl, struct src *s, const uint8_t *pkt, size_t len,
+    size_t idx)
 {
-	const uint8_t *init = pool_pkt(&fl->pool[K_COOKIE], idx);
-	const uint8_t *parts[1] = { pkt + 8 };
-	size_t lens[1] = { 16 };
-	uint8_t key[32], ck[16];
-	struct crypto_aead *a;
-
-	if (crypto_hmac(CRYPTO_SHA256, key, fl->cookie_base, 32, parts, lens,
-	    1) || (a = crypto_aead_new(CRYPTO_AESGCM, key)) == NULL) {
-		fl->cookie_bad++;
-		return;
-	}
-	if (crypto_aead_open(a, 0, init + MAC1_OFF, WIRE_MACLEN, pkt + 24,
-	    WIRE_MACLEN + CRYPTO_TAGLEN, ck) == 0) {
-		memcpy(s->cookie, ck, 16);
+	if (cookie_open(fl->spub, pool_pkt(&fl->pool[K_COOKIE], idx), pkt, len,
+	    s->cookie) == 0)
 		s->has_cookie = 1;
-	} else
+	else
 		fl->cookie_bad++;
-	crypto_aead_free(a);
-	crypto_wipe(key, sizeof(key));
 }
 
 /* Read and count whatever the node sent back to ${s}. */
@@ -333,7 +321,7 @@ drain(struct flood *fl, struct src *s)
 			k = smap_find(wire_get32(buf + 8), &idx);
 		fl->reply_kind[k < 0 ? NKINDS : k]++;
 		if (t == WIRE_COOKIE && k == K_COOKIE)
-			take_cookie(fl, s, buf, idx);
+			take_cookie(fl, s, buf, (size_t)n, idx);
 	}
 }
 
@@ -398,13 +386,7 @@ run_flood(double secs, double rate, const char *kinds, size_t nsrc,
 
 	/* The packets. */
 	tgen = now();
-	{
-		const uint8_t *parts[2] = { (const uint8_t *)"cookie--", spub };
-		size_t lens[2] = { 8, 32 };
-
-		if (crypto_hash(CRYPTO_SHA256, fl.cookie_base, parts, lens, 2))
-			die("crypto_hash failed");
-	}
+	memcpy(fl.spub, spub, 32);
 	for (int i = 0; i < fl.nmix; i++) {
 		struct pool *p = &fl.pool[fl.mix[i]];
 
@@ -517,18 +499,9 @@ run_flood(double secs, double rate, const char *kinds, size_t nsrc,
 				uint8_t *pkt = pool_pkt(p, i);
 
 				if (k == K_COOKIE && s->has_cookie) {
-					const uint8_t *parts[1];
-					size_t lens[1] = { MAC2_OFF };
-					uint8_t mac[32];
-
 					memcpy(scratch[j], pkt, WIRE_INIT_LEN);
-					parts[0] = scratch[j];
-					if (crypto_hmac(CRYPTO_SHA256, mac,
-					    s->cookie, 16, parts, lens, 1) == 0) {
-						memcpy(scratch[j] + MAC2_OFF,
-						    mac, WIRE_MACLEN);
+					if (cookie_mac2(s->cookie, scratch[j]) == 0)
 						fl.cookies_used++;
-					}
 					pkt = scratch[j];
 				}
 				iov[j].iov_base = pkt;
