@@ -79,6 +79,8 @@ int
 hs_node_init(struct hs_node *node, const uint8_t priv[32])
 {
 	memcpy(node->priv, priv, 32);
+	node->check_client = NULL;
+	node->check_arg = NULL;
 	if (crypto_x25519_pub(priv, node->pub) ||
 	    hs_mac1_key(node->pub, node->mac1_key) ||
 	    (node->key = crypto_x25519_key_new(priv)) == NULL) {
@@ -225,7 +227,7 @@ hs_client_free(struct hs_client *c)
 
 struct hs_pending *
 hs_node_read(const struct hs_node *node, const uint8_t *pkt, size_t len,
-    struct wire_init *init, uint8_t client_pub[32])
+    struct wire_init *init, uint8_t client_pub[32], int *unknown)
 {
 	struct hs_pending *p = NULL;
 	struct noise_keys keys;
@@ -241,6 +243,10 @@ hs_node_read(const struct hs_node *node, const uint8_t *pkt, size_t len,
 	memcpy(keys.s_pub, node->pub, 32);
 	keys.s_key = node->key;
 	keys.npsks = 1;   /* zeros until hs_node_reply knows the client */
+	keys.rs_check = node->check_client;
+	keys.rs_check_arg = node->check_arg;
+	if (unknown != NULL)
+		*unknown = 0;
 	p->hs = noise_hs_new(NOISE_PROTOCOL, NOISE_RESPONDER,
 	    (const uint8_t *)WIRE_PROLOGUE, strlen(WIRE_PROLOGUE), &keys);
 	if (p->hs == NULL)
@@ -259,6 +265,8 @@ hs_node_read(const struct hs_node *node, const uint8_t *pkt, size_t len,
 	p->client_index = wire_get32(pkt + 4);
 	goto out;
 err:
+	if (unknown != NULL && p != NULL && p->hs != NULL)
+		*unknown = noise_hs_rs_rejected(p->hs);
 	hs_pending_free(p);
 	p = NULL;
 out:

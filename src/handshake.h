@@ -22,6 +22,14 @@ struct hs_node {
 	uint8_t pub[32];
 	uint8_t mac1_key[32];     /* SHA256("mac1----" || pub) */
 	struct crypto_x25519_key *key;   /* priv, imported once */
+	/*
+	 * Node side, optional (NULL after hs_node_init): returns 0 if the
+	 * static key ${pub} belongs to an authorized client.  hs_node_read
+	 * asks it as soon as the key is decrypted, so an unknown key costs
+	 * one Diffie-Hellman, not two.
+	 */
+	int (*check_client)(void *arg, const uint8_t pub[32]);
+	void *check_arg;
 };
 
 /* Output of a successful handshake for the grant: see grant.h. */
@@ -110,14 +118,16 @@ int hs_client_finish(struct hs_client *c, const uint8_t *pkt, size_t len,
 void hs_client_free(struct hs_client *c);
 
 /**
- * hs_node_read(node, pkt, len, init, client_pub):
+ * hs_node_read(node, pkt, len, init, client_pub, unknown):
  * Run Noise message 1 of an INIT whose type, size and mac1 were already
  * checked.  On success return the pending handshake with the decoded
  * payload in ${init} and the client's static key in ${client_pub}.
- * Returns NULL if it fails to authenticate or parse.
+ * Returns NULL if it fails to authenticate or parse; then ${unknown} (if
+ * not NULL) says whether it failed because ${node}'s check_client refused
+ * the client's (authenticated) static key.
  */
 struct hs_pending *hs_node_read(const struct hs_node *node, const uint8_t *pkt,
-    size_t len, struct wire_init *init, uint8_t client_pub[32]);
+    size_t len, struct wire_init *init, uint8_t client_pub[32], int *unknown);
 
 /**
  * hs_pending_grant_key(p):

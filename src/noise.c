@@ -123,6 +123,9 @@ struct noise_hs {
 	int s_key_owned;
 	size_t npsks, psk_next;
 	uint8_t psks[NOISE_MAXPSKS][32];
+	int (*rs_check)(void *, const uint8_t *);
+	void *rs_check_arg;
+	int rs_rejected;
 };
 
 /* Parse one token word of ${len} bytes at ${w} into ${t}; 0 or -1. */
@@ -536,6 +539,8 @@ noise_hs_new(const char *protocol, enum noise_role role,
 	}
 	hs->npsks = keys->npsks;
 	memcpy(hs->psks, keys->psks, sizeof(hs->psks));
+	hs->rs_check = keys->rs_check;
+	hs->rs_check_arg = keys->rs_check_arg;
 
 	/* InitializeSymmetric(protocol_name). */
 	namelen = strlen(protocol);
@@ -692,6 +697,11 @@ noise_hs_read(struct noise_hs *hs, const uint8_t *msg, size_t msglen,
 				goto out;
 			memcpy(hs->rs, rs, CRYPTO_DHLEN);
 			hs->has_rs = 1;
+			if (hs->rs_check != NULL &&
+			    hs->rs_check(hs->rs_check_arg, hs->rs)) {
+				hs->rs_rejected = 1;
+				goto out;
+			}
 			break;
 		case T_PSK:
 			if (hs->psk_next >= hs->npsks)
@@ -738,6 +748,13 @@ noise_hs_done(const struct noise_hs *hs)
  * noise_hs_remote_static(hs):
  * Return the remote static public key learned or given, or NULL if none.
  */
+int
+noise_hs_rs_rejected(const struct noise_hs *hs)
+{
+
+	return (hs->rs_rejected);
+}
+
 const uint8_t *
 noise_hs_remote_static(const struct noise_hs *hs)
 {

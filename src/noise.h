@@ -34,6 +34,13 @@ struct noise_keys {
 	uint8_t rs[CRYPTO_DHLEN];
 	size_t npsks;                    /* PSKs, used in order of "psk" tokens */
 	uint8_t psks[NOISE_MAXPSKS][32];
+	/*
+	 * Called with the remote static key as soon as a read has decrypted
+	 * it; nonzero fails the message there, before any further
+	 * Diffie-Hellman (see noise_hs_rs_rejected).  NULL: no check.
+	 */
+	int (*rs_check)(void *arg, const uint8_t rs[CRYPTO_DHLEN]);
+	void *rs_check_arg;
 };
 
 /* A Noise CipherState: key, counter, and an AEAD context. Opaque. */
@@ -89,6 +96,13 @@ int noise_hs_read(struct noise_hs *hs, const uint8_t *msg, size_t msglen,
  * Return 1 once every message of the pattern has been written or read.
  */
 int noise_hs_done(const struct noise_hs *hs);
+
+/**
+ * noise_hs_rs_rejected(hs):
+ * Return 1 if a read failed because the keys' rs_check refused the
+ * remote static key.
+ */
+int noise_hs_rs_rejected(const struct noise_hs *hs);
 
 /**
  * noise_hs_remote_static(hs):

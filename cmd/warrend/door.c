@@ -205,6 +205,15 @@ clock_offset(const uint8_t ts[WIRE_TAI64N_LEN], uint64_t now)
 	return (int64_t)(t - now);
 }
 
+/* hs_node's check_client: 0 if ${pub} is a configured [client]'s key. */
+static int
+client_unknown(void *arg, const uint8_t pub[32])
+{
+	struct node *n = arg;
+
+	return cfg_server_client(n->cfg, pub) == NULL;
+}
+
 /* Handle one queued INIT (size, type, mac1 and mac2 already checked). */
 static void
 door_init(struct node *n, uv_udp_t *udp, const uint8_t *pkt,
@@ -222,19 +231,20 @@ door_init(struct node *n, uv_udp_t *udp, const uint8_t *pkt,
 	uint64_t now = (uint64_t)time(NULL);
 	char a[ADDR_STRLEN];
 	int64_t skew;
-	int rate;
+	int rate, unknown;
 
 	memset(&resp, 0, sizeof(resp));
 	memset(&s, 0, sizeof(s));
 	if (!pending_ok(n, src))
 		goto out;
-	if ((p = hs_node_read(&n->hs, pkt, WIRE_INIT_LEN, &init, cpub)) == NULL) {
+	p = hs_node_read(&n->hs, pkt, WIRE_INIT_LEN, &init, cpub, &unknown);
+	if (p == NULL && !unknown) {
 		n->stats.drop_handshake++;
 		if (door_log_ok(n, DLOG_DROP))
 			log_info("drop", "reason=handshake src=%s", addr_str(src, a));
 		goto out;
 	}
-	if ((cl = cfg_server_client(n->cfg, cpub)) == NULL) {
+	if (p == NULL || (cl = cfg_server_client(n->cfg, cpub)) == NULL) {
 		n->stats.drop_unknown_client++;
 		if (door_log_ok(n, DLOG_CLIENT))
 			log_warn("unknown_client", "src=%s", addr_str(src, a));
@@ -488,6 +498,8 @@ door_start(struct node *n)
 		log_error("startup", "msg=\"out of memory\"");
 		return -1;
 	}
+	n->hs.check_client = client_unknown;
+	n->hs.check_arg = n;
 	uv_idle_init(n->loop, &n->worker);
 	n->worker.data = n;
 	uv_timer_init(n->loop, &n->tick);

@@ -158,7 +158,7 @@ node_door(const uint8_t *pkt, size_t len, const uint8_t *rest, size_t restlen)
 	if (!hs_mac1_ok(node.mac1_key, pkt, len))
 		return;
 	memset(&init, 0, sizeof(init));
-	if ((p = hs_node_read(&node, pkt, len, &init, cpub)) == NULL)
+	if ((p = hs_node_read(&node, pkt, len, &init, cpub, NULL)) == NULL)
 		return;
 	/* What the node now trusts must be well formed. */
 	if (strlen(init.service) == 0 || strlen(init.service) > WIRE_SERVICE_MAX)

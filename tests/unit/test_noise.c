@@ -250,6 +250,62 @@ test_wrong_responder_key(void **state)
 	noise_hs_free(r);
 }
 
+/* rs_check: accept only the key at ${arg}; count the calls. */
+static int rs_calls;
+static int
+only_key(void *arg, const uint8_t rs[32])
+{
+	rs_calls++;
+	return memcmp(arg, rs, 32) != 0;
+}
+
+/* The responder's rs_check sees the initiator's key and can refuse it. */
+static void
+test_rs_check(void **state)
+{
+	struct parties p;
+	struct noise_hs *i, *r;
+	uint8_t msg[512], pay[512], other[32], other_priv[32];
+	size_t len, plen;
+
+	/* Accepted: the handshake goes on. */
+	make_parties(&p, 1);
+	p.rk.rs_check = only_key;
+	p.rk.rs_check_arg = p.i_pub;
+	rs_calls = 0;
+	start(NOISE_PROTOCOL, &p, &i, &r);
+	assert_int_equal(noise_hs_write(i, NULL, 0, msg, sizeof(msg), &len),
+	    0);
+	assert_int_equal(noise_hs_read(r, msg, len, pay, sizeof(pay), &plen),
+	    0);
+	assert_int_equal(rs_calls, 1);
+	assert_int_equal(noise_hs_rs_rejected(r), 0);
+	noise_hs_free(i);
+	noise_hs_free(r);
+
+	/* Refused: the read fails and says why; a tampered message does not. */
+	assert_int_equal(crypto_x25519_keygen(other_priv, other), 0);
+	p.rk.rs_check_arg = other;
+	start(NOISE_PROTOCOL, &p, &i, &r);
+	assert_int_equal(noise_hs_write(i, NULL, 0, msg, sizeof(msg), &len),
+	    0);
+	assert_int_equal(noise_hs_read(r, msg, len, pay, sizeof(pay), &plen),
+	    -1);
+	assert_int_equal(rs_calls, 2);
+	assert_int_equal(noise_hs_rs_rejected(r), 1);
+	noise_hs_free(r);
+	r = noise_hs_new(NOISE_PROTOCOL, NOISE_RESPONDER,
+	    (const uint8_t *)PROLOGUE, strlen(PROLOGUE), &p.rk);
+	assert_non_null(r);
+	msg[40] ^= 1;    /* inside the encrypted static key */
+	assert_int_equal(noise_hs_read(r, msg, len, pay, sizeof(pay), &plen),
+	    -1);
+	assert_int_equal(rs_calls, 2);
+	assert_int_equal(noise_hs_rs_rejected(r), 0);
+	noise_hs_free(i);
+	noise_hs_free(r);
+}
+
 static void
 test_wrong_psk(void **state)
 {
@@ -448,6 +504,7 @@ main(void)
 		cmocka_unit_test(test_ik_without_psk),
 		cmocka_unit_test(test_missing_keys),
 		cmocka_unit_test(test_tampered),
+		cmocka_unit_test(test_rs_check),
 		cmocka_unit_test(test_wrong_responder_key),
 		cmocka_unit_test(test_wrong_psk),
 		cmocka_unit_test(test_wrong_prologue),
