@@ -52,8 +52,8 @@ enum cfg_keyid {
 	K_CLUSTER_SECRET, K_CONTROL, K_KEEPALIVE, K_LOG_LEVEL, K_TIMEOUT,
 	K_CONNECT, K_EXEC, K_MODE, K_PUBLIC_KEY, K_SERVICES, K_PRESHARED_KEY,
 	K_NODES, K_LOAD_THRESHOLD, K_HANDSHAKE_QUEUE, K_SOURCE_RATE,
-	K_SOURCE_BURST, K_CLIENT_RATE, K_PENDING_PER_IP, K_PENDING_PER_IP_PORT,
-	K_MAX_GRANTS, K_CLOCK_SKEW, K_CLIENT_RATE_LOAD
+	K_SOURCE_BURST, K_SOURCE_PENALTY, K_CLIENT_RATE, K_PENDING_PER_IP,
+	K_PENDING_PER_IP_PORT, K_MAX_GRANTS, K_CLOCK_SKEW, K_CLIENT_RATE_LOAD
 };
 
 struct cfg_keydef {
@@ -70,6 +70,7 @@ static const struct cfg_keydef keys_server[] = {
 	{ "load_threshold", K_LOAD_THRESHOLD },
 	{ "handshake_queue", K_HANDSHAKE_QUEUE },
 	{ "source_rate", K_SOURCE_RATE }, { "source_burst", K_SOURCE_BURST },
+	{ "source_penalty", K_SOURCE_PENALTY },
 	{ "client_rate", K_CLIENT_RATE },
 	{ "client_rate_load", K_CLIENT_RATE_LOAD },
 	{ "pending_per_ip", K_PENDING_PER_IP },
@@ -565,6 +566,10 @@ badports:
 	case K_SOURCE_BURST:
 		cfg_count(p, "source_burst", value, 1, 1000000,
 		    &srv->source_burst);
+		break;
+	case K_SOURCE_PENALTY:
+		cfg_count(p, "source_penalty", value, 0, 3600,
+		    &srv->source_penalty);
 		break;
 	case K_CLIENT_RATE:
 		cfg_count(p, "client_rate", value, 1, 1000000, &srv->client_rate);
@@ -1224,6 +1229,7 @@ cfg_server_new(const char *name)
 	srv->handshake_queue = 4096;
 	srv->source_rate = 20;
 	srv->source_burst = 5;
+	srv->source_penalty = 10;
 	srv->client_rate = 4000;
 	srv->client_rate_load = 50;
 	srv->pending_per_ip = 8;

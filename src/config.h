@@ -59,6 +59,7 @@ struct cfg_server {
 	int load_threshold;         /* queued handshakes; 0: always under load */
 	int handshake_queue;        /* 4096 */
 	int source_rate, source_burst;   /* 20/s, 5: per IP or /64, under load */
+	int source_penalty;   /* 10 s without handshakes after a wasted one */
 	int client_rate;            /* 4000/s per client key in calm times */
 	int client_rate_load;       /* 50/s per client key under load */
 	int pending_per_ip;         /* 8 open grants per IP */

@@ -101,34 +101,70 @@ limit_sources_new(void)
 	return t;
 }
 
-int
-limit_sources_take(struct limit_sources *t, const uint8_t key[LIMIT_KEYLEN],
+/*
+ * How long bucket ${tb} must stay idle to be full again, counted from
+ * empty (or from its debt, if it owes tokens): then its slot is free.
+ */
+static uint64_t
+refill_ms(const struct limit_tb *tb, double rate, double burst)
+{
+	double from = tb->tokens < 0 ? tb->tokens : 0;
+
+	return (uint64_t)((burst - from) * 1000.0 / rate) + 1;
+}
+
+/*
+ * The bucket of ${key} in ${t}, or a free slot claimed for it (a bucket
+ * that has refilled is free); NULL if none of its slots is.
+ */
+static struct limit_tb *
+source_bucket(struct limit_sources *t, const uint8_t key[LIMIT_KEYLEN],
     double rate, double burst, uint64_t now_ms)
 {
 	struct source *free_slot = NULL;
 	uint64_t h64;
 	uint32_t h;
-	/* A bucket idle this long is full again: its slot can be reused. */
-	uint64_t refill_ms = (uint64_t)(burst * 1000.0 / rate) + 1;
 
 	if (crypto_siphash(t->key, key, LIMIT_KEYLEN, &h64))
-		return 0;
+		return NULL;
 	h = (uint32_t)h64;
 
 	for (int i = 0; i < PROBES; i++) {
 		struct source *s = &t->slot[(h + (uint32_t)i) % LIMIT_SOURCES];
 
 		if (s->tb.used && memcmp(s->key, key, LIMIT_KEYLEN) == 0)
-			return limit_tb_take(&s->tb, rate, burst, now_ms);
-		if (free_slot == NULL &&
-		    (!s->tb.used || now_ms - s->tb.last_ms >= refill_ms))
+			return &s->tb;
+		if (free_slot == NULL && (!s->tb.used ||
+		    now_ms - s->tb.last_ms >= refill_ms(&s->tb, rate, burst)))
 			free_slot = s;
 	}
 	if (free_slot == NULL)
-		return 0;
+		return NULL;
 	memcpy(free_slot->key, key, LIMIT_KEYLEN);
 	free_slot->tb.used = 0;
-	return limit_tb_take(&free_slot->tb, rate, burst, now_ms);
+	return &free_slot->tb;
+}
+
+int
+limit_sources_take(struct limit_sources *t, const uint8_t key[LIMIT_KEYLEN],
+    double rate, double burst, uint64_t now_ms)
+{
+	struct limit_tb *tb = source_bucket(t, key, rate, burst, now_ms);
+
+	return tb != NULL && limit_tb_take(tb, rate, burst, now_ms);
+}
+
+void
+limit_sources_penalize(struct limit_sources *t,
+    const uint8_t key[LIMIT_KEYLEN], double rate, double burst, double debt,
+    uint64_t now_ms)
+{
+	struct limit_tb *tb = source_bucket(t, key, rate, burst, now_ms);
+
+	if (tb == NULL)
+		return;
+	(void)limit_tb_take(tb, rate, burst, now_ms);   /* refill to now */
+	tb->tokens = (tb->tokens < 0 ? tb->tokens : 0) - debt;
 }
 
 void

@@ -214,6 +214,25 @@ client_unknown(void *arg, const uint8_t pub[32])
 	return cfg_server_client(n->cfg, pub) == NULL;
 }
 
+/*
+ * A Diffie-Hellman spent on nothing (a key no [client] has, or a message
+ * that does not decrypt): under load, the source gets no handshake for
+ * source_penalty seconds.  A configured client never causes either.
+ */
+static void
+penalize(struct node *n, const struct sockaddr *src)
+{
+	uint8_t key[LIMIT_KEYLEN];
+
+	if (n->cfg->source_penalty == 0)
+		return;
+	limit_key(src, 0, 1, key);
+	limit_sources_penalize(n->sources, key, n->cfg->source_rate,
+	    n->cfg->source_burst,
+	    (double)n->cfg->source_rate * n->cfg->source_penalty,
+	    uv_now(n->loop));
+}
+
 /* Handle one queued INIT (size, type, mac1 and mac2 already checked). */
 static void
 door_init(struct node *n, uv_udp_t *udp, const uint8_t *pkt,
@@ -238,16 +257,19 @@ door_init(struct node *n, uv_udp_t *udp, const uint8_t *pkt,
 	if (!pending_ok(n, src))
 		goto out;
 	p = hs_node_read(&n->hs, pkt, WIRE_INIT_LEN, &init, cpub, &unknown);
-	if (p == NULL && !unknown) {
-		n->stats.drop_handshake++;
-		if (door_log_ok(n, DLOG_DROP))
-			log_info("drop", "reason=handshake src=%s", addr_str(src, a));
-		goto out;
-	}
 	if (p == NULL || (cl = cfg_server_client(n->cfg, cpub)) == NULL) {
-		n->stats.drop_unknown_client++;
-		if (door_log_ok(n, DLOG_CLIENT))
-			log_warn("unknown_client", "src=%s", addr_str(src, a));
+		penalize(n, src);
+		if (p == NULL && !unknown) {
+			n->stats.drop_handshake++;
+			if (door_log_ok(n, DLOG_DROP))
+				log_info("drop", "reason=handshake src=%s",
+				    addr_str(src, a));
+		} else {
+			n->stats.drop_unknown_client++;
+			if (door_log_ok(n, DLOG_CLIENT))
+				log_warn("unknown_client", "src=%s",
+				    addr_str(src, a));
+		}
 		goto out;
 	}
 

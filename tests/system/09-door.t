@@ -15,7 +15,7 @@
 # holds the clients' SYNs back affects nothing outside this test.
 . "$(dirname "$0")/netns.sh"
 . "$(dirname "$0")/lib.sh"
-plan 106
+plan 110
 ip link set lo up || { echo "Bail out! cannot bring lo up in the namespace"; exit 1; }
 
 GLO=16384; GHI=17407; GT=10
@@ -356,7 +356,7 @@ mv "$T/warrend.log" "$T/warrend-restart.log"
 # ---------------------------------------------------------------------
 # (a) Always under load: every INIT without a valid mac2 gets a cookie.
 CTL=$T/load.sock
-door_conf "$T/load.conf" "$CTL" load_threshold=0
+door_conf "$T/load.conf" "$CTL" load_threshold=0 source_penalty=3
 check "warrend starts (load_threshold = 0)" start_warrend "$T/load.conf"
 W=$WARREND_PID
 status_of "$CTL"
@@ -404,4 +404,16 @@ is "$(delta drop_kernel) $(delta drop_malformed)" "1 0" \
     "under load the socket filter drops junk in the kernel (drop_kernel 1, drop_malformed 0)"
 like "$(cat "$T/warrend.log")" "event=door_filter on=1" "warrend logs the filter going on"
 is "$(udp_probe "$T/badmac1.bin" 127.0.0.1 "$UDP" 127.0.0.12)" 0 "under load, a bad mac1 still gets no reply"
+check "warrend (under load) is still running" alive "$W"
+
+# A handshake from a key no [client] has wastes a Diffie-Hellman: under
+# load its source then gets none for source_penalty (3 s here).  The
+# unknown client retries for 2 s, each retry with a valid mac2.
+snap
+echo hi | timeout 20 "$BIN/warren" connect -c "$T/other.conf" echo > /dev/null 2>&1
+diag "unknown key under load for 2 s: drop_unknown_client +$(delta drop_unknown_client), drop_rate_source +$(delta drop_rate_source), cookies_sent +$(delta cookies_sent)"
+is "$(delta drop_unknown_client)" 1 "under load, an unknown key's source gets one Diffie-Hellman, then none"
+check "its retries are refused by the source's bucket (drop_rate_source)" [ "$(delta drop_rate_source)" -ge 1 ]
+check "once the penalty has run out, a real client from that address gets in" \
+    echo_once "$T/client.conf" "after the penalty"
 check "warrend (under load) is still running" alive "$W"

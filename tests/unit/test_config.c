@@ -343,6 +343,9 @@ test_server_defaults(void **state)
 	assert_null(cfg->control);
 	assert_int_equal(cfg->keepalive, 10);
 	assert_int_equal(cfg->log_level, LOG_INFO);
+	assert_int_equal(cfg->source_rate, 20);
+	assert_int_equal(cfg->source_burst, 5);
+	assert_int_equal(cfg->source_penalty, 10);
 	assert_int_equal(cfg->nservices, 0);
 	assert_int_equal(cfg->nclients, 0);
 	cfg_server_free(cfg);
@@ -478,6 +481,10 @@ test_server_errors(void **state)
 		    "grant_timeout must be" },
 		{ SERVER_HEAD "keepalive = 3601\n", "t.conf:3: keepalive must "
 		    "be" },
+		{ SERVER_HEAD "source_penalty = 3601\n", "t.conf:3: "
+		    "source_penalty must be" },
+		{ SERVER_HEAD "source_penalty = -1\n", "t.conf:3: "
+		    "source_penalty must be" },
 		{ SERVER_HEAD "log_level = loud\n", "t.conf:3: log_level must "
 		    "be debug, info, warn or error, not loud" },
 		{ SERVER_HEAD "store = mysql\n", "t.conf:3: store must be "

@@ -163,6 +163,35 @@ test_sources_basic(void **state)
 	limit_sources_free(NULL);
 }
 
+/*
+ * A penalized source: nothing until its debt is refilled, then its rate;
+ * its slot is not free for another source meanwhile (the collision test's
+ * reuse rule counts the debt).
+ */
+static void
+test_sources_penalize(void **state)
+{
+	struct limit_sources *t = limit_sources_new();
+	uint8_t a[LIMIT_KEYLEN], b[LIMIT_KEYLEN];
+
+	assert_non_null(t);
+	key4(0xc0000201, 0, 0, a);
+	key4(0xc0000202, 0, 0, b);
+	/* 10 s at 20/s: 200 tokens of debt; the first token 10.05 s on. */
+	limit_sources_penalize(t, a, 20, 5, 200, T0);
+	assert_int_equal(limit_sources_take(t, a, 20, 5, T0), 0);
+	assert_int_equal(limit_sources_take(t, a, 20, 5, T0 + 5000), 0);
+	assert_int_equal(limit_sources_take(t, a, 20, 5, T0 + 10000), 0);
+	assert_int_equal(limit_sources_take(t, a, 20, 5, T0 + 10060), 1);
+	assert_int_equal(limit_sources_take(t, a, 20, 5, T0 + 10060), 0);
+	/* Another source is not affected. */
+	assert_int_equal(limit_sources_take(t, b, 20, 5, T0), 1);
+	/* Long idle: full again. */
+	for (int i = 0; i < 5; i++)
+		assert_int_equal(limit_sources_take(t, a, 20, 5, T0 + 60000), 1);
+	limit_sources_free(t);
+}
+
 /* The hash key the collision test gives its table. */
 static const uint8_t test_hkey[16] = { 7, 7, 7, 7, 7, 7, 7, 7, 1, 2, 3, 4 };
 
@@ -437,6 +466,7 @@ main(void)
 		cmocka_unit_test(test_tb_sustained),
 		cmocka_unit_test(test_tb_tighten),
 		cmocka_unit_test(test_sources_basic),
+		cmocka_unit_test(test_sources_penalize),
 		cmocka_unit_test(test_sources_collisions),
 		cmocka_unit_test(test_sources_full),
 		cmocka_unit_test(test_sources_v6_prefix),
