@@ -163,8 +163,8 @@ limit_sources_penalize(struct limit_sources *t,
 
 	if (tb == NULL)
 		return;
-	(void)limit_tb_take(tb, rate, burst, now_ms);   /* refill to now */
-	tb->tokens = (tb->tokens < 0 ? tb->tokens : 0) - debt;
+	(void)limit_tb_take(tb, rate, burst, now_ms);   /* start it, or refill */
+	tb->tokens = -debt;       /* replaces an older debt, never adds up */
 }
 
 void

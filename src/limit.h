@@ -64,8 +64,9 @@ int limit_sources_take(struct limit_sources *t, const uint8_t key[LIMIT_KEYLEN],
  * limit_sources_penalize(t, key, rate, burst, debt, now_ms):
  * Empty the bucket of ${key} and make it owe ${debt} tokens: it grants
  * nothing until it has refilled them and one more (at ${rate}, about
- * ${debt} / ${rate} seconds).  Does nothing if the table has no room for
- * ${key}.
+ * ${debt} / ${rate} seconds from now).  A new debt replaces an old one:
+ * repeated penalties in calm times do not add up.  Does nothing if the
+ * table has no room for ${key}.
  */
 void limit_sources_penalize(struct limit_sources *t,
     const uint8_t key[LIMIT_KEYLEN], double rate, double burst, double debt,

@@ -186,6 +186,11 @@ test_sources_penalize(void **state)
 	assert_int_equal(limit_sources_take(t, a, 20, 5, T0 + 10060), 0);
 	/* Another source is not affected. */
 	assert_int_equal(limit_sources_take(t, b, 20, 5, T0), 1);
+	/* Penalties do not add up: the last one counts from its time. */
+	for (int i = 0; i < 100; i++)
+		limit_sources_penalize(t, b, 20, 5, 200, T0 + (uint64_t)i);
+	assert_int_equal(limit_sources_take(t, b, 20, 5, T0 + 99 + 10000), 0);
+	assert_int_equal(limit_sources_take(t, b, 20, 5, T0 + 99 + 10060), 1);
 	/* Long idle: full again. */
 	for (int i = 0; i < 5; i++)
 		assert_int_equal(limit_sources_take(t, a, 20, 5, T0 + 60000), 1);
