@@ -29,16 +29,8 @@ like "$(ss -Hlunp)" "127.0.0.1:$UDP .*pid=$W," "warrend listens on its UDP front
 
 # block / unblock: drop TCP from 127.0.0.1 to the grant ports (the real
 # client's SYNs) in this namespace; 127.0.0.2 is not matched.
-block() {
-	tc qdisc add dev lo root handle 1: htb default 1 &&
-	tc class add dev lo parent 1: classid 1:1 htb rate 10gbit &&
-	tc class add dev lo parent 1: classid 1:2 htb rate 10gbit &&
-	tc qdisc add dev lo parent 1:2 handle 2: pfifo limit 0 &&
-	tc filter add dev lo parent 1: protocol ip prio 1 u32 \
-	    match ip protocol 6 0xff match ip src 127.0.0.1/32 \
-	    match ip dport $GLO 0xfc00 classid 1:2
-} 2>/dev/null
-unblock() { tc qdisc del dev lo root 2>/dev/null; return 0; }
+block() { tc_hold "$GLO"; }
+unblock() { tc_release; }
 at_exit unblock
 
 # wait_no_grants: wait until warrend holds no listener (grants used or expired).

@@ -60,16 +60,8 @@ grant_count() { count "$T/warrend.log" "event=grant_open"; }
 
 # Hold back TCP SYNs (not other segments) from 127.0.0.1 to the grant
 # ports: an established carrier keeps flowing, new carriers wait.
-block() {
-	tc qdisc add dev lo root handle 1: htb default 1 &&
-	tc class add dev lo parent 1: classid 1:1 htb rate 10gbit &&
-	tc class add dev lo parent 1: classid 1:2 htb rate 10gbit &&
-	tc qdisc add dev lo parent 1:2 handle 2: pfifo limit 0 &&
-	tc filter add dev lo parent 1: protocol ip prio 1 u32 \
-	    match ip protocol 6 0xff match ip src 127.0.0.1/32 \
-	    match ip dport $GLO 0xfc00 match u8 0x02 0x12 at 33 classid 1:2
-} 2>/dev/null
-unblock() { tc qdisc del dev lo root 2>/dev/null; return 0; }
+block() { tc_hold "$GLO" syn; }
+unblock() { tc_release; }
 at_exit unblock
 
 # ---------------------------------------------------------------------
