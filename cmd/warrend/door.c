@@ -205,13 +205,17 @@ clock_offset(const uint8_t ts[WIRE_TAI64N_LEN], uint64_t now)
 	return (int64_t)(t - now);
 }
 
-/* hs_node's check_client: 0 if ${pub} is a configured [client]'s key. */
+/*
+ * hs_node's check_client: 0 if ${pub} is a configured [client]'s key,
+ * which it keeps in n->checked so door_init need not scan them again.
+ */
 static int
 client_unknown(void *arg, const uint8_t pub[32])
 {
 	struct node *n = arg;
 
-	return cfg_server_client(n->cfg, pub) == NULL;
+	n->checked = cfg_server_client(n->cfg, pub);
+	return n->checked == NULL;
 }
 
 /*
@@ -256,8 +260,9 @@ door_init(struct node *n, uv_udp_t *udp, const uint8_t *pkt,
 	memset(&s, 0, sizeof(s));
 	if (!pending_ok(n, src))
 		goto out;
+	n->checked = NULL;
 	p = hs_node_read(&n->hs, pkt, WIRE_INIT_LEN, &init, cpub, &unknown);
-	if (p == NULL || (cl = cfg_server_client(n->cfg, cpub)) == NULL) {
+	if (p == NULL || (cl = n->checked) == NULL) {
 		penalize(n, src);
 		if (p == NULL && !unknown) {
 			n->stats.drop_handshake++;

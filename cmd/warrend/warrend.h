@@ -68,6 +68,7 @@ struct node {
 	uint64_t last_over_ms;               /* queue last over load_threshold */
 	int was_over;
 	int filtered;                        /* under-load socket filter on */
+	const struct cfg_client *checked;    /* the INIT being read: its client */
 	struct limit_tb loglim[DLOG_N];
 	uint64_t suppressed_reported;
 	uv_pipe_t control;
