@@ -153,13 +153,16 @@ wait_port "$BACKEND" || { say "backend did not start"; exit 1; }
 # ------------------------------------------------------------ the setups
 # start_NAME sets PORT_NAME (the local entrance) and returns 0 when ready.
 
+# socat's buffer is warren's largest record (512 KiB), so the plain relay
+# is the same two user-space hops with the same syscall sizes, minus the
+# cipher.
 LABEL_plain="plain relay (socat x2)"
 start_plain() {
 	port PORT_plain; port _mid
-	bg socat-server socat -b 131072 \
+	bg socat-server socat -b 524288 \
 	    TCP-LISTEN:$_mid,bind=127.0.0.1,reuseaddr,fork,backlog=1024 \
 	    TCP:127.0.0.1:$BACKEND
-	bg socat-client socat -b 131072 \
+	bg socat-client socat -b 524288 \
 	    TCP-LISTEN:$PORT_plain,bind=127.0.0.1,reuseaddr,fork,backlog=1024 \
 	    TCP:127.0.0.1:$_mid
 	wait_port $_mid && wait_port $PORT_plain
