@@ -73,7 +73,7 @@ check: deps
 unit: $(UNIT_BIN)
 	@set -e; for t in $(UNIT_BIN); do echo "== $$t"; $$t; done
 
-VECTORS ?= ../shared/vectors/snow.txt
+VECTORS ?= tests/vectors/snow.txt
 vectors noise-vectors: $(B)/noise-vectors
 	$(B)/noise-vectors $(VECTORS)
 
