@@ -53,7 +53,8 @@ enum cfg_keyid {
 	K_CONNECT, K_EXEC, K_MODE, K_PUBLIC_KEY, K_SERVICES, K_PRESHARED_KEY,
 	K_NODES, K_LOAD_THRESHOLD, K_HANDSHAKE_QUEUE, K_SOURCE_RATE,
 	K_SOURCE_BURST, K_SOURCE_PENALTY, K_CLIENT_RATE, K_PENDING_PER_IP,
-	K_PENDING_PER_IP_PORT, K_MAX_GRANTS, K_CLOCK_SKEW, K_CLIENT_RATE_LOAD
+	K_PENDING_PER_IP_PORT, K_MAX_GRANTS, K_CLOCK_SKEW, K_CLIENT_RATE_LOAD,
+	K_COUNT
 };
 
 struct cfg_keydef {
@@ -106,6 +107,7 @@ struct cfg_parser {
 	char secname[8 + CFG_NAMELEN]; /* "service ssh", for messages */
 	int sec_line;               /* the line of its header */
 	unsigned seen;              /* keys seen in it (1 << K_*) */
+	int key_line[K_COUNT];      /* the line of each key seen in it */
 	int toolong;                /* this line was too long: reported */
 	int main_line;              /* line of [server] / [client], or 0 */
 	int main_tried;             /* a [server] / [client] header was seen */
@@ -527,6 +529,7 @@ badports:
 		}
 		free(srv->store_arg);
 		srv->store_arg = arg;
+		srv->store_line = p->lineno;
 		break;
 	case K_CLUSTER_SECRET:
 		if (cfg_keyfile(p, "cluster_secret", value,
@@ -623,10 +626,12 @@ cfg_service_key(struct cfg_parser *p, enum cfg_keyid id, const char *value)
 			cfg_err(p, p->lineno, "out of memory");
 		break;
 	case K_EXEC:
+		s->exec_line = p->lineno;
 		if ((s->exec = strdup(value)) == NULL)
 			cfg_err(p, p->lineno, "out of memory");
 		break;
 	case K_MODE:
+		s->mode_line = p->lineno;
 		if (strcasecmp(value, "stream") == 0)
 			s->mode = CFG_MODE_STREAM;
 		else if (strcasecmp(value, "replay") == 0)
@@ -781,6 +786,7 @@ cfg_handler(void *user, const char *section, const char *name,
 		return (1);
 	}
 	p->seen |= 1u << k->id;
+	p->key_line[k->id] = p->lineno;
 	if (value[0] == '\0') {
 		cfg_err(p, p->lineno, "%s has an empty value", k->name);
 		return (1);
@@ -821,6 +827,15 @@ cfg_section_end(struct cfg_parser *p)
 	case SEC_SERVER:
 		if (MISSING(K_PRIVATE_KEY))
 			cfg_err(p, l, "[server] needs private_key = PATH");
+		/* Name whichever of the two keys came last. */
+		if (p->srv->load_threshold > p->srv->handshake_queue)
+			cfg_err(p, p->key_line[K_LOAD_THRESHOLD] >
+			    p->key_line[K_HANDSHAKE_QUEUE] ?
+			    p->key_line[K_LOAD_THRESHOLD] :
+			    p->key_line[K_HANDSHAKE_QUEUE], "load_threshold "
+			    "(%d) is larger than handshake_queue (%d): the node "
+			    "would never know it is under load",
+			    p->srv->load_threshold, p->srv->handshake_queue);
 		break;
 	case SEC_SERVICE:
 		s = &p->srv->services[p->srv->nservices - 1];
@@ -1035,6 +1050,7 @@ cfg_section(struct cfg_parser *p, const char *s, size_t len)
 	p->sec = secs[i].sec;
 	p->sec_line = p->lineno;
 	p->seen = 0;
+	memset(p->key_line, 0, sizeof(p->key_line));
 }
 
 /*

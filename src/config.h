@@ -27,7 +27,8 @@ struct cfg_service {
 	socklen_t connect_len;
 	char *exec;                 /* command line or NULL */
 	enum cfg_mode mode;
-	int line;
+	int line;                   /* of the [service] header */
+	int exec_line, mode_line;   /* of exec = and mode =, or 0 */
 };
 
 struct cfg_client {
@@ -50,6 +51,7 @@ struct cfg_server {
 	int grant_timeout;          /* seconds, default 10 */
 	enum cfg_store store;       /* default memory */
 	char *store_arg;            /* LMDB path or "HOST:PORT", else NULL */
+	int store_line;             /* the line of store =, or 0 */
 	int has_cluster_secret;
 	uint8_t cluster_secret[32];
 	char *control;              /* unix socket path or NULL (none) */

@@ -37,28 +37,27 @@ on_signal(uv_signal_t *s, int signum)
 	uv_close((uv_handle_t *)&n->sigterm, NULL);
 }
 
-/* Refuse what this version cannot run yet, naming the file. */
+/* Refuse what this version cannot run yet, naming the file and line. */
 static int
 check_supported(const struct cfg_server *cfg)
 {
 	int rc = 0;
 
 	if (cfg->store != CFG_STORE_MEMORY) {
-		log_error("config", "msg=\"%s: store %s: only store = memory is available in this version\"",
-		    cfg->path, cfg->store_arg ? cfg->store_arg : "");
-		rc = -1;
-	}
-	if (cfg->load_threshold > cfg->handshake_queue) {
-		log_error("config", "msg=\"%s: load_threshold (%d) is larger than handshake_queue (%d): the node would never know it is under load\"",
-		    cfg->path, cfg->load_threshold, cfg->handshake_queue);
+		log_error("config", "msg=\"%s:%d: store = %s%s: only store = memory is available in this version\"",
+		    cfg->path, cfg->store_line,
+		    cfg->store == CFG_STORE_LMDB ? "lmdb:" : "redis://",
+		    cfg->store_arg ? cfg->store_arg : "");
 		rc = -1;
 	}
 	for (size_t i = 0; i < cfg->nservices; i++) {
 		const struct cfg_service *s = &cfg->services[i];
 
 		if (s->exec != NULL || s->mode != CFG_MODE_STREAM) {
-			log_error("config", "msg=\"%s:%d: service %s: only connect = and mode = stream are available in this version\"",
-			    cfg->path, s->line, s->name);
+			log_error("config", "msg=\"%s:%d: service %s: %s is not available in this version (only connect = and mode = stream)\"",
+			    cfg->path, s->exec != NULL ? s->exec_line :
+			    s->mode_line, s->name, s->exec != NULL ?
+			    "exec =" : "mode = replay");
 			rc = -1;
 		}
 	}

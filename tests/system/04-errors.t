@@ -2,7 +2,7 @@
 # Errors that a person can cause get one clear line and a non-zero exit;
 # what is not authorized gets silence.
 . "$(dirname "$0")/lib.sh"
-plan 54
+plan 56
 make_keys other
 UDP=$(free_port); ECHO=$(free_port); DOWN=$(free_port); RELAY=$(free_port)
 start_echo "$ECHO"
@@ -211,3 +211,11 @@ n=$(grep -n '^nodes' "$T/badnode.conf" | cut -d: -f1)
 run badnode "$T/badnode.conf" echo
 check "warren: a bad nodes line: non-zero exit" [ "$RC" -ne 0 ]
 like "$ERR" "badnode.conf:$n: " "warren: the message names badnode.conf:$n"
+
+# What this version cannot run yet is refused at its own line.
+sed "s|^\[server\]\$|[server]\nstore = lmdb:$T/store|" "$T/server.conf" > "$T/lmdb.conf"
+n=$(grep -n '^store' "$T/lmdb.conf" | cut -d: -f1)
+out=$(timeout 10 "$BIN/warrend" -c "$T/lmdb.conf" --check 2>&1); rc=$?
+check "warrend --check: store = lmdb: non-zero exit" [ "$rc" -ne 0 ]
+like "$out" "lmdb.conf:$n: store = lmdb:$T/store: only store = memory" \
+    "warrend --check: the message names lmdb.conf:$n and the store as written"

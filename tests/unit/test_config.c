@@ -550,6 +550,13 @@ test_server_errors(void **state)
 		    "services = ssh\n[client b]\nservices = ssh\npublic_key = "
 		    KEY_B "\n", "t.conf:10: public_key is also the key of "
 		    "[client a] at line 5" },
+		/* Keys that must agree: the later one is named. */
+		{ SERVER_HEAD "load_threshold = 9000\n", "t.conf:3: "
+		    "load_threshold (9000) is larger than handshake_queue "
+		    "(4096)" },
+		{ SERVER_HEAD "load_threshold = 100\nhandshake_queue = 64\n",
+		    "t.conf:4: load_threshold (100) is larger than "
+		    "handshake_queue (64)" },
 		/* Key files. */
 		{ "[server]\nprivate_key = @/missing.key\n", "t.conf:2: "
 		    "private_key @/missing.key: not found" },
