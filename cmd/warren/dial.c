@@ -23,6 +23,8 @@
 #define FIRST_WAIT_MS 100
 #define MAX_WAIT_MS 2000
 
+_Static_assert(CFG_MAXNODES < 32, "dial.unresolved has a bit per node");
+
 struct dial {
 	uv_loop_t *loop;
 	const struct cfg_client_file *cfg;
@@ -43,6 +45,7 @@ struct dial {
 	uint64_t deadline;
 	unsigned tries, wait_ms;
 	int refused;                  /* a node answered with ICMP unreachable */
+	uint32_t unresolved;          /* bit i: node i's name did not resolve */
 	struct sockaddr_storage node;
 	char peer[ADDR_STRLEN];
 
@@ -305,8 +308,12 @@ open_udp(struct dial *d, size_t i)
 
 	close_udp(d);
 	if (addr_parse(spec, 0, &d->node, &(socklen_t){ 0 }) < 0) {
-		log_warn("bad_node", "node=%s msg=\"%s: cannot resolve node %s\"",
-		    spec, d->cfg->path, spec);
+		/* Said once per node; try_next gives up when none resolves. */
+		if ((d->unresolved & (1u << i)) == 0 &&
+		    (d->unresolved | (1u << i)) != (1u << d->cl->nnodes) - 1)
+			log_warn("bad_node", "node=%s msg=\"%s: cannot resolve node %s\"",
+			    spec, d->cfg->path, spec);
+		d->unresolved |= 1u << i;
 		return -1;
 	}
 	addr_str((struct sockaddr *)&d->node, d->peer);
@@ -345,6 +352,14 @@ try_next(struct dial *d)
 	d->tries++;
 	if ((d->udp != NULL && d->udp_node == (int)i) || open_udp(d, i) == 0)
 		send_init(d);
+	else if (d->unresolved == (1u << cl->nnodes) - 1) {
+		log_error("bad_node", "cluster=%s msg=\"%s: cannot resolve %s %s%s of cluster %s\"",
+		    cl->name, d->cfg->path, cl->nnodes > 1 ? "any node" :
+		    "node", cl->nodes[0], cl->nnodes > 1 ? ", ..." : "",
+		    cl->name);
+		finish(d, NULL);
+		return;
+	}
 	uv_timer_start(&d->timer, on_timer,
 	    d->wait_ms < d->deadline - now ? d->wait_ms : d->deadline - now, 0);
 	if (d->wait_ms < MAX_WAIT_MS)

@@ -2,7 +2,7 @@
 # Errors that a person can cause get one clear line and a non-zero exit;
 # what is not authorized gets silence.
 . "$(dirname "$0")/lib.sh"
-plan 56
+plan 59
 make_keys other
 UDP=$(free_port); ECHO=$(free_port); DOWN=$(free_port); RELAY=$(free_port)
 start_echo "$ECHO"
@@ -219,3 +219,17 @@ out=$(timeout 10 "$BIN/warrend" -c "$T/lmdb.conf" --check 2>&1); rc=$?
 check "warrend --check: store = lmdb: non-zero exit" [ "$rc" -ne 0 ]
 like "$out" "lmdb.conf:$n: store = lmdb:$T/store: only store = memory" \
     "warrend --check: the message names lmdb.conf:$n and the store as written"
+
+# A node name that does not resolve: one line naming it, at once.  The
+# client runs in a network namespace of its own (only lo), so the name
+# lookup cannot leave this machine.
+sed "s|^nodes = .*|nodes = nosuch.invalid:7400|" "$T/client.conf" > "$T/nodns.conf"
+t0=$(now_ms)
+echo hi | timeout 20 unshare -n "$BIN/warren" connect -c "$T/nodns.conf" echo \
+    > /dev/null 2> "$T/nodns.err"; RC=$?
+MS=$(( $(now_ms) - t0 ))
+diag "unresolvable node: exit $RC after $MS ms: $(cat "$T/nodns.err")"
+check "unresolvable node: non-zero exit" between "$RC" 1 123
+is "$(lines nodns)" 1 "unresolvable node: exactly one line (no retries, no 'no answer')"
+like "$(cat "$T/nodns.err")" "nodns.conf: cannot resolve node nosuch.invalid:7400 of cluster" \
+    "unresolvable node: the line names the config file and the node"
