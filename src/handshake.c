@@ -215,6 +215,17 @@ out:
 	return rc;
 }
 
+int
+hs_client_answers(const struct hs_client *c, const uint8_t *pkt, size_t len,
+    uint32_t *index)
+{
+	if (wire_packet_type(pkt, len) != WIRE_RESP ||
+	    !hs_mac1_ok(c->mac1_key, pkt, len))
+		return -1;
+	*index = wire_get32(pkt + 8);
+	return 0;
+}
+
 void
 hs_client_free(struct hs_client *c)
 {

@@ -112,6 +112,17 @@ int hs_client_finish(struct hs_client *c, const uint8_t *pkt, size_t len,
     struct wire_resp *resp, struct session *s) WR_MUST;
 
 /**
+ * hs_client_answers(c, pkt, len, index):
+ * If ${pkt} is a RESP whose mac1 shows it is meant for this client (the
+ * key of ${c}'s static identity, the same for each of its handshakes),
+ * store the sender index of the INIT it answers in ${index} and return 0;
+ * otherwise return -1.  For recognising a late answer to an earlier INIT
+ * after hs_client_finish returned -1; it proves nothing more.
+ */
+int hs_client_answers(const struct hs_client *c, const uint8_t *pkt,
+    size_t len, uint32_t *index);
+
+/**
  * hs_client_free(c):
  * Wipe and free ${c}.  Does nothing if ${c} is NULL.
  */

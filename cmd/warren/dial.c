@@ -22,6 +22,48 @@
 
 #define FIRST_WAIT_MS 100
 #define MAX_WAIT_MS 2000
+#define SENT_KEEP 8       /* INITs remembered, to recognise late answers */
+#define RTT_CLUSTERS 8    /* clusters whose nodes' round trips are learned */
+
+/*
+ * Round trips learned per node, so that later dials in this process (each
+ * session of warren forward) wait long enough before they retry: a retry
+ * is a fresh INIT, which supersedes the one in flight, so a wait shorter
+ * than the round trip would never see an answer.  The loop is
+ * single-threaded.
+ */
+static struct {
+	const struct cfg_cluster *cl;
+	uint32_t ms[CFG_MAXNODES];      /* smoothed round trip, 0: unknown */
+} rtts[RTT_CLUSTERS];
+
+/* The learned round trips of ${cl}'s nodes, or NULL if the table is full. */
+static uint32_t *
+rtt_of(const struct cfg_cluster *cl)
+{
+	for (size_t i = 0; i < RTT_CLUSTERS; i++) {
+		if (rtts[i].cl == NULL)
+			rtts[i].cl = cl;
+		if (rtts[i].cl == cl)
+			return rtts[i].ms;
+	}
+	return NULL;
+}
+
+/* Fold a round trip of ${ms} to node ${i} of ${cl} into its estimate. */
+static void
+rtt_learn(const struct cfg_cluster *cl, int i, uint64_t ms)
+{
+	uint32_t *rtt = rtt_of(cl);
+
+	if (rtt == NULL || i < 0)
+		return;
+	if (ms == 0)
+		ms = 1;
+	if (ms > 60000)
+		ms = 60000;
+	rtt[i] = rtt[i] == 0 ? (uint32_t)ms : (uint32_t)((7ULL * rtt[i] + ms) / 8);
+}
 
 _Static_assert(CFG_MAXNODES < 32, "dial.unresolved has a bit per node");
 
@@ -45,6 +87,12 @@ struct dial {
 	uint64_t deadline;
 	unsigned tries, wait_ms;
 	int refused;                  /* a node answered with ICMP unreachable */
+	struct {                      /* the last INITs sent, oldest first out */
+		uint32_t index;
+		int node;
+		uint64_t ms;
+	} sent[SENT_KEEP];
+	unsigned nsent;
 	uint32_t unresolved;          /* bit i: node i's name did not resolve */
 	struct sockaddr_storage node;
 	char peer[ADDR_STRLEN];
@@ -58,6 +106,8 @@ struct dial {
 
 static void try_next(struct dial *d);
 static void send_init(struct dial *d);
+static void on_timer(uv_timer_t *t);
+static void late_answer(struct dial *d, uint32_t index);
 
 static void
 dial_freed(uv_handle_t *h)
@@ -240,8 +290,17 @@ udp_recv(uv_udp_t *udp, ssize_t nread, const uv_buf_t *buf,
 		return;
 	rc = hs_client_finish(d->hs, (uint8_t *)buf->base, (size_t)nread,
 	    &resp, &d->s);
-	if (rc == -1)
+	if (rc == -1) {
+		uint32_t index;
+
+		if (hs_client_answers(d->hs, (uint8_t *)buf->base,
+		    (size_t)nread, &index) == 0)
+			late_answer(d, index);
 		return;
+	}
+	if (d->nsent > 0)
+		rtt_learn(d->cl, d->udp_node, uv_now(d->loop) -
+		    d->sent[(d->nsent - 1) % SENT_KEEP].ms);
 	if (rc == -2) {
 		log_error("key_mismatch", "peer=%s cluster=%s msg=\"key mismatch: the node's answer did not authenticate; check the public_key and preshared_key of cluster %s in %s\"",
 		    d->peer, d->cl->name, d->cl->name, d->cfg->path);
@@ -293,10 +352,44 @@ send_init(struct dial *d)
 	    cookie_mac2(d->cookie, d->init) != 0)
 		return;
 	b = uv_buf_init((char *)d->init, sizeof(d->init));
-	if (uv_udp_try_send(d->udp, &b, 1, NULL) < 0)
+	if (uv_udp_try_send(d->udp, &b, 1, NULL) < 0) {
 		log_debug("send_failed", "peer=%s", d->peer);
-	else
-		log_debug("init_sent", "peer=%s try=%u", d->peer, d->tries);
+		return;
+	}
+	log_debug("init_sent", "peer=%s try=%u", d->peer, d->tries);
+	d->sent[d->nsent % SENT_KEEP].index = wire_get32(d->init + 4);
+	d->sent[d->nsent % SENT_KEEP].node = d->udp_node;
+	d->sent[d->nsent % SENT_KEEP].ms = uv_now(d->loop);
+	d->nsent++;
+}
+
+/*
+ * A RESP for this client that answers an INIT before the one in flight:
+ * the round trip is longer than the wait was.  Learn it, and give the
+ * INIT in flight that long (twice) before the next retry supersedes it.
+ */
+static void
+late_answer(struct dial *d, uint32_t index)
+{
+	uint64_t now = uv_now(d->loop), rtt, due;
+	unsigned k, cur = (d->nsent - 1) % SENT_KEEP;
+
+	if (d->nsent == 0 || d->sent[cur].index == index)
+		return;
+	for (k = 0; k < SENT_KEEP && k < d->nsent; k++)
+		if (d->sent[k].index == index && d->sent[k].node == d->udp_node)
+			break;
+	if (k == SENT_KEEP || k == d->nsent)
+		return;
+	rtt = now - d->sent[k].ms;
+	rtt_learn(d->cl, d->udp_node, rtt);
+	log_debug("late_answer", "peer=%s rtt_ms=%llu", d->peer,
+	    (unsigned long long)rtt);
+	due = d->sent[cur].ms + 2 * rtt;
+	if (due > d->deadline)
+		due = d->deadline;
+	if (due > now && due - now > uv_timer_get_due_in(&d->timer))
+		uv_timer_start(&d->timer, on_timer, due - now, 0);
 }
 
 /* Open the dial's socket to node ${i}; 0 or -1 after logging. */
@@ -338,7 +431,8 @@ try_next(struct dial *d)
 {
 	const struct cfg_cluster *cl = d->cl;
 	size_t i = d->tries % cl->nnodes;
-	uint64_t now = uv_now(d->loop);
+	uint64_t now = uv_now(d->loop), wait;
+	uint32_t *rtt;
 
 	if (now >= d->deadline) {
 		log_error("no_answer", "cluster=%s msg=\"no answer from cluster %s (%s%s) after %d s: %s\"",
@@ -360,8 +454,13 @@ try_next(struct dial *d)
 		finish(d, NULL);
 		return;
 	}
+	/* At least twice the round trip learned for this node, if any. */
+	rtt = rtt_of(cl);
+	wait = d->wait_ms;
+	if (rtt != NULL && 2ULL * rtt[i] > wait)
+		wait = 2ULL * rtt[i];
 	uv_timer_start(&d->timer, on_timer,
-	    d->wait_ms < d->deadline - now ? d->wait_ms : d->deadline - now, 0);
+	    wait < d->deadline - now ? wait : d->deadline - now, 0);
 	if (d->wait_ms < MAX_WAIT_MS)
 		d->wait_ms *= 2;
 }

@@ -1,0 +1,41 @@
+#!/bin/sh
+# A slow path to the front door: the handshake learns the round trip.
+# A retry is a fresh INIT that supersedes the one in flight, so a client
+# that retried faster than the round trip would never see an answer.  The
+# client recognises an answer to an earlier INIT, learns the round trip
+# from it, and gives the INIT in flight time enough; later sessions of the
+# same warren forward wait that long from the start (one INIT, one grant).
+# The delays come from a UDP relay (udp_delay in lib.sh) on loopback.
+. "$(dirname "$0")/lib.sh"
+plan 8
+make_keys
+UDP=$(free_port); ECHO=$(free_port); SLOW=$(free_port); FWD=$(free_port)
+start_echo "$ECHO"
+server_conf "$T/server.conf" "$UDP" 33000 33999 echo=127.0.0.1:$ECHO
+client_conf "$T/client.conf" "$SLOW"     # the default timeout: 5 s
+check "warrend starts" start_warrend "$T/server.conf"
+grants() { count "$T/warrend.log" "event=grant_open"; }
+
+# 300 ms each way: a 600 ms round trip, six times the first retry's wait.
+udp_delay "$SLOW" "$UDP" 300
+out=$(echo hi | timeout 20 "$BIN/warren" connect -c "$T/client.conf" echo 2> "$T/connect.err")
+is "$out" "hi" "600 ms round trip: warren connect gets through"
+
+bg "$BIN/warren" forward -c "$T/client.conf" "127.0.0.1:$FWD" echo 2> "$T/forward.log"
+wait_port "$FWD"
+for i in 1 2 3; do
+	g0=$(grants)
+	out=$(echo "session $i" | timeout 20 socat -t 10 - TCP:127.0.0.1:$FWD)
+	is "$out" "session $i" "600 ms round trip: warren forward session $i gets through"
+	eval "G$i=$(( $(grants) - g0 ))"
+done
+diag "grants per forward session: $G1 $G2 $G3"
+is "$G2 $G3" "1 1" "later sessions wait for the learned round trip: one INIT, one grant each"
+
+# 1 s each way: a 2 s round trip, longer than the retry wait ever grows
+# (2 s), answered within the default 5 s timeout.
+stop "$RELAY_PID"
+udp_delay "$SLOW" "$UDP" 1000
+out=$(echo hi | timeout 20 "$BIN/warren" connect -c "$T/client.conf" echo 2> "$T/connect2.err")
+is "$out" "hi" "2 s round trip: warren connect gets through within its 5 s timeout"
+is "$(grep -c 'level=\(warn\|error\)' "$T/connect2.err")" 0 "2 s round trip: no warning or error"
