@@ -32,6 +32,7 @@ wait_port() {
 UDP=$(pick_port 17000 17999)
 ECHO=$(pick_port 18000 18999)
 FWD=$(pick_port 19000 19999)
+SLOW=$(pick_port 16000 16999)
 GLO=46000; GHI=46999
 
 say "1. Keys: one X25519 key pair for the server, one for the client (base64, WireGuard style)"
@@ -102,10 +103,28 @@ echo "   The grant port closed as soon as the carrier proved the session keys:"
 n=$(ss -Hltnp | grep -c "pid=$WPID," || true)
 echo "   TCP listeners of warrend now: $n"
 
-say "7. warren connect uses stdin/stdout (an ssh ProxyCommand works the same way)"
+say "7. A grant caught in the act: over a slow path the one-shot port is open for a moment"
+echo "   A relay that holds each UDP datagram for 0.5 s (scripts/udp-delay.pl) stands in"
+echo "   for a long network path. While warrend's answer travels back, its grant waits:"
+perl "$TOP/scripts/udp-delay.pl" "$SLOW" "$UDP" 500 & PIDS="$PIDS $!"
+sleep 0.3
+sed "s/^nodes = .*/nodes = 127.0.0.1:$SLOW/" client.conf > slow.conf
+echo 'hello over a slow path' | "$BIN/warren" connect -c slow.conf echo > slow.out 2> slow.log & CPID=$!
+i=0
+until ss -Hltnp | grep -q "pid=$WPID,"; do
+	i=$((i + 1)); [ $i -lt 100 ] || break
+	sleep 0.02
+done
+ss -Hltnp | grep "pid=$WPID," | awk '{ print "   TCP listener of warrend now: " $4 " (only the granted client address may connect)" }'
+wait "$CPID" || true
+echo "   The client connected to it and got: $(cat slow.out)"
+n=$(ss -Hltnp | grep -c "pid=$WPID," || true)
+echo "   TCP listeners of warrend now: $n"
+
+say "8. warren connect uses stdin/stdout (an ssh ProxyCommand works the same way)"
 run sh -c "echo 'hello from stdin' | $BIN/warren connect -c client.conf echo"
 
-say "8. Bulk data: 200 MiB through the tunnel and back, checked with SHA-256"
+say "9. Bulk data: 200 MiB through the tunnel and back, checked with SHA-256"
 head -c $((200 * 1024 * 1024)) /dev/urandom > data
 in=$(sha256sum < data | cut -c1-16)
 start=$(date +%s.%N)
@@ -114,13 +133,13 @@ end=$(date +%s.%N)
 echo "   sent $in...  received $out...  in $(awk "BEGIN { printf \"%.2f\", $end - $start }") s (both directions at once)"
 [ "$in" = "$out" ] && echo "   identical." || { echo "   MISMATCH"; exit 1; }
 
-say "9. Someone without a key gets nothing: a stranger's client is met with silence"
+say "10. Someone without a key gets nothing: a stranger's client is met with silence"
 "$BIN/warren" genkey > stranger.key
 sed "s/client.key/stranger.key/; s/^private_key.*/&\ntimeout = 2/" client.conf > stranger.conf
 run sh -c "echo hi | $BIN/warren connect -c stranger.conf echo" || true
 grep -E "event=unknown_client" warrend.log | tail -n 1 | sed 's/^/   warrend: /'
 
-say "10. warrend's counters, from its control socket (every drop reason and limit; zeros left out)"
+say "11. warrend's counters, from its control socket (every drop reason and limit; zeros left out)"
 run "$BIN/warren" status -s "$D/control.sock" | awk '$2 != 0 { print "   " $0 }'
 
 say "Done. warrend stops, the temporary directory $D is removed."

@@ -390,37 +390,11 @@ udp_relay() {
 	wait_udp "$1"
 }
 
-# udp_delay PORT NODEPORT MS: a slow path to the front door: a UDP relay on
-# 127.0.0.1:PORT to 127.0.0.1:NODEPORT that holds every datagram, both
-# ways, for MS milliseconds (one client at a time).  Sets RELAY_PID.
+# udp_delay PORT NODEPORT MS: a slow path to the front door
+# (scripts/udp-delay.pl): every datagram, both ways, held MS milliseconds.
+# Sets RELAY_PID.
 udp_delay() {
-	bg perl -MIO::Socket::INET -MIO::Select -MTime::HiRes=time -e '
-		my ($port, $nport, $ms) = @ARGV;
-		my $down = IO::Socket::INET->new(Proto => "udp",
-		    LocalAddr => "127.0.0.1", LocalPort => $port) or die "delay: $!\n";
-		my $up = IO::Socket::INET->new(Proto => "udp",
-		    PeerAddr => "127.0.0.1", PeerPort => $nport) or die "delay: $!\n";
-		my $sel = IO::Select->new($down, $up);
-		my ($client, @q);    # [due, socket, datagram, to]
-		while (1) {
-			my $wait = @q ? $q[0][0] - time : undef;
-			$wait = 0 if defined $wait && $wait < 0;
-			for my $s ($sel->can_read($wait)) {
-				my $buf; my $from = recv($s, $buf, 65536, 0);
-				next unless defined $from;
-				if ($s == $down) {
-					$client = $from;
-					push @q, [time + $ms / 1000, $up, $buf, undef];
-				} elsif (defined $client) {
-					push @q, [time + $ms / 1000, $down, $buf, $client];
-				}
-			}
-			while (@q && $q[0][0] <= time) {
-				my $p = shift @q;
-				defined $p->[3] ? send($p->[1], $p->[2], 0, $p->[3])
-				    : send($p->[1], $p->[2], 0);
-			}
-		}' "$1" "$2" "$3"
+	bg perl "$TOP/scripts/udp-delay.pl" "$1" "$2" "$3"
 	RELAY_PID=$LASTPID
 	wait_udp "$1"
 }
