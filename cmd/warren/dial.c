@@ -298,15 +298,15 @@ udp_recv(uv_udp_t *udp, ssize_t nread, const uv_buf_t *buf,
 			late_answer(d, index);
 		return;
 	}
-	if (d->nsent > 0)
-		rtt_learn(d->cl, d->udp_node, uv_now(d->loop) -
-		    d->sent[(d->nsent - 1) % SENT_KEEP].ms);
 	if (rc == -2) {
 		log_error("key_mismatch", "peer=%s cluster=%s msg=\"key mismatch: the node's answer did not authenticate; check the public_key and preshared_key of cluster %s in %s\"",
 		    d->peer, d->cl->name, d->cl->name, d->cfg->path);
 		finish(d, NULL);
 		return;
 	}
+	if (d->nsent > 0)    /* the INIT in flight was sent: time its answer */
+		rtt_learn(d->cl, d->udp_node, uv_now(d->loop) -
+		    d->sent[(d->nsent - 1) % SENT_KEEP].ms);
 	if (resp.status == WIRE_CLOCK) {
 		int64_t off = (int64_t)((uint64_t)time(NULL) - resp.node_time);
 
