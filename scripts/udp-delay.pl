@@ -2,8 +2,10 @@
 # udp-delay.pl PORT NODEPORT MS: a slow path to a front door, for the demo
 # and the system tests.  A UDP relay on 127.0.0.1:PORT to 127.0.0.1:NODEPORT
 # that holds every datagram, both ways, for MS milliseconds, as a long
-# network path would (answers go to the client that sent last).  Loopback
-# only; runs until it is killed.
+# network path would.  An answer goes back to the socket that sent the INIT
+# it answers (by the index it carries, as a NAT keeps each flow apart), so
+# an answer to a socket the client has closed is lost, as it would be.
+# Loopback only; runs until it is killed.
 use strict;
 use warnings;
 use IO::Socket::INET;
@@ -17,7 +19,7 @@ my $down = IO::Socket::INET->new(Proto => 'udp', LocalAddr => '127.0.0.1',
 my $up = IO::Socket::INET->new(Proto => 'udp', PeerAddr => '127.0.0.1',
     PeerPort => $nport) or die "udp-delay: 127.0.0.1:$nport: $!\n";
 my $sel = IO::Select->new($down, $up);
-my ($client, @queue);    # [due, socket, datagram, destination or undef]
+my (%who, @queue);    # sender index => client; [due, socket, datagram, to]
 
 while (1) {
 	my $wait = @queue ? $queue[0][0] - time : undef;
@@ -26,11 +28,15 @@ while (1) {
 		my $buf;
 		my $from = recv($s, $buf, 65536, 0);
 		next unless defined $from;
+		next if length($buf) < 12;
 		if ($s == $down) {
-			$client = $from;
+			$who{substr($buf, 4, 4)} = $from;
 			push @queue, [time + $ms / 1000, $up, $buf, undef];
-		} elsif (defined $client) {
-			push @queue, [time + $ms / 1000, $down, $buf, $client];
+		} else {
+			# RESP (type 2): receiver at 8; COOKIE: receiver at 4.
+			my $rcv = ord($buf) == 2 ? substr($buf, 8, 4) : substr($buf, 4, 4);
+			push @queue, [time + $ms / 1000, $down, $buf, $who{$rcv}]
+			    if $who{$rcv};
 		}
 	}
 	while (@queue && $queue[0][0] <= time) {

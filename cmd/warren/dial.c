@@ -1,9 +1,15 @@
 /*
  * dial: the client's side of the front door and the grant.
  *
- * Each try sends a fresh INIT (new ephemeral key and timestamp, so a node
- * that saw an earlier one never takes a retry for a replay) to the next
- * node of the cluster, and waits with a growing delay.  The whole dial is
+ * Tries go to the cluster's nodes round robin, with a growing delay.  Each
+ * try sends a fresh INIT (new ephemeral key, index and timestamp, so a node
+ * that saw an earlier one never takes a retry for a replay), which
+ * supersedes the one in flight to that node.  Each node has its own socket
+ * for the whole dial, so the answer to the INIT in flight to any node wins,
+ * even after the client has moved on to another node.  An answer to an
+ * earlier INIT comes too late to use, but tells the round trip: the client
+ * then waits at least twice that long before its next retry, in this dial
+ * and in later ones (each session of warren forward).  The whole dial is
  * bounded by the client's "timeout".
  */
 #include <netinet/in.h>
@@ -26,11 +32,8 @@
 #define RTT_CLUSTERS 8    /* clusters whose nodes' round trips are learned */
 
 /*
- * Round trips learned per node, so that later dials in this process (each
- * session of warren forward) wait long enough before they retry: a retry
- * is a fresh INIT, which supersedes the one in flight, so a wait shorter
- * than the round trip would never see an answer.  The loop is
- * single-threaded.
+ * Round trips learned per node, so that later dials in this process wait
+ * long enough before they retry.  The loop is single-threaded.
  */
 static struct {
 	const struct cfg_cluster *cl;
@@ -52,11 +55,11 @@ rtt_of(const struct cfg_cluster *cl)
 
 /* Fold a round trip of ${ms} to node ${i} of ${cl} into its estimate. */
 static void
-rtt_learn(const struct cfg_cluster *cl, int i, uint64_t ms)
+rtt_learn(const struct cfg_cluster *cl, size_t i, uint64_t ms)
 {
 	uint32_t *rtt = rtt_of(cl);
 
-	if (rtt == NULL || i < 0)
+	if (rtt == NULL)
 		return;
 	if (ms == 0)
 		ms = 1;
@@ -67,6 +70,22 @@ rtt_learn(const struct cfg_cluster *cl, int i, uint64_t ms)
 
 _Static_assert(CFG_MAXNODES < 32, "dial.unresolved has a bit per node");
 
+struct dial;
+
+/* One node's side of a dial. */
+struct attempt {
+	struct dial *d;
+	uv_udp_t *udp;               /* opened by the first try to the node */
+	struct hs_client *hs;        /* the INIT in flight to it */
+	uint8_t init[WIRE_INIT_LEN];
+	uint64_t sent_ms;            /* when it was sent */
+	uint8_t cookie[WIRE_MACLEN]; /* from the node, when it is under load */
+	int has_cookie;
+	uint64_t cookie_ms;
+	struct sockaddr_storage addr;
+	char peer[ADDR_STRLEN];
+};
+
 struct dial {
 	uv_loop_t *loop;
 	const struct cfg_client_file *cfg;
@@ -76,25 +95,19 @@ struct dial {
 	dial_cb *cb;
 	void *arg;
 
-	uv_udp_t *udp;               /* kept across tries to one node */
-	int udp_node;                /* index of the node it is connected to */
+	struct attempt at[CFG_MAXNODES];
 	uv_timer_t timer;
-	struct hs_client *hs;
-	uint8_t init[WIRE_INIT_LEN]; /* the INIT in flight */
-	uint8_t cookie[WIRE_MACLEN]; /* from the node, when it is under load */
-	int has_cookie;
-	uint64_t cookie_ms;
 	uint64_t deadline;
 	unsigned tries, wait_ms;
 	int refused;                  /* a node answered with ICMP unreachable */
+	uint32_t unresolved;          /* bit i: node i's name did not resolve */
 	struct {                      /* the last INITs sent, oldest first out */
 		uint32_t index;
-		int node;
+		size_t node;
 		uint64_t ms;
 	} sent[SENT_KEEP];
 	unsigned nsent;
-	uint32_t unresolved;          /* bit i: node i's name did not resolve */
-	struct sockaddr_storage node;
+	struct sockaddr_storage node; /* the granted node, then its grant port */
 	char peer[ADDR_STRLEN];
 
 	uv_tcp_t *tcp;
@@ -105,9 +118,9 @@ struct dial {
 };
 
 static void try_next(struct dial *d);
-static void send_init(struct dial *d);
+static void send_init(struct attempt *a);
 static void on_timer(uv_timer_t *t);
-static void late_answer(struct dial *d, uint32_t index);
+static void late_answer(struct attempt *a, uint32_t index);
 
 static void
 dial_freed(uv_handle_t *h)
@@ -118,18 +131,22 @@ dial_freed(uv_handle_t *h)
 	free(d);
 }
 
-/* Close the UDP side of the dial. */
+/* Close the UDP side of the dial: every node's socket and handshake. */
 static void
 close_udp(struct dial *d)
 {
-	if (d->udp != NULL) {
-		uv_close((uv_handle_t *)d->udp, (uv_close_cb)free);
-		d->udp = NULL;
+	for (size_t i = 0; i < CFG_MAXNODES; i++) {
+		struct attempt *a = &d->at[i];
+
+		if (a->udp != NULL) {
+			uv_close((uv_handle_t *)a->udp, (uv_close_cb)free);
+			a->udp = NULL;
+		}
+		hs_client_free(a->hs);
+		a->hs = NULL;
+		a->has_cookie = 0;
+		crypto_wipe(a->cookie, sizeof(a->cookie));
 	}
-	hs_client_free(d->hs);
-	d->hs = NULL;
-	d->has_cookie = 0;
-	crypto_wipe(d->cookie, sizeof(d->cookie));
 }
 
 /* Report the result once and release everything. */
@@ -176,17 +193,23 @@ on_carrier_timeout(uv_timer_t *t)
 		uv_close((uv_handle_t *)d->tcp, (uv_close_cb)free);
 }
 
-/* The node granted a port: connect to it from the address the INIT used. */
+/*
+ * Node ${a} granted a port: connect to it from the address the INIT used.
+ * The other nodes' answers no longer matter (a grant they made expires).
+ */
 static void
-open_carrier(struct dial *d, const struct wire_resp *resp)
+open_carrier(struct attempt *a, const struct wire_resp *resp)
 {
+	struct dial *d = a->d;
 	struct sockaddr_storage local;
 	int len = sizeof(local), port, rc, one = 1;
 	uv_os_fd_t fd;
 
-	port = grant_port(hs_client_grant_key(d->hs)->key, resp->decoy,
+	memcpy(&d->node, &a->addr, sizeof(d->node));
+	snprintf(d->peer, sizeof(d->peer), "%s", a->peer);
+	port = grant_port(hs_client_grant_key(a->hs)->key, resp->decoy,
 	    resp->window, resp->client_addr, resp->port_lo, resp->port_hi);
-	if (port < 0 || uv_udp_getsockname(d->udp, (struct sockaddr *)&local,
+	if (port < 0 || uv_udp_getsockname(a->udp, (struct sockaddr *)&local,
 	    &len) < 0) {
 		log_error("carrier_failed", "peer=%s msg=\"cannot derive the grant\"",
 		    d->peer);
@@ -230,10 +253,11 @@ open_carrier(struct dial *d, const struct wire_resp *resp)
 	    (uint64_t)resp->grant_timeout * 1000, 0);
 }
 
-/* Turn a RESP status into the user's one-line error. */
+/* Turn a RESP status from node ${a} into the user's one-line error. */
 static void
-report_status(struct dial *d, int status)
+report_status(struct attempt *a, int status)
 {
+	struct dial *d = a->d;
 	const char *why = status == WIRE_DENIED ?
 	    "this client is not allowed to use the service" :
 	    status == WIRE_NO_SERVICE ? "the cluster has no such service" :
@@ -241,7 +265,7 @@ report_status(struct dial *d, int status)
 
 	log_error(status == WIRE_DENIED ? "service_denied" :
 	    status == WIRE_NO_SERVICE ? "no_service" : "busy",
-	    "peer=%s cluster=%s service=%s msg=\"%s: %s\"", d->peer,
+	    "peer=%s cluster=%s service=%s msg=\"%s: %s\"", a->peer,
 	    d->cl->name, d->service, d->service, why);
 }
 
@@ -257,72 +281,72 @@ static void
 udp_recv(uv_udp_t *udp, ssize_t nread, const uv_buf_t *buf,
     const struct sockaddr *src, unsigned flags)
 {
-	struct dial *d = udp->data;
+	struct attempt *a = udp->data;
+	struct dial *d = a->d;
 	struct wire_resp resp;
 	uint8_t cookie[WIRE_MACLEN];
 	int rc;
 
-	if (d->done || d->udp != udp || nread == 0)
+	if (d->done || a->udp != udp || nread == 0)
 		return;
 	if (nread < 0) {
 		d->refused = 1;
 		return;
 	}
-	if (d->hs != NULL && cookie_open(d->cl->public_key, d->init,
+	if (a->hs != NULL && cookie_open(d->cl->public_key, a->init,
 	    (uint8_t *)buf->base, (size_t)nread, cookie) == 0) {
 		/*
-		 * The node is under load: retry at once, with mac2 (but only
-		 * once a second, should the cookie not be accepted).
+		 * The node is under load: a fresh INIT with mac2, at once (but
+		 * only once a second, should the cookie not be accepted; else
+		 * at the next try).
 		 */
-		int again = !d->has_cookie ||
-		    uv_now(d->loop) - d->cookie_ms >= 1000;
+		int again = !a->has_cookie ||
+		    uv_now(d->loop) - a->cookie_ms >= 1000;
 
-		memcpy(d->cookie, cookie, sizeof(cookie));
+		memcpy(a->cookie, cookie, sizeof(cookie));
 		crypto_wipe(cookie, sizeof(cookie));
-		d->has_cookie = 1;
-		d->cookie_ms = uv_now(d->loop);
-		log_debug("cookie", "peer=%s", d->peer);
+		a->has_cookie = 1;
+		a->cookie_ms = uv_now(d->loop);
+		log_debug("cookie", "peer=%s", a->peer);
 		if (again)
-			send_init(d);
+			send_init(a);
 		return;
 	}
-	if (d->hs == NULL)
+	if (a->hs == NULL)
 		return;
-	rc = hs_client_finish(d->hs, (uint8_t *)buf->base, (size_t)nread,
+	rc = hs_client_finish(a->hs, (uint8_t *)buf->base, (size_t)nread,
 	    &resp, &d->s);
 	if (rc == -1) {
 		uint32_t index;
 
-		if (hs_client_answers(d->hs, (uint8_t *)buf->base,
+		if (hs_client_answers(a->hs, (uint8_t *)buf->base,
 		    (size_t)nread, &index) == 0)
-			late_answer(d, index);
+			late_answer(a, index);
 		return;
 	}
 	if (rc == -2) {
 		log_error("key_mismatch", "peer=%s cluster=%s msg=\"key mismatch: the node's answer did not authenticate; check the public_key and preshared_key of cluster %s in %s\"",
-		    d->peer, d->cl->name, d->cl->name, d->cfg->path);
+		    a->peer, d->cl->name, d->cl->name, d->cfg->path);
 		finish(d, NULL);
 		return;
 	}
-	if (d->nsent > 0)    /* the INIT in flight was sent: time its answer */
-		rtt_learn(d->cl, d->udp_node, uv_now(d->loop) -
-		    d->sent[(d->nsent - 1) % SENT_KEEP].ms);
+	rtt_learn(d->cl, (size_t)(a - d->at), uv_now(d->loop) - a->sent_ms);
 	if (resp.status == WIRE_CLOCK) {
 		int64_t off = (int64_t)((uint64_t)time(NULL) - resp.node_time);
 
 		log_error("clock_skew", "peer=%s offset_s=%lld msg=\"this computer's clock is %lld s %s node %s: fix the time (NTP); warren accepts a small skew only, to stop replays\"",
-		    d->peer, (long long)off, (long long)(off < 0 ? -off : off),
-		    off < 0 ? "behind" : "ahead of", d->peer);
+		    a->peer, (long long)off, (long long)(off < 0 ? -off : off),
+		    off < 0 ? "behind" : "ahead of", a->peer);
 		finish(d, NULL);
 		return;
 	}
 	if (resp.status != WIRE_OK) {
-		report_status(d, resp.status);
+		report_status(a, resp.status);
 		finish(d, NULL);
 		return;
 	}
 	snprintf(d->s.service, sizeof(d->s.service), "%s", d->service);
-	open_carrier(d, &resp);
+	open_carrier(a, &resp);
 }
 
 static void
@@ -332,75 +356,80 @@ on_timer(uv_timer_t *t)
 }
 
 /*
- * Send a fresh INIT on the dial's socket: new ephemeral key and timestamp,
- * and mac2 if the node gave us a cookie (it binds our address and port, so
- * the socket stays the same while we talk to one node).
+ * Send a fresh INIT to ${a}'s node: new ephemeral key, index and
+ * timestamp, and mac2 if the node gave us a cookie (it binds our address
+ * and port: each node has its own socket for the whole dial).
  */
 static void
-send_init(struct dial *d)
+send_init(struct attempt *a)
 {
+	struct dial *d = a->d;
 	const struct cfg_cluster *cl = d->cl;
+	unsigned k = d->nsent % SENT_KEEP;
 	uv_buf_t b;
 
-	hs_client_free(d->hs);
-	d->hs = hs_client_start_as(d->self, cl->public_key,
-	    cl->has_psk ? cl->psk : NULL, d->service, d->init);
-	if (d->hs == NULL)
+	hs_client_free(a->hs);
+	a->hs = hs_client_start_as(d->self, cl->public_key,
+	    cl->has_psk ? cl->psk : NULL, d->service, a->init);
+	if (a->hs == NULL)
 		return;
-	if (d->has_cookie &&
-	    uv_now(d->loop) - d->cookie_ms < (WIRE_COOKIE_ROTATE - 10) * 1000ULL &&
-	    cookie_mac2(d->cookie, d->init) != 0)
+	if (a->has_cookie &&
+	    uv_now(d->loop) - a->cookie_ms < (WIRE_COOKIE_ROTATE - 10) * 1000ULL &&
+	    cookie_mac2(a->cookie, a->init) != 0)
 		return;
-	b = uv_buf_init((char *)d->init, sizeof(d->init));
-	if (uv_udp_try_send(d->udp, &b, 1, NULL) < 0) {
-		log_debug("send_failed", "peer=%s", d->peer);
+	b = uv_buf_init((char *)a->init, sizeof(a->init));
+	if (uv_udp_try_send(a->udp, &b, 1, NULL) < 0) {
+		log_debug("send_failed", "peer=%s", a->peer);
 		return;
 	}
-	log_debug("init_sent", "peer=%s try=%u", d->peer, d->tries);
-	d->sent[d->nsent % SENT_KEEP].index = wire_get32(d->init + 4);
-	d->sent[d->nsent % SENT_KEEP].node = d->udp_node;
-	d->sent[d->nsent % SENT_KEEP].ms = uv_now(d->loop);
+	log_debug("init_sent", "peer=%s try=%u", a->peer, d->tries);
+	a->sent_ms = uv_now(d->loop);
+	d->sent[k].index = wire_get32(a->init + 4);
+	d->sent[k].node = (size_t)(a - d->at);
+	d->sent[k].ms = a->sent_ms;
 	d->nsent++;
 }
 
 /*
- * A RESP for this client that answers an INIT before the one in flight:
- * the round trip is longer than the wait was.  Learn it, and give the
- * INIT in flight that long (twice) before the next retry supersedes it.
+ * A RESP for this client from ${a}'s node that answers an earlier INIT to
+ * it than the one in flight: the round trip is longer than the wait was.
+ * Learn it, and give the INIT in flight that long (twice) before the next
+ * retry.
  */
 static void
-late_answer(struct dial *d, uint32_t index)
+late_answer(struct attempt *a, uint32_t index)
 {
+	struct dial *d = a->d;
+	size_t node = (size_t)(a - d->at);
 	uint64_t now = uv_now(d->loop), rtt, due;
-	unsigned k, cur = (d->nsent - 1) % SENT_KEEP;
+	unsigned k;
 
-	if (d->nsent == 0 || d->sent[cur].index == index)
-		return;
 	for (k = 0; k < SENT_KEEP && k < d->nsent; k++)
-		if (d->sent[k].index == index && d->sent[k].node == d->udp_node)
+		if (d->sent[k].index == index && d->sent[k].node == node)
 			break;
-	if (k == SENT_KEEP || k == d->nsent)
+	if (k == SENT_KEEP || k == d->nsent ||
+	    index == wire_get32(a->init + 4))
 		return;
 	rtt = now - d->sent[k].ms;
-	rtt_learn(d->cl, d->udp_node, rtt);
-	log_debug("late_answer", "peer=%s rtt_ms=%llu", d->peer,
+	rtt_learn(d->cl, node, rtt);
+	log_debug("late_answer", "peer=%s rtt_ms=%llu", a->peer,
 	    (unsigned long long)rtt);
-	due = d->sent[cur].ms + 2 * rtt;
+	due = a->sent_ms + 2 * rtt;
 	if (due > d->deadline)
 		due = d->deadline;
 	if (due > now && due - now > uv_timer_get_due_in(&d->timer))
 		uv_timer_start(&d->timer, on_timer, due - now, 0);
 }
 
-/* Open the dial's socket to node ${i}; 0 or -1 after logging. */
+/* Open node ${i}'s socket for attempt ${a}; 0 or -1 after logging. */
 static int
-open_udp(struct dial *d, size_t i)
+open_udp(struct attempt *a, size_t i)
 {
+	struct dial *d = a->d;
 	const char *spec = d->cl->nodes[i];
 	int rc;
 
-	close_udp(d);
-	if (addr_parse(spec, 0, &d->node, &(socklen_t){ 0 }) < 0) {
+	if (addr_parse(spec, 0, &a->addr, &(socklen_t){ 0 }) < 0) {
 		/* Said once per node; try_next gives up when none resolves. */
 		if ((d->unresolved & (1u << i)) == 0 &&
 		    (d->unresolved | (1u << i)) != (1u << d->cl->nnodes) - 1)
@@ -409,28 +438,29 @@ open_udp(struct dial *d, size_t i)
 		d->unresolved |= 1u << i;
 		return -1;
 	}
-	addr_str((struct sockaddr *)&d->node, d->peer);
-	if ((d->udp = malloc(sizeof(*d->udp))) == NULL)
+	addr_str((struct sockaddr *)&a->addr, a->peer);
+	if ((a->udp = malloc(sizeof(*a->udp))) == NULL)
 		return -1;
-	uv_udp_init(d->loop, d->udp);
-	d->udp->data = d;
-	d->udp_node = (int)i;
-	if ((rc = uv_udp_connect(d->udp, (struct sockaddr *)&d->node)) < 0 ||
-	    (rc = uv_udp_recv_start(d->udp, udp_alloc, udp_recv)) < 0) {
+	uv_udp_init(d->loop, a->udp);
+	a->udp->data = a;
+	if ((rc = uv_udp_connect(a->udp, (struct sockaddr *)&a->addr)) < 0 ||
+	    (rc = uv_udp_recv_start(a->udp, udp_alloc, udp_recv)) < 0) {
 		log_warn("bad_node", "node=%s msg=\"cannot reach node %s: %s\"",
 		    spec, spec, uv_strerror(rc));
-		close_udp(d);
+		uv_close((uv_handle_t *)a->udp, (uv_close_cb)free);
+		a->udp = NULL;
 		return -1;
 	}
 	return 0;
 }
 
-/* Send a fresh INIT to the next node, or give up at the deadline. */
+/* A fresh INIT to the next node, round robin; give up at the deadline. */
 static void
 try_next(struct dial *d)
 {
 	const struct cfg_cluster *cl = d->cl;
 	size_t i = d->tries % cl->nnodes;
+	struct attempt *a = &d->at[i];
 	uint64_t now = uv_now(d->loop), wait;
 	uint32_t *rtt;
 
@@ -444,8 +474,8 @@ try_next(struct dial *d)
 		return;
 	}
 	d->tries++;
-	if ((d->udp != NULL && d->udp_node == (int)i) || open_udp(d, i) == 0)
-		send_init(d);
+	if (a->udp != NULL || open_udp(a, i) == 0)
+		send_init(a);
 	else if (d->unresolved == (1u << cl->nnodes) - 1) {
 		log_error("bad_node", "cluster=%s msg=\"%s: cannot resolve %s %s%s of cluster %s\"",
 		    cl->name, d->cfg->path, cl->nnodes > 1 ? "any node" :
@@ -486,6 +516,8 @@ dial_start(uv_loop_t *loop, const struct cfg_client_file *cfg,
 	snprintf(d->service, sizeof(d->service), "%s", service);
 	d->cb = cb;
 	d->arg = arg;
+	for (size_t i = 0; i < CFG_MAXNODES; i++)
+		d->at[i].d = d;
 	d->wait_ms = FIRST_WAIT_MS;
 	uv_update_time(loop);
 	d->deadline = uv_now(loop) + (uint64_t)cfg->timeout * 1000;
