@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 
 #include "addr.h"
 #include "log.h"
@@ -337,6 +338,15 @@ shut_plain_out(struct relay *r)
 		if (uv_shutdown(&r->out_shut_req, r->out, on_out_shut) == 0)
 			return;
 	} else if (r->out != r->in) {
+		uv_os_fd_t fd;
+
+		/*
+		 * Separate output (warren connect's stdout): a socket that is
+		 * also the input (inetd style) sees EOF only after a shutdown;
+		 * a pipe when its last descriptor closes.  All is written.
+		 */
+		if (uv_fileno((uv_handle_t *)r->out, &fd) == 0)
+			(void)shutdown(fd, SHUT_WR);
 		close_handle(r, (uv_handle_t *)r->out, 0);
 		r->out = NULL;
 	}
@@ -625,10 +635,12 @@ update_reading(struct relay *r)
 		r->plain_reading = want_plain;
 	}
 	if (want_carrier != r->carrier_reading) {
-		if (want_carrier)
+		if (want_carrier) {
 			uv_read_start((uv_stream_t *)r->carrier, carrier_alloc,
 			    carrier_read);
-		else
+			/* Silence counts only while we listen (see on_timer). */
+			r->last_rx = uv_now(r->loop);
+		} else
 			uv_read_stop((uv_stream_t *)r->carrier);
 		r->carrier_reading = want_carrier;
 	}
@@ -640,7 +652,14 @@ on_timer(uv_timer_t *t)
 	struct relay *r = t->data;
 	uint64_t now = uv_now(r->loop);
 
-	if (now - r->last_rx >= (uint64_t)r->keepalive_ms * RELAY_DEAD_FACTOR) {
+	/*
+	 * A dead carrier is one we listen to and hear nothing from.  While
+	 * reading is paused on purpose (the plain side is not taking what
+	 * came, or the backend is still connecting), the peer's keepalives
+	 * wait unread in the socket: that is backpressure, not silence.
+	 */
+	if (r->carrier_reading &&
+	    now - r->last_rx >= (uint64_t)r->keepalive_ms * RELAY_DEAD_FACTOR) {
 		log_warn("carrier_dead", "peer=%s silent_ms=%llu", r->peer,
 		    (unsigned long long)(now - r->last_rx));
 		finish(r, RELAY_END_CARRIER, "carrier silent (keepalive timeout)");

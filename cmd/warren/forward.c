@@ -3,6 +3,7 @@
  * and "warren connect" (stdin/stdout, for ssh's ProxyCommand).
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -67,6 +68,12 @@ on_dialed(void *arg, uv_tcp_t *carrier, const struct session *s,
 	struct local *l = arg;
 	struct relay *r;
 
+	if (carrier != NULL && l->ag->stopping) {
+		/* Too late: the agent is stopping.  Drop the new session. */
+		log_info("session_end", "local=%s reason=stopping", l->name);
+		uv_close((uv_handle_t *)carrier, (uv_close_cb)free);
+		carrier = NULL;
+	}
 	if (carrier == NULL ||
 	    (r = relay_new(l->ag->loop, carrier, s, 0, keepalive, peer, NULL,
 	    on_end, l)) == NULL) {
@@ -290,6 +297,30 @@ bridge_join(void)
 		uv_thread_join(&stdio_copy[i].tid);
 }
 
+/*
+ * Move stdio descriptor ${fd} to a descriptor of our own and leave
+ * /dev/null in its place; return the new one, or ${fd} if that fails.
+ * libuv never closes 0-2, and the reader of our output sees EOF only when
+ * the last descriptor of its pipe is closed.
+ */
+static int
+take_stdio(int fd)
+{
+	int own = fcntl(fd, F_DUPFD_CLOEXEC, 3), null;
+
+	if (own < 0)
+		return fd;
+	if ((null = open("/dev/null", O_RDWR | O_CLOEXEC)) < 0 ||
+	    dup2(null, fd) < 0) {
+		if (null >= 0)
+			close(null);
+		close(own);
+		return fd;
+	}
+	close(null);
+	return own;
+}
+
 /* Open fd ${fd} as a libuv stream, or NULL after logging. */
 static uv_stream_t *
 open_stdio(uv_loop_t *loop, int fd, int readable)
@@ -299,6 +330,8 @@ open_stdio(uv_loop_t *loop, int fd, int readable)
 
 	if (t == UV_FILE && (fd = bridge_file(fd, readable)) >= 0)
 		t = UV_NAMED_PIPE;
+	else if (t == UV_TCP || t == UV_NAMED_PIPE)
+		fd = take_stdio(fd);
 
 	if (t == UV_TTY) {
 		uv_tty_t *tty = malloc(sizeof(*tty));

@@ -19,6 +19,7 @@
 #include "warrend.h"
 
 #define GRANT_TRIES 16
+#define BACKEND_CONNECT_MS 10000   /* a backend that does not answer a SYN */
 
 struct conn;
 
@@ -47,7 +48,8 @@ struct conn {
 	int established;
 	uv_tcp_t *backend;           /* ours only while connecting */
 	uv_connect_t creq;
-	int connecting;
+	uv_timer_t *ctimer;          /* bounds the connect */
+	int connecting, timed_out;
 	char peer[ADDR_STRLEN];
 };
 
@@ -100,20 +102,44 @@ conn_maybe_free(struct conn *c)
 		free(c);
 }
 
+/* Give up on a backend connect (its callback runs with UV_ECANCELED). */
+static void
+backend_cancel(struct conn *c)
+{
+	if (c->backend != NULL && !uv_is_closing((uv_handle_t *)c->backend))
+		uv_close((uv_handle_t *)c->backend, (uv_close_cb)free);
+}
+
+static void
+on_backend_timeout(uv_timer_t *t)
+{
+	struct conn *c = t->data;
+
+	c->timed_out = 1;
+	backend_cancel(c);
+}
+
 static void
 on_backend(uv_connect_t *req, int status)
 {
 	struct conn *c = req->data;
-	uv_tcp_t *backend = c->backend;
+	uv_tcp_t *backend = (uv_tcp_t *)req->handle;
 	char msg[WIRE_CLOSE_TEXT_MAX];
 
 	c->backend = NULL;
+	if (c->ctimer != NULL) {
+		uv_close((uv_handle_t *)c->ctimer, (uv_close_cb)free);
+		c->ctimer = NULL;
+	}
+	if (c->timed_out)
+		status = UV_ETIMEDOUT;
 	if (c->r != NULL && status == 0) {
 		c->connecting = 0;
 		relay_attach(c->r, (uv_stream_t *)backend, (uv_stream_t *)backend);
 		return;
 	}
-	uv_close((uv_handle_t *)backend, (uv_close_cb)free);
+	if (!uv_is_closing((uv_handle_t *)backend))
+		uv_close((uv_handle_t *)backend, (uv_close_cb)free);
 	if (c->r != NULL) {
 		c->n->stats.backend_errors++;
 		log_warn("backend_error", "service=%s backend=%s src=%s err=\"%s\"",
@@ -151,9 +177,17 @@ on_proven(struct relay *r, void *arg)
 	uv_tcp_init(c->n->loop, c->backend);
 	c->creq.data = c;
 	c->connecting = 1;
+	if ((c->ctimer = malloc(sizeof(*c->ctimer))) != NULL) {
+		uv_timer_init(c->n->loop, c->ctimer);
+		c->ctimer->data = c;
+		uv_timer_start(c->ctimer, on_backend_timeout, BACKEND_CONNECT_MS,
+		    0);
+	}
 	if ((rc = uv_tcp_connect(&c->creq, c->backend,
-	    (struct sockaddr *)&c->svc->connect_addr, on_backend)) < 0)
+	    (struct sockaddr *)&c->svc->connect_addr, on_backend)) < 0) {
+		c->creq.handle = (uv_stream_t *)c->backend;
 		on_backend(&c->creq, rc);
+	}
 }
 
 static void
@@ -181,6 +215,7 @@ on_end(struct relay *r, void *arg, enum relay_end end, const char *text)
 		(void)limit_counts_add(c->n->established, c->ip, -1);
 	c->established = 0;
 	c->r = NULL;
+	backend_cancel(c);    /* the session is over: stop connecting for it */
 	conn_maybe_free(c);
 }
 
