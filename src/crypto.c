@@ -395,10 +395,11 @@ crypto_x25519_key_remember(struct crypto_x25519_key *k,
 
 	if (k->nmemo >= CRYPTO_X25519_MEMO_MAX)
 		return (0);
-	if ((m = realloc(k->memo, (k->nmemo + 1) * sizeof(*m))) == NULL)
+	/* All at once: a realloc would leave copies of the secrets behind. */
+	if (k->memo == NULL &&
+	    (k->memo = calloc(CRYPTO_X25519_MEMO_MAX, sizeof(*m))) == NULL)
 		return (-1);
-	k->memo = m;
-	m += k->nmemo;
+	m = &k->memo[k->nmemo];
 	if (crypto_x25519_key_dh(k, pub, m->out))
 		return (-1);
 	memcpy(m->pub, pub, CRYPTO_DHLEN);
@@ -437,7 +438,7 @@ crypto_x25519_key_free(struct crypto_x25519_key *k)
 	if (k == NULL)
 		return;
 	if (k->memo != NULL) {
-		crypto_wipe(k->memo, k->nmemo * sizeof(*k->memo));
+		crypto_wipe(k->memo, CRYPTO_X25519_MEMO_MAX * sizeof(*k->memo));
 		free(k->memo);
 	}
 	EVP_PKEY_CTX_free(k->ctx);
@@ -516,14 +517,14 @@ digest(enum crypto_hash h, uint8_t *out, const uint8_t *pre, size_t prelen,
 
 	if (h == CRYPTO_SHA256) {
 		SHA256_CTX c;
+		int ok;
 
-		SHA256_Init(&c);
-		SHA256_Update(&c, pre, prelen);
-		for (i = 0; i < n; i++)
-			SHA256_Update(&c, parts[i], lens[i]);
-		SHA256_Final(out, &c);
+		ok = SHA256_Init(&c) == 1 && SHA256_Update(&c, pre, prelen) == 1;
+		for (i = 0; ok && i < n; i++)
+			ok = SHA256_Update(&c, parts[i], lens[i]) == 1;
+		ok = ok && SHA256_Final(out, &c) == 1;
 		OPENSSL_cleanse(&c, sizeof(c));
-		return (0);
+		return (ok ? 0 : -1);
 	}
 	return (digest_evp(h, out, pre, prelen, parts, lens, n));
 }

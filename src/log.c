@@ -51,6 +51,15 @@ log_enabled(enum log_level level)
 }
 
 void
+log_clean(char *s)
+{
+	for (; *s != '\0'; s++)
+		if ((unsigned char)*s < 0x20 || *s == 0x7f || *s == '"' ||
+		    *s == '\\')
+			*s = '?';
+}
+
+void
 log_msg(enum log_level level, const char *event, const char *fmt, ...)
 {
 	char line[LOG_LINEMAX];

@@ -33,6 +33,13 @@ int log_level_parse(const char *s, enum log_level *level);
 int log_enabled(enum log_level level);
 
 /**
+ * log_clean(s):
+ * Make the NUL-terminated text ${s}, which a peer chose, safe inside a
+ * quoted log value: control characters, DEL, '"' and '\\' become '?'.
+ */
+void log_clean(char *s);
+
+/**
  * log_msg(level, event, fmt, ...):
  * Print one line: time, program, level=..., event=${event}, then the
  * printf-formatted ${fmt}, which should itself be key=value pairs

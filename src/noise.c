@@ -393,18 +393,22 @@ decrypt_and_hash(struct noise_hs *hs, const uint8_t *ct, size_t len,
 	const uint8_t *parts[2] = { hs->h, ct };
 	size_t lens[2] = { hs->hlen, len };
 	uint8_t newh[CRYPTO_MAXHASH];
+	int rc = -1;
 
 	/* Hash the ciphertext first, in case ${out} overlaps it. */
 	if (crypto_hash(hs->p.hash, newh, parts, lens, 2))
-		return (-1);
+		goto out;
 	if (hs->cs == NULL) {
 		if (len > 0)
 			memmove(out, ct, len);
 	}
 	else if (noise_cipher_open(hs->cs, hs->h, hs->hlen, ct, len, out))
-		return (-1);
+		goto out;
 	memcpy(hs->h, newh, hs->hlen);
-	return (0);
+	rc = 0;
+out:
+	crypto_wipe(newh, sizeof(newh));
+	return (rc);
 }
 
 /* Run the DH of token ${t} and MixKey its result. */

@@ -444,9 +444,7 @@ handle_record(struct relay *r, const struct wire_rec *rec)
 
 		memcpy(text, rec->body + 1, n);
 		text[n] = '\0';
-		for (size_t i = 0; i < n; i++)
-			if (text[i] < 0x20 || text[i] == 0x7f || text[i] == '"')
-				text[i] = '?';
+		log_clean(text);
 		finish(r, RELAY_END_CLOSED, text);
 		return -1;
 	}

@@ -198,10 +198,17 @@ on_end(struct relay *r, void *arg, enum relay_end end, const char *text)
 
 	relay_stats(r, &sent, &received);
 	if (c->g != NULL) {
+		/*
+		 * The grant dies with its only carrier: the node's HELLO and
+		 * keepalives on it used the session's nonces, which a second
+		 * carrier under the same keys would use again.
+		 */
 		c->n->stats.carriers_rejected++;
 		log_warn("carrier_rejected", "src=%s port=%d reason=\"%s\"",
 		    c->peer, c->g->port, text);
 		c->g->pending = NULL;
+		grant_close(c->g);
+		c->g = NULL;
 	} else {
 		c->n->stats.sessions_live--;
 		log_info("session_end", "peer=%s service=%s end=%s bytes_in=%llu bytes_out=%llu reason=\"%s\"",

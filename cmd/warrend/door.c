@@ -320,6 +320,7 @@ door_init(struct node *n, uv_udp_t *udp, const uint8_t *pkt,
 		if ((svc = cfg_server_service(n->cfg, init.service)) == NULL) {
 			n->stats.no_service++;
 			resp.status = WIRE_NO_SERVICE;
+			log_clean(init.service);   /* the client's text */
 			log_warn("no_service", "src=%s client=%s service=\"%s\"",
 			    addr_str(src, a), cl->name, init.service);
 		} else if (!cfg_client_allows(cl, svc->name)) {

@@ -7,7 +7,7 @@
 # that holds the client's SYNs back affects nothing outside this test.
 . "$(dirname "$0")/netns.sh"
 . "$(dirname "$0")/lib.sh"
-plan 31
+plan 35
 ip link set lo up || { echo "Bail out! cannot bring lo up in the namespace"; exit 1; }
 
 # Grant ports 16384-17407: one u32 mask (0xfc00), below the ephemeral range.
@@ -118,6 +118,28 @@ timeout 5 socat -u TCP:127.0.0.1:$Q,connect-timeout=2 - > /dev/null 2> "$T/late.
 like "$(cat "$T/late.err")" "refused" "a late connection to it is refused"
 wait_no_grants
 is "$(listeners)" "" "after all grants expired warrend holds no TCP listener"
+
+# (b2) A grant carries one carrier: one from the client's own address that
+# fails to prove itself closes the grant (the node's records on it used the
+# session's nonces, which a second carrier would use again).  The probe
+# comes from 127.0.0.1 too, from a port that tc lets through.
+n0=$(grant_ports | wc -l)
+PROBE=$(free_port)
+tc_hold "$GLO" "" "$PROBE"
+bg sh -c "echo once | '$BIN/warren' connect -c '$T/client.conf' echo > '$T/b2.out' 2> '$T/b2.err'"
+B2=$LASTPID
+wait_count "$T/warrend.log" "event=grant_open" $((n0 + 1)) 5
+R=$(grant_ports | sed -n "$((n0 + 1))p")
+printf '\377\377\377\377 not a record' |
+    timeout 5 socat -u - TCP:127.0.0.1:$R,bind=127.0.0.1:$PROBE 2> "$T/b2probe.err"
+check "a carrier from the client's address that fails to prove is rejected" \
+    wait_for "$T/warrend.log" "event=carrier_rejected src=127.0.0.1:$PROBE port=$R " 5
+check "and its grant closes with it" wait_noport "$R" 2
+unblock
+check "b2: the real client finishes" wait_exit "$B2" 15
+like "$(cat "$T/b2.err")" "event=carrier_failed" \
+    "the real client's carrier then fails (its grant is gone) with a clear error"
+wait_no_grants
 
 # (c) While warrend serves sessions, every TCP listener it holds is a live
 # grant: sample ss -ltnp during a loop of sessions, some of them long.

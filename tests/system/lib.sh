@@ -40,9 +40,10 @@ stop() {
 AT_EXIT=""
 at_exit() { AT_EXIT="$1; $AT_EXIT"; }
 
-# tc_hold PORT [syn]: inside the test's own network namespace, hold back
+# tc_hold PORT [syn|""] [SPORT]: inside the test's own network namespace, hold back
 # TCP from 127.0.0.1 to ports PORT..PORT+1023 (PORT a multiple of 1024);
-# with "syn" only the SYNs, so established connections keep flowing.
+# with "syn" only the SYNs, so established connections keep flowing; TCP
+# from source port SPORT (if given) still passes.
 # tc_release lets everything through again (a test registers it with
 # at_exit).
 tc_hold() {
@@ -53,7 +54,10 @@ tc_hold() {
 		tc class add dev lo parent 1: classid 1:1 htb rate 10gbit &&
 		tc class add dev lo parent 1: classid 1:2 htb rate 10gbit &&
 		tc qdisc add dev lo parent 1:2 handle 2: pfifo limit 0 &&
-		tc filter add dev lo parent 1: protocol ip prio 1 u32 \
+		{ [ -z "${3:-}" ] || tc filter add dev lo parent 1: protocol ip \
+		    prio 1 u32 match ip protocol 6 0xff \
+		    match ip sport "$3" 0xffff classid 1:1; } &&
+		tc filter add dev lo parent 1: protocol ip prio 2 u32 \
 		    match ip protocol 6 0xff match ip src 127.0.0.1/32 \
 		    match ip dport "$1" 0xfc00 $_syn classid 1:2
 	} 2>/dev/null
