@@ -114,7 +114,7 @@ struct dial {
 	uv_connect_t creq;
 	struct session s;
 	int keepalive;
-	int done;
+	int done, cancelled;
 };
 
 static void try_next(struct dial *d);
@@ -173,8 +173,9 @@ on_connect(uv_connect_t *req, int status)
 	if (status < 0) {
 		if (status == UV_ECANCELED)
 			status = UV_ETIMEDOUT;
-		log_error("carrier_failed", "peer=%s msg=\"cannot open the carrier to %s: %s\"",
-		    d->peer, d->peer, uv_strerror(status));
+		if (!d->cancelled)
+			log_error("carrier_failed", "peer=%s msg=\"cannot open the carrier to %s: %s\"",
+			    d->peer, d->peer, uv_strerror(status));
 		if (!uv_is_closing((uv_handle_t *)tcp))
 			uv_close((uv_handle_t *)tcp, (uv_close_cb)free);
 		finish(d, NULL);
@@ -498,7 +499,7 @@ try_next(struct dial *d)
 int
 dial_start(uv_loop_t *loop, const struct cfg_client_file *cfg,
     const struct hs_node *self, const struct cfg_cluster *cluster,
-    const char *service, dial_cb *cb, void *arg)
+    const char *service, dial_cb *cb, void *arg, struct dial **dp)
 {
 	struct dial *d;
 
@@ -509,6 +510,7 @@ dial_start(uv_loop_t *loop, const struct cfg_client_file *cfg,
 	}
 	if ((d = calloc(1, sizeof(*d))) == NULL)
 		return -1;
+	*dp = d;
 	d->loop = loop;
 	d->cfg = cfg;
 	d->self = self;
@@ -525,4 +527,20 @@ dial_start(uv_loop_t *loop, const struct cfg_client_file *cfg,
 	d->timer.data = d;
 	try_next(d);
 	return 0;
+}
+
+void
+dial_cancel(struct dial *d)
+{
+	if (d->done || d->cancelled)
+		return;
+	d->cancelled = 1;
+	if (d->tcp != NULL) {
+		/* on_connect runs with UV_ECANCELED and finishes the dial. */
+		uv_timer_stop(&d->timer);
+		if (!uv_is_closing((uv_handle_t *)d->tcp))
+			uv_close((uv_handle_t *)d->tcp, (uv_close_cb)free);
+		return;
+	}
+	finish(d, NULL);
 }

@@ -12,6 +12,8 @@
 #include "handshake.h"
 #include "session.h"
 
+struct dial;   /* a dial in progress (opaque) */
+
 /**
  * dial_cb(arg, carrier, s, keepalive, peer):
  * Called once.  On success ${carrier} is a connected TCP handle (yours),
@@ -23,13 +25,23 @@ typedef void dial_cb(void *arg, uv_tcp_t *carrier, const struct session *s,
     int keepalive, const char *peer);
 
 /**
- * dial_start(loop, cfg, self, cluster, service, cb, arg):
+ * dial_start(loop, cfg, self, cluster, service, cb, arg, dp):
  * Start dialing ${service} on ${cluster} as ${self} (the identity made
- * from ${cfg}'s private key; it must outlive the dial).  Returns -1 (after
- * logging) if it cannot even start; ${cb} is then not called.
+ * from ${cfg}'s private key; it must outlive the dial).  Sets ${dp} to the
+ * dial, valid until ${cb} runs, before anything else (${cb} may run before
+ * dial_start returns).  Returns -1 (after logging) if it cannot even
+ * start; ${cb} is then not called.
  */
 int dial_start(uv_loop_t *loop, const struct cfg_client_file *cfg,
     const struct hs_node *self, const struct cfg_cluster *cluster,
-    const char *service, dial_cb *cb, void *arg);
+    const char *service, dial_cb *cb, void *arg, struct dial **dp);
+
+/**
+ * dial_cancel(d):
+ * Give up dial ${d}, whose callback has not run yet: the callback runs
+ * with no carrier (now, or once a carrier connect in progress unwinds)
+ * and nothing is logged.
+ */
+void dial_cancel(struct dial *d);
 
 #endif

@@ -27,6 +27,7 @@ struct agent {
 	uv_tcp_t listener;
 	int listening;
 	uv_signal_t sig[3];           /* SIGINT, SIGTERM, SIGHUP */
+	struct local *dialing;        /* sessions being set up (list) */
 	struct local *locals;         /* sessions riding on a relay (list) */
 	int stopping;
 	int status;                   /* exit status of "connect" */
@@ -35,19 +36,51 @@ struct agent {
 /* A local connection waiting for, or riding on, its session. */
 struct local {
 	struct agent *ag;
-	struct local *next, **pprev;  /* in ag->locals while relaying */
+	struct local *next, **pprev;  /* in ag->dialing, then ag->locals */
+	struct dial *dial;            /* while dialing */
 	struct relay *r;
 	uv_stream_t *in, *out;
 	char name[ADDR_STRLEN];
 };
+
+static void on_dialed(void *arg, uv_tcp_t *carrier, const struct session *s,
+    int keepalive, const char *peer);
+
+/* Put ${l} on list ${head}; take it off with local_unlink. */
+static void
+local_link(struct local *l, struct local **head)
+{
+	if ((l->next = *head) != NULL)
+		l->next->pprev = &l->next;
+	*head = l;
+	l->pprev = head;
+}
+
+static void
+local_unlink(struct local *l)
+{
+	if ((*l->pprev = l->next) != NULL)
+		l->next->pprev = l->pprev;
+}
+
+/* Start the session of local connection ${l}. */
+static void
+local_dial(struct local *l)
+{
+	struct agent *ag = l->ag;
+
+	local_link(l, &ag->dialing);
+	if (dial_start(ag->loop, ag->cfg, &ag->self, ag->cluster, ag->service,
+	    on_dialed, l, &l->dial) < 0)
+		on_dialed(l, NULL, NULL, 0, "");
+}
 
 static void
 on_end(struct relay *r, void *arg, enum relay_end end, const char *text)
 {
 	struct local *l = arg;
 
-	if ((*l->pprev = l->next) != NULL)
-		l->next->pprev = l->pprev;
+	local_unlink(l);
 	if (l->ag->stopping)
 		log_info("session_end", "local=%s reason=stopping", l->name);
 	else if (end == RELAY_END_DONE) {
@@ -68,12 +101,8 @@ on_dialed(void *arg, uv_tcp_t *carrier, const struct session *s,
 	struct local *l = arg;
 	struct relay *r;
 
-	if (carrier != NULL && l->ag->stopping) {
-		/* Too late: the agent is stopping.  Drop the new session. */
-		log_info("session_end", "local=%s reason=stopping", l->name);
-		uv_close((uv_handle_t *)carrier, (uv_close_cb)free);
-		carrier = NULL;
-	}
+	local_unlink(l);      /* from ag->dialing */
+	l->dial = NULL;
 	if (carrier == NULL ||
 	    (r = relay_new(l->ag->loop, carrier, s, 0, keepalive, peer, NULL,
 	    on_end, l)) == NULL) {
@@ -90,10 +119,7 @@ on_dialed(void *arg, uv_tcp_t *carrier, const struct session *s,
 	}
 	log_info("session_up", "local=%s node=%s", l->name, peer);
 	l->r = r;
-	if ((l->next = l->ag->locals) != NULL)
-		l->next->pprev = &l->next;
-	l->ag->locals = l;
-	l->pprev = &l->ag->locals;
+	local_link(l, &l->ag->locals);
 	relay_attach(r, l->in, l->out);
 }
 
@@ -123,9 +149,7 @@ on_local(uv_stream_t *server, int status)
 	l->in = l->out = (uv_stream_t *)t;
 	if (uv_tcp_getpeername(t, (struct sockaddr *)&ss, &len) == 0)
 		addr_str((struct sockaddr *)&ss, l->name);
-	if (dial_start(ag->loop, ag->cfg, &ag->self, ag->cluster, ag->service,
-	    on_dialed, l) < 0)
-		on_dialed(l, NULL, NULL, 0, "");
+	local_dial(l);
 }
 
 /*
@@ -146,6 +170,10 @@ on_signal(uv_signal_t *sig, int signum)
 		uv_close((uv_handle_t *)&ag->sig[i], NULL);
 	if (ag->listening)
 		uv_close((uv_handle_t *)&ag->listener, NULL);
+	for (l = ag->dialing; l != NULL; l = next) {
+		next = l->next;
+		dial_cancel(l->dial);   /* on_dialed drops l, now or soon */
+	}
 	for (l = ag->locals; l != NULL; l = next) {
 		next = l->next;
 		relay_abort(l->r, WIRE_CLOSE_ERROR, "client agent stopped");
@@ -380,9 +408,7 @@ cmd_connect(const char *cfgpath, const char *target)
 		return 1;
 	}
 	ag.status = 1;
-	if (dial_start(ag.loop, ag.cfg, &ag.self, ag.cluster, ag.service,
-	    on_dialed, l) < 0)
-		on_dialed(l, NULL, NULL, 0, "");
+	local_dial(l);
 	uv_run(ag.loop, UV_RUN_DEFAULT);
 	uv_loop_close(ag.loop);
 	bridge_join();

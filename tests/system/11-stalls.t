@@ -8,10 +8,11 @@
 #      that is both input and output (inetd / socat EXEC style);
 #  (d) a backend that never answers the connect: the client gets a backend
 #      error after 10 s, and warrend stops at once on SIGTERM meanwhile;
-#  (e) warren forward stopped while a session is still being set up (a slow
-#      front-door path): the late session is dropped and the agent exits.
+#  (e) warren forward (SIGTERM) or connect (SIGHUP) stopped while a session
+#      is still being set up (a slow front-door path): the dial is given up
+#      at once and the agent exits.
 . "$(dirname "$0")/lib.sh"
-plan 14
+plan 15
 make_keys
 UDP=$(free_port); SINK=$(free_port); SRC=$(free_port); HOLE=$(free_port)
 FWD=$(free_port); SLOW=$(free_port); BYE=$(free_port)
@@ -108,6 +109,13 @@ wait_port "$FWD2"
 (sleep 8 | socat - TCP:127.0.0.1:$FWD2 > /dev/null 2>&1) &
 sleep 0.5
 kill -TERM "$FPID"
-check "(e) warren forward exits within 5 s of SIGTERM with a session being set up" \
-    wait_exit "$FPID" 5
+check "(e) warren forward exits within 3 s of SIGTERM with a session being set up" \
+    wait_exit "$FPID" 3
 is "$(count "$T/forward2.log" session_up)" 0 "(e) the late session was not started"
+# The same for warren connect and SIGHUP (what ssh sends its ProxyCommand).
+(sleep 8 | "$BIN/warren" connect -c "$T/slow.conf" bye > /dev/null 2> "$T/e2.err") &
+sleep 0.5
+CPID=$(pgrep -f "connect -c $T/slow.conf" | head -n 1)
+kill -HUP "$CPID"
+check "(e) warren connect exits within 3 s of SIGHUP while it sets its session up" \
+    wait_exit "$CPID" 3
