@@ -6,6 +6,7 @@
 #   make fuzz            run each libFuzzer target for FUZZ_SECONDS (default 20)
 #   make bench           run the benchmarks in bench/
 #   make noise-vectors VECTORS=FILE   check a Noise test-vector file
+#   make install         bin/ and man pages into $(DESTDIR)$(PREFIX) (/usr/local)
 # Options: CC=clang, SANITIZE=1 (ASan+UBSan).
 
 CC ?= cc
@@ -35,7 +36,7 @@ WARREN_OBJ := $(patsubst %.c,$(B)/%.o,$(wildcard cmd/warren/*.c))
 UNIT_SRC := $(wildcard tests/unit/test_*.c)
 UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(B)/tests/%)
 
-.PHONY: all deps check unit system vectors demo fuzz fuzz-build bench noise-vectors clean
+.PHONY: all deps check unit system vectors demo fuzz fuzz-build bench noise-vectors install clean
 all: bin/warrend bin/warren
 
 $(B)/%.o: %.c $(wildcard src/*.h cmd/*/*.h) Makefile
@@ -103,6 +104,15 @@ fuzz: deps
 
 bench: all
 	sh bench/run.sh
+
+PREFIX ?= /usr/local
+install: all
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man1 \
+	    $(DESTDIR)$(PREFIX)/share/man/man5 $(DESTDIR)$(PREFIX)/share/man/man8
+	install -m 755 bin/warren bin/warrend $(DESTDIR)$(PREFIX)/bin/
+	install -m 644 docs/man/warren.1 $(DESTDIR)$(PREFIX)/share/man/man1/
+	install -m 644 docs/man/warren.conf.5 $(DESTDIR)$(PREFIX)/share/man/man5/
+	install -m 644 docs/man/warrend.8 $(DESTDIR)$(PREFIX)/share/man/man8/
 
 clean:
 	rm -rf build bin

@@ -10,6 +10,7 @@
  * an empty line instead.  So every error is reported here, once, with its
  * line, and parsing goes on to collect the others.
  */
+#include <sys/stat.h>
 #include <sys/un.h>
 
 #include <errno.h>
@@ -413,6 +414,27 @@ cfg_nodes_item(struct cfg_parser *p, const char *item, size_t i, void *arg)
 
 /* Values shared by several sections. */
 
+/*
+ * The directory that will hold the socket ${path} of key ${what} must
+ * exist (warrend does not create it); 0, or -1 if it was reported.
+ */
+static int
+cfg_dir_exists(struct cfg_parser *p, const char *what, const char *path)
+{
+	const char *slash = strrchr(path, '/');
+	char dir[PATH_MAX];
+	struct stat st;
+
+	if (slash == NULL || slash == path)
+		return (0);
+	snprintf(dir, sizeof(dir), "%.*s", (int)(slash - path), path);
+	if (stat(dir, &st) == 0 && S_ISDIR(st.st_mode))
+		return (0);
+	cfg_err(p, p->lineno, "%s: directory %s does not exist (create it "
+	    "first, e.g. mkdir -m 700 %s)", what, dir, dir);
+	return (-1);
+}
+
 static void
 cfg_seconds(struct cfg_parser *p, const char *name, const char *value,
     int *out)
@@ -546,8 +568,13 @@ badports:
 			free(arg);
 			break;
 		}
+		if (cfg_dir_exists(p, "control", arg) < 0) {
+			free(arg);
+			break;
+		}
 		free(srv->control);
 		srv->control = arg;
+		srv->control_line = p->lineno;
 		break;
 	case K_KEEPALIVE:
 		cfg_seconds(p, "keepalive", value, &srv->keepalive);

@@ -55,6 +55,7 @@ struct cfg_server {
 	int has_cluster_secret;
 	uint8_t cluster_secret[32];
 	char *control;              /* unix socket path or NULL (none) */
+	int control_line;           /* the line of control =, or 0 */
 	int keepalive;              /* seconds between keepalives, default 10 */
 	enum log_level log_level;   /* default info */
 	/* Front-door defences; defaults and reasons in warren.conf(5). */

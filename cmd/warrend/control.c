@@ -142,8 +142,8 @@ control_start(struct node *n)
 	umask(old);
 	if (rc < 0 || (rc = uv_listen((uv_stream_t *)&n->control, 8,
 	    ctl_connection)) < 0) {
-		log_error("control", "msg=\"%s: cannot listen on control socket %s: %s\"",
-		    n->cfg->path, path, uv_strerror(rc));
+		log_error("control", "msg=\"%s:%d: cannot listen on control socket %s: %s\"",
+		    n->cfg->path, n->cfg->control_line, path, uv_strerror(rc));
 		return -1;
 	}
 	log_info("control", "socket=%s", path);

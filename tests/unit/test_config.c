@@ -513,6 +513,9 @@ test_server_errors(void **state)
 		    "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"
 		    "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx.sock\n",
 		    "t.conf:3: control: socket path" },
+		{ SERVER_HEAD "control = /nonexistent-warren/w.sock\n",
+		    "t.conf:3: control: directory /nonexistent-warren does not "
+		    "exist" },
 		{ SERVER_HEAD "[service s]\nconnect = 127.0.0.1\n",
 		    "t.conf:4: connect: 127.0.0.1 is not HOST:PORT" },
 		{ SERVER_HEAD "[service s]\nconnect = :22\nmode = fast\n",
