@@ -1513,10 +1513,11 @@ cfg_client_cluster(const struct cfg_client_file *cfg, const char *target,
 	} else {
 		cl = &cfg->clusters[0];
 	}
-	if (!cfg_name_ok(svc, strlen(svc))) {
-		log_error("config", "msg=\"%s is not a service name (1 to 63 "
+	if (!cfg_name_ok(svc, strlen(svc)) || strlen(svc) > WIRE_SERVICE_MAX) {
+		log_error("usage", "msg=\"%s is not a service name (1 to %d "
 		    "letters, digits, '.', '_' or '-')\"",
-		    slash != NULL ? "the part after /" : "the target");
+		    slash != NULL ? "the part after /" : "the target",
+		    WIRE_SERVICE_MAX);
 		return (NULL);
 	}
 	*service = svc;

@@ -705,7 +705,14 @@ test_client_full(void **state)
 	capture_begin();
 	assert_null(cfg_client_cluster(cfg, "prod/", &svc));
 	capture_end();
-	assert_one(captured, "is not a service name");
+	/* A command-line mistake, not a config one. */
+	assert_non_null(strstr(captured, "event=usage"));
+	assert_non_null(strstr(captured, "is not a service name (1 to 32 "));
+	capture_begin();
+	assert_null(cfg_client_cluster(cfg,
+	    "prod/a23456789012345678901234567890123", &svc));
+	capture_end();
+	assert_non_null(strstr(captured, "is not a service name (1 to 32 "));
 	cfg_client_free(cfg);
 	cfg_client_free(NULL);
 }
