@@ -102,6 +102,7 @@ struct relay {
 
 static void update_reading(struct relay *r);
 static void carrier_failed(struct relay *r, int err);
+static void plain_failed(struct relay *r, int err);
 static void finish(struct relay *r, enum relay_end end, const char *text);
 static void maybe_done(struct relay *r);
 
@@ -148,7 +149,7 @@ on_write(uv_write_t *req, int status)
 		if (to_carrier)
 			carrier_failed(r, status);
 		else
-			finish(r, RELAY_END_LOCAL, uv_strerror(status));
+			plain_failed(r, status);
 		return;
 	}
 	if (r->flush_then_end && r->carrier_queued == 0) {
@@ -181,7 +182,7 @@ stream_send(struct relay *r, uv_stream_t *s, struct wbuf *w, size_t len)
 			if (to_carrier)
 				carrier_failed(r, n);
 			else
-				finish(r, RELAY_END_LOCAL, uv_strerror(n));
+				plain_failed(r, n);
 			return NULL;
 		}
 		if (n < 0)
@@ -307,6 +308,18 @@ relay_abort(struct relay *r, uint8_t reason, const char *text)
 	update_reading(r);
 }
 
+/*
+ * Writing to the plain side failed (the backend or the application went
+ * away): tell the peer why with a CLOSE, reason BACKEND on the node, then
+ * end.
+ */
+static void
+plain_failed(struct relay *r, int err)
+{
+	relay_abort(r, r->node ? WIRE_CLOSE_BACKEND : WIRE_CLOSE_ERROR,
+	    uv_strerror(err));
+}
+
 static void
 on_carrier_shut(uv_shutdown_t *req, int status)
 {
@@ -409,8 +422,7 @@ handle_record(struct relay *r, const struct wire_rec *rec)
 			if (n == (int)len)
 				break;
 			if (n < 0 && n != UV_EAGAIN) {
-				relay_abort(r, r->node ? WIRE_CLOSE_BACKEND :
-				    WIRE_CLOSE_ERROR, uv_strerror(n));
+				plain_failed(r, n);
 				return -1;
 			}
 			if (n > 0) {

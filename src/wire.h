@@ -39,7 +39,8 @@
  *   4  sender u32      the client's index for this handshake
  *   8  noise[WIRE_INIT_NOISE]   e (32), enc s (48), enc payload (64)
  * 152  mac1[16]        HMAC-SHA256(SHA256("mac1----" || S_pub), bytes 0..151)[0..15]
- * 168  mac2[16]        zero (reserved for cookies)
+ * 168  mac2[16]        HMAC-SHA256(cookie, bytes 0..167)[0..15] with a
+ *                      cookie from the node (COOKIE, under load), else zero
  */
 #define WIRE_INIT_NOISE (32 + 32 + 16 + WIRE_INIT_PAYLOAD + 16)
 #define WIRE_INIT_LEN (8 + WIRE_INIT_NOISE + 2 * WIRE_MACLEN)

@@ -492,8 +492,7 @@ try_next(struct dial *d)
 		wait = 2ULL * rtt[i];
 	uv_timer_start(&d->timer, on_timer,
 	    wait < d->deadline - now ? wait : d->deadline - now, 0);
-	if (d->wait_ms < MAX_WAIT_MS)
-		d->wait_ms *= 2;
+	d->wait_ms = d->wait_ms * 2 < MAX_WAIT_MS ? d->wait_ms * 2 : MAX_WAIT_MS;
 }
 
 int
