@@ -50,6 +50,7 @@ enum cfg_sec {
 /* Key ids: bits of cfg_parser.seen. */
 enum cfg_keyid {
 	K_PRIVATE_KEY, K_LISTEN, K_GRANT_PORTS, K_GRANT_TIMEOUT, K_STORE,
+	K_STALL_TIMEOUT,
 	K_CLUSTER_SECRET, K_CONTROL, K_KEEPALIVE, K_LOG_LEVEL, K_TIMEOUT,
 	K_CONNECT, K_EXEC, K_MODE, K_PUBLIC_KEY, K_SERVICES, K_PRESHARED_KEY,
 	K_NODES, K_LOAD_THRESHOLD, K_HANDSHAKE_QUEUE, K_SOURCE_RATE,
@@ -68,6 +69,7 @@ static const struct cfg_keydef keys_server[] = {
 	{ "grant_ports", K_GRANT_PORTS }, { "grant_timeout", K_GRANT_TIMEOUT },
 	{ "store", K_STORE }, { "cluster_secret", K_CLUSTER_SECRET },
 	{ "control", K_CONTROL }, { "keepalive", K_KEEPALIVE },
+	{ "stall_timeout", K_STALL_TIMEOUT },
 	{ "log_level", K_LOG_LEVEL },
 	{ "load_threshold", K_LOAD_THRESHOLD },
 	{ "handshake_queue", K_HANDSHAKE_QUEUE },
@@ -90,7 +92,8 @@ static const struct cfg_keydef keys_sclient[] = {
 };
 static const struct cfg_keydef keys_cclient[] = {
 	{ "private_key", K_PRIVATE_KEY },
-	{ "timeout", K_TIMEOUT }, { "log_level", K_LOG_LEVEL }, { NULL, 0 }
+	{ "timeout", K_TIMEOUT }, { "log_level", K_LOG_LEVEL },
+	{ "stall_timeout", K_STALL_TIMEOUT }, { NULL, 0 }
 };
 static const struct cfg_keydef keys_cluster[] = {
 	{ "public_key", K_PUBLIC_KEY }, { "nodes", K_NODES },
@@ -579,6 +582,9 @@ badports:
 	case K_KEEPALIVE:
 		cfg_seconds(p, "keepalive", value, &srv->keepalive);
 		break;
+	case K_STALL_TIMEOUT:
+		cfg_seconds(p, "stall_timeout", value, &srv->stall_timeout);
+		break;
 	case K_LOG_LEVEL:
 		cfg_loglevel(p, value, &srv->log_level);
 		break;
@@ -721,6 +727,9 @@ cfg_cclient_key(struct cfg_parser *p, enum cfg_keyid id, const char *value)
 		break;
 	case K_TIMEOUT:
 		cfg_seconds(p, "timeout", value, &cli->timeout);
+		break;
+	case K_STALL_TIMEOUT:
+		cfg_seconds(p, "stall_timeout", value, &cli->stall_timeout);
 		break;
 	case K_LOG_LEVEL:
 		cfg_loglevel(p, value, &cli->log_level);
@@ -1268,6 +1277,7 @@ cfg_server_new(const char *name)
 	srv->grant_timeout = 10;
 	srv->store = CFG_STORE_MEMORY;
 	srv->keepalive = 10;
+	srv->stall_timeout = 60;
 	srv->load_threshold = 512;
 	srv->handshake_queue = 4096;
 	srv->source_rate = 20;
@@ -1426,6 +1436,7 @@ cfg_client_do(const char *text, const char *name, int fromfile)
 		goto fail;
 	}
 	p.cli->timeout = 5;
+	p.cli->stall_timeout = 60;
 	p.cli->log_level = LOG_WARN;
 	if (cfg_run(&p, text, name, fromfile, &buf))
 		goto fail;

@@ -57,6 +57,7 @@ struct cfg_server {
 	char *control;              /* unix socket path or NULL (none) */
 	int control_line;           /* the line of control =, or 0 */
 	int keepalive;              /* seconds between keepalives, default 10 */
+	int stall_timeout;          /* seconds without progress: "stall", 60 */
 	enum log_level log_level;   /* default info */
 	/* Front-door defences; defaults and reasons in warren.conf(5). */
 	int load_threshold;         /* queued handshakes; 0: always under load */
@@ -89,6 +90,7 @@ struct cfg_client_file {
 	char *path;
 	uint8_t private_key[32];
 	int timeout;                /* seconds to wait for a node, default 5 */
+	int stall_timeout;          /* seconds without progress: "stall", 60 */
 	enum log_level log_level;   /* default warn */
 	struct cfg_cluster *clusters;
 	size_t nclusters;

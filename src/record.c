@@ -48,5 +48,5 @@ record_open(struct record_dir *d, const uint8_t *frame, size_t framelen,
 	    frame + WIRE_REC_LENLEN, ctlen, out))
 		return -1;
 	d->nonce++;
-	return wire_rec_parse(out, ctlen - CRYPTO_TAGLEN, rec);
+	return wire_rec_parse(out, ctlen - CRYPTO_TAGLEN, rec) ? -2 : 0;
 }

@@ -41,7 +41,9 @@ long record_frame_len(const uint8_t *buf, size_t avail);
  * Authenticate and decrypt the complete frame ${frame} of ${framelen}
  * bytes into ${out} (room for framelen - WIRE_REC_LENLEN - CRYPTO_TAGLEN
  * bytes; may equal ${frame} + WIRE_REC_LENLEN) and decode it into ${rec},
- * whose body points into ${out}.  Returns -1 on any failure.
+ * whose body points into ${out}.  Returns 0; -1 if the frame does not
+ * authenticate; -2 if it authenticates but its plaintext is malformed
+ * (wire_rec_parse refuses it).  Either way the carrier must be dropped.
  */
 int record_open(struct record_dir *d, const uint8_t *frame, size_t framelen,
     uint8_t *out, struct wire_rec *rec) WR_MUST;

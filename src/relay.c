@@ -8,9 +8,18 @@
  * written with uv_try_write; only what the kernel refuses is copied.  So in
  * the steady state there is no copy besides the cipher's own.
  *
- * Both directions stop reading when the other side's queue passes
- * RELAY_HIGH_WATER, and the plain reader also stops when more than
- * RELAY_WINDOW bytes are unacknowledged, so memory per session is bounded.
+ * Flow control (docs/PROTOCOL.md, "Windows and acknowledgements"): the
+ * two directions never wait on each other.  The carrier is always read,
+ * whatever the plain side is doing, so acknowledgements for our own stream
+ * always get through.  An acknowledgement counts the bytes *delivered*:
+ * handed to the plain side and accepted by its kernel, not merely
+ * received.  Each end advertises its receive window in HELLO, and a sender
+ * keeps what it has sent but not had acknowledged within the peer's
+ * window, so what waits for a slow plain side (plain_queued) is bounded by
+ * our own window; a peer that overruns it breaks the protocol.  The plain
+ * reader stops while the peer's window is full or the carrier's send queue
+ * passes RELAY_HIGH_WATER: that is the only backpressure, and it is per
+ * direction.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -87,13 +96,17 @@ struct relay {
 	struct wbuf *block;           /* staging block for plain reads */
 
 	uint64_t sent, peer_acked, received, ack_sent;
+	uint64_t delivered;           /* of received: accepted by the plain side */
+	uint64_t peer_window;         /* from the peer's HELLO */
 	size_t carrier_queued, plain_queued;
 	uint64_t last_rx, last_tx;
+	uint64_t last_moved;          /* a byte last moved on either stream */
+	int stall_ms;
 
 	unsigned proven : 1, attached : 1, fin_sent : 1, peer_fin : 1;
 	unsigned out_shut : 1, out_shut_done : 1, carrier_shut : 1;
 	unsigned carrier_eof : 1, ending : 1, flush_then_end : 1;
-	unsigned plain_reading : 1, carrier_reading : 1;
+	unsigned plain_reading : 1, carrier_reading : 1, stalled : 1;
 	int carrier_err;              /* a write to the carrier failed */
 	int handles;                  /* open handles; free when 0 */
 	enum relay_end end_kind;
@@ -105,6 +118,29 @@ static void carrier_failed(struct relay *r, int err);
 static void plain_failed(struct relay *r, int err);
 static void finish(struct relay *r, enum relay_end end, const char *text);
 static void maybe_done(struct relay *r);
+static void send_record(struct relay *r, uint8_t type, uint64_t seq,
+    const void *body, size_t bodylen);
+
+/* ${n} more bytes of the peer's stream were accepted by the plain side. */
+static void
+delivered_add(struct relay *r, size_t n)
+{
+	r->delivered += n;
+	r->last_moved = uv_now(r->loop);
+}
+
+/*
+ * Acknowledge delivery when the sender may be waiting for it: after every
+ * RELAY_ACK_EVERY bytes, and when the plain side has just drained
+ * (${drained}) after it made us queue.
+ */
+static void
+maybe_ack(struct relay *r, int drained)
+{
+	if (r->delivered - r->ack_sent >= RELAY_ACK_EVERY ||
+	    (drained && r->delivered != r->ack_sent))
+		send_record(r, WIRE_REC_ACK, r->sent, NULL, 0);
+}
 
 /* Allocate a write buffer with ${cap} data bytes. */
 static struct wbuf *
@@ -138,10 +174,12 @@ on_write(uv_write_t *req, int status)
 	struct relay *r = w->r;
 	int to_carrier = w->to_carrier;
 
+	size_t len = w->len;
+
 	if (to_carrier)
-		r->carrier_queued -= w->len;
+		r->carrier_queued -= len;
 	else
-		r->plain_queued -= w->len;
+		r->plain_queued -= len;
 	wbuf_release(w);
 	if (r->ending)
 		return;
@@ -151,6 +189,12 @@ on_write(uv_write_t *req, int status)
 		else
 			plain_failed(r, status);
 		return;
+	}
+	if (!to_carrier) {
+		delivered_add(r, len);
+		maybe_ack(r, r->plain_queued == 0);
+		if (r->ending)
+			return;
 	}
 	if (r->flush_then_end && r->carrier_queued == 0) {
 		finish(r, r->end_kind, r->end_text);
@@ -217,13 +261,13 @@ send_record(struct relay *r, uint8_t type, uint64_t seq, const void *body,
 	}
 	if (bodylen)
 		memcpy(w->data + WIRE_REC_LENLEN + WIRE_REC_HDR, body, bodylen);
-	if ((len = record_seal(&r->tx, w->data, type, seq, r->received,
+	if ((len = record_seal(&r->tx, w->data, type, seq, r->delivered,
 	    bodylen)) < 0) {
 		free(w);
 		finish(r, RELAY_END_LOCAL, "record seal failed");
 		return;
 	}
-	r->ack_sent = r->received;
+	r->ack_sent = r->delivered;
 	r->last_tx = uv_now(r->loop);
 	wbuf_release(stream_send(r, (uv_stream_t *)r->carrier, w, (size_t)len));
 }
@@ -390,13 +434,21 @@ handle_record(struct relay *r, const struct wire_rec *rec)
 		finish(r, RELAY_END_CARRIER, "ack out of range");
 		return -1;
 	}
-	r->peer_acked = rec->ack;
+	if (rec->ack != r->peer_acked) {
+		r->peer_acked = rec->ack;
+		r->last_moved = uv_now(r->loop);
+	}
 	if (!r->proven) {
 		if (rec->type != WIRE_REC_HELLO ||
 		    !crypto_equal(rec->body, r->s.id, WIRE_SESSION_ID_LEN) ||
 		    wire_get32(rec->body + WIRE_SESSION_ID_LEN) != r->s.carrier ||
 		    rec->seq != r->received) {
 			finish(r, RELAY_END_CARRIER, "bad HELLO");
+			return -1;
+		}
+		r->peer_window = wire_get32(rec->body + WIRE_SESSION_ID_LEN + 4);
+		if (r->peer_window < WIRE_WINDOW_MIN) {
+			finish(r, RELAY_END_CARRIER, "HELLO window too small");
 			return -1;
 		}
 		r->proven = 1;
@@ -414,18 +466,26 @@ handle_record(struct relay *r, const struct wire_rec *rec)
 			finish(r, RELAY_END_CARRIER, "data out of sequence");
 			return -1;
 		}
+		if (r->received + len - r->delivered > RELAY_WINDOW) {
+			finish(r, RELAY_END_CARRIER,
+			    "peer overran the receive window");
+			return -1;
+		}
 		r->received += len;
 		if (r->plain_queued == 0) {
 			uv_buf_t b = uv_buf_init((char *)body, (unsigned)len);
 			int n = uv_try_write(r->out, &b, 1);
 
-			if (n == (int)len)
+			if (n == (int)len) {
+				delivered_add(r, len);
 				break;
+			}
 			if (n < 0 && n != UV_EAGAIN) {
 				plain_failed(r, n);
 				return -1;
 			}
 			if (n > 0) {
+				delivered_add(r, (size_t)n);
 				body += n;
 				len -= (size_t)n;
 			}
@@ -478,11 +538,17 @@ process_input(struct relay *r)
 	    r->inlen - r->inoff)) != 0) {
 		struct wire_rec rec;
 		uint8_t *frame = r->inbuf + r->inoff;
+		int rc;
 
-		if (flen < 0 || record_open(&r->rx, frame, (size_t)flen,
-		    frame + WIRE_REC_LENLEN, &rec)) {
-			finish(r, RELAY_END_CARRIER, r->proven ?
-			    "record failed to authenticate" :
+		if (flen < 0) {
+			finish(r, RELAY_END_CARRIER, "record length out of range");
+			return;
+		}
+		if ((rc = record_open(&r->rx, frame, (size_t)flen,
+		    frame + WIRE_REC_LENLEN, &rec)) != 0) {
+			finish(r, RELAY_END_CARRIER, rc == -2 ?
+			    "malformed record (bad header, type or body size)" :
+			    r->proven ? "record failed to authenticate" :
 			    "carrier failed to prove the session keys");
 			return;
 		}
@@ -500,8 +566,8 @@ process_input(struct relay *r)
 		r->inlen -= r->inoff;
 		r->inoff = 0;
 	}
-	if (!r->ending && r->received - r->ack_sent >= RELAY_ACK_EVERY)
-		send_record(r, WIRE_REC_ACK, r->sent, NULL, 0);
+	if (!r->ending)
+		maybe_ack(r, 0);
 	if (!r->ending)
 		update_reading(r);
 }
@@ -594,14 +660,14 @@ plain_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
 	r->block = NULL;
 	w->off = 0;
 	if ((len = record_seal(&r->tx, w->data, WIRE_REC_DATA, r->sent,
-	    r->received, (size_t)nread)) < 0) {
+	    r->delivered, (size_t)nread)) < 0) {
 		wbuf_release(w);
 		finish(r, RELAY_END_LOCAL, "record seal failed");
 		return;
 	}
 	r->sent += (uint64_t)nread;
-	r->ack_sent = r->received;
-	r->last_tx = uv_now(r->loop);
+	r->ack_sent = r->delivered;
+	r->last_tx = r->last_moved = uv_now(r->loop);
 	wbuf_release(stream_send(r, (uv_stream_t *)r->carrier, w, (size_t)len));
 	if (!r->ending)
 		update_reading(r);
@@ -629,12 +695,17 @@ carrier_failed(struct relay *r, int err)
 static void
 update_reading(struct relay *r)
 {
+	/* A read may fill a whole record: read only if one fits the window. */
 	int want_plain = r->attached && r->proven && !r->fin_sent &&
 	    !r->ending && !r->flush_then_end && !r->carrier_err &&
 	    r->carrier_queued < RELAY_HIGH_WATER &&
-	    r->sent - r->peer_acked < RELAY_WINDOW;
+	    r->sent - r->peer_acked + WIRE_REC_MAXDATA <= r->peer_window;
+	/*
+	 * The carrier is read whatever the plain side does: the peer's
+	 * window bounds what can arrive.  Only a session still waiting for
+	 * its plain side (the backend connecting) leaves it unread.
+	 */
 	int want_carrier = !r->ending && !r->carrier_eof &&
-	    (r->plain_queued < RELAY_HIGH_WATER || r->carrier_err) &&
 	    (r->attached || !r->proven);
 
 	if (want_plain != r->plain_reading) {
@@ -653,6 +724,42 @@ update_reading(struct relay *r)
 		} else
 			uv_read_stop((uv_stream_t *)r->carrier);
 		r->carrier_reading = want_carrier;
+	}
+}
+
+/*
+ * Log once when data waits in either direction and no byte has moved for
+ * stall_ms, naming the side that is not taking it; and once more when
+ * bytes move again.
+ */
+static void
+check_stall(struct relay *r, uint64_t now)
+{
+	const char *side = NULL;
+	uint64_t waiting = 0;
+	int idle = now - r->last_moved >= (uint64_t)r->stall_ms;
+
+	if (r->plain_queued > 0) {
+		side = r->node ? "backend" : "application";
+		waiting = r->plain_queued;
+	} else if (r->carrier_queued > 0) {
+		side = "carrier";
+		waiting = r->carrier_queued;
+	} else if (r->sent != r->peer_acked) {
+		side = r->node ? "client" : "service";
+		waiting = r->sent - r->peer_acked;
+	}
+	if (r->stalled && (side == NULL || !idle)) {
+		r->stalled = 0;
+		log_info("stall_end", "peer=%s session=%02x%02x%02x%02x",
+		    r->peer, r->s.id[0], r->s.id[1], r->s.id[2], r->s.id[3]);
+	} else if (!r->stalled && side != NULL && idle) {
+		r->stalled = 1;
+		log_warn("stall", "peer=%s session=%02x%02x%02x%02x side=%s "
+		    "waiting_bytes=%llu idle_s=%llu", r->peer, r->s.id[0],
+		    r->s.id[1], r->s.id[2], r->s.id[3], side,
+		    (unsigned long long)waiting,
+		    (unsigned long long)(now - r->last_moved) / 1000);
 	}
 }
 
@@ -679,6 +786,8 @@ on_timer(uv_timer_t *t)
 		finish(r, r->end_kind, r->end_text);
 		return;
 	}
+	if (r->proven && r->attached)
+		check_stall(r, now);
 	if (now - r->last_tx + 50 >= (uint64_t)r->keepalive_ms)
 		send_record(r, WIRE_REC_ACK, r->sent, NULL, 0);
 }
@@ -707,9 +816,10 @@ relay_new(uv_loop_t *loop, uv_tcp_t *carrier, const struct session *s,
 	r->end_cb = end;
 	r->arg = arg;
 	r->sent = s->sent;
-	r->received = r->ack_sent = s->received;
+	r->received = r->ack_sent = r->delivered = s->received;
 	r->peer_acked = s->sent;
-	r->last_rx = r->last_tx = uv_now(loop);
+	r->last_rx = r->last_tx = r->last_moved = uv_now(loop);
+	r->stall_ms = RELAY_STALL_DEFAULT * 1000;
 	uv_timer_init(loop, &r->timer);
 	r->timer.data = r;
 	r->tx.aead = crypto_aead_new(CRYPTO_AESGCM, node ? s->key_s2c : s->key_c2s);
@@ -724,6 +834,7 @@ relay_new(uv_loop_t *loop, uv_tcp_t *carrier, const struct session *s,
 	    (uint64_t)r->keepalive_ms / 2);
 	memcpy(hello, s->id, WIRE_SESSION_ID_LEN);
 	wire_put32(hello + WIRE_SESSION_ID_LEN, s->carrier);
+	wire_put32(hello + WIRE_SESSION_ID_LEN + 4, RELAY_WINDOW);
 	r->end_cb = NULL;    /* the caller learns of a failure here from NULL */
 	send_record(r, WIRE_REC_HELLO, r->sent, hello, sizeof(hello));
 	if (r->ending)
@@ -767,4 +878,16 @@ relay_stats(const struct relay *r, uint64_t *sent, uint64_t *received)
 {
 	*sent = r->sent;
 	*received = r->received;
+}
+
+void
+relay_set_stall(struct relay *r, int seconds)
+{
+	r->stall_ms = seconds * 1000;
+}
+
+int
+relay_stalled(const struct relay *r)
+{
+	return r->stalled;
 }

@@ -13,10 +13,11 @@
 
 #include "session.h"
 
-#define RELAY_HIGH_WATER (1u << 20)   /* queued bytes that stop the reader */
-#define RELAY_WINDOW (8u << 20)       /* unacknowledged bytes in flight */
-#define RELAY_ACK_EVERY (1u << 20)    /* send an ACK after this many bytes */
+#define RELAY_HIGH_WATER (1u << 20)   /* carrier send queue that stops the reader */
+#define RELAY_WINDOW (8u << 20)       /* our receive window, sent in HELLO */
+#define RELAY_ACK_EVERY (1u << 20)    /* ACK after this many bytes delivered */
 #define RELAY_DEAD_FACTOR 3           /* keepalives missed before "dead" */
+#define RELAY_STALL_DEFAULT 60        /* seconds without progress: "stall" */
 
 struct relay;
 
@@ -73,6 +74,19 @@ void relay_attach(struct relay *r, uv_stream_t *in, uv_stream_t *out);
  * end the session with RELAY_END_LOCAL.
  */
 void relay_abort(struct relay *r, uint8_t reason, const char *text);
+
+/**
+ * relay_set_stall(r, seconds):
+ * Log a "stall" line when data waits in either direction of ${r} and no
+ * byte moves for ${seconds} (default RELAY_STALL_DEFAULT).
+ */
+void relay_set_stall(struct relay *r, int seconds);
+
+/**
+ * relay_stalled(r):
+ * Return 1 if ${r} is stalled now (see relay_set_stall), else 0.
+ */
+int relay_stalled(const struct relay *r);
 
 /**
  * relay_stats(r, sent, received):

@@ -118,6 +118,7 @@ on_dialed(void *arg, uv_tcp_t *carrier, const struct session *s,
 		return;
 	}
 	log_info("session_up", "local=%s node=%s", l->name, peer);
+	relay_set_stall(r, l->ag->cfg->stall_timeout);
 	l->r = r;
 	local_link(l, &l->ag->locals);
 	relay_attach(r, l->in, l->out);

@@ -275,7 +275,9 @@ on_connection(uv_stream_t *server, int status)
 		if ((*c->pprev = c->next) != NULL)
 			c->next->pprev = c->pprev;
 		free(c);
+		return;
 	}
+	relay_set_stall(c->r, g->n->cfg->stall_timeout);
 }
 
 /* Try to listen on ${port} of ${local} for ${client}; NULL if busy. */
@@ -403,6 +405,18 @@ void
 carrier_grant_cancel(struct grant *g)
 {
 	grant_close(g);
+}
+
+size_t
+carrier_stalled(struct node *n)
+{
+	struct conn *c;
+	size_t k = 0;
+
+	for (c = n->conns; c != NULL; c = c->next)
+		if (c->r != NULL && relay_stalled(c->r))
+			k++;
+	return k;
 }
 
 void

@@ -66,6 +66,7 @@ ctl_answer(struct ctl_conn *c, const char *cmd)
 		PRINT("under_load %d\n", door_under_load(n));
 		PRINT("handshake_queue %zu\n", n->qlen);
 		PRINT("grants_live %zu\n", n->ngrants);
+		PRINT("sessions_stalled %zu\n", carrier_stalled(n));
 	} else
 		PRINT("error unknown command \"%.32s\" (try: status)\n", cmd);
 #undef STAT

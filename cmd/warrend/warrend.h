@@ -148,6 +148,12 @@ int control_start(struct node *n);
 void control_stop(struct node *n);
 
 /**
+ * carrier_stalled(n):
+ * Return how many sessions of ${n} are stalled now (see relay_set_stall).
+ */
+size_t carrier_stalled(struct node *n);
+
+/**
  * carrier_stop_all(n):
  * Close every live grant (sessions in progress end with their carriers).
  */

@@ -29,7 +29,7 @@ test_sizes(void **state)
 	assert_int_equal(WIRE_REC_MIN, 40);
 	assert_int_equal(WIRE_REC_MAX, WIRE_REC_HDR + WIRE_REC_MAXDATA + 16);
 	assert_int_equal(WIRE_REC_OVERHEAD, 44);
-	assert_int_equal(WIRE_HELLO_BODY, 20);
+	assert_int_equal(WIRE_HELLO_BODY, 24);
 	assert_int_equal(SESSION_PACKED_LEN, 169);
 }
 
@@ -506,7 +506,7 @@ test_record_control(void **state)
 	memset(f + WIRE_REC_LENLEN + WIRE_REC_HDR, 0, 3);
 	n = record_seal(&p->tx, f, WIRE_REC_FIN, 1, 1, 3);
 	assert_true(n > 0);
-	assert_int_equal(record_open(&p->rx, f, (size_t)n, out, &rec), -1);
+	assert_int_equal(record_open(&p->rx, f, (size_t)n, out, &rec), -2);
 }
 
 static void
@@ -551,6 +551,29 @@ test_record_tamper(void **state)
 	assert_true(p->rx.nonce == 0);
 	assert_int_equal(record_open(&p->rx, f, n, out, &rec), 0);
 	assert_memory_equal(rec.body, "secret bytes", 12);
+}
+
+/* A record that authenticates but whose plaintext is malformed: -2. */
+static void
+test_record_malformed(void **state)
+{
+	struct pair *p = *state;
+	uint8_t f[128], out[128];
+	struct wire_rec rec;
+	int n;
+
+	/* An unknown type, and an ACK with a body. */
+	n = record_seal(&p->tx, f, 99, 0, 0, 0);
+	assert_true(n > 0);
+	assert_int_equal(record_open(&p->rx, f, (size_t)n, out, &rec), -2);
+	memset(f + WIRE_REC_LENLEN + WIRE_REC_HDR, 'x', 3);
+	n = record_seal(&p->tx, f, WIRE_REC_ACK, 0, 0, 3);
+	assert_true(n > 0);
+	assert_int_equal(record_open(&p->rx, f, (size_t)n, out, &rec), -2);
+	/* A HELLO without its window field (the 0.1 layout). */
+	n = record_seal(&p->tx, f, WIRE_REC_HELLO, 0, 0, WIRE_HELLO_BODY - 4);
+	assert_true(n > 0);
+	assert_int_equal(record_open(&p->rx, f, (size_t)n, out, &rec), -2);
 }
 
 static void
@@ -708,6 +731,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_record_order,
 		    pair_setup, pair_teardown),
 		cmocka_unit_test_setup_teardown(test_record_tamper,
+		    pair_setup, pair_teardown),
+		cmocka_unit_test_setup_teardown(test_record_malformed,
 		    pair_setup, pair_teardown),
 		cmocka_unit_test_setup_teardown(test_record_frame_len,
 		    pair_setup, pair_teardown),
