@@ -45,8 +45,12 @@ wait_count "$T/warrend.log" "event=session_end" "$N" 10
 is "$(count "$T/warrend.log" 'event=carrier_up')" "$N" "warrend logged $N carrier_up"
 is "$(count "$T/warrend.log" 'event=session_end.*end=done.*bytes_in=102400 bytes_out=102400')" "$N" \
     "warrend ended $N sessions cleanly, 100 KB each way"
-is "$(count "$T/warrend.log" 'event=session_granted')" "$N" \
-    "warrend granted exactly $N sessions (one grant per local connection)"
+# A client may retry an INIT while 50 dials share 2 cores, and the node then
+# grants again (superseding the first grant): the number of grants can
+# exceed N, but every connection rides on exactly one carrier.
+g=$(count "$T/warrend.log" 'event=session_granted')
+diag "$g grants for $N connections"
+check "warrend granted at least one session per local connection" [ "$g" -ge "$N" ]
 peak=$(awk '/event=carrier_up/ { n++; if (n > m) m = n } /event=session_end/ { n-- } END { print m + 0 }' "$T/warrend.log")
 diag "at most $peak sessions were up at once"
 check "sessions ran concurrently (at least 5 at once)" [ "$peak" -ge 5 ]
