@@ -224,7 +224,7 @@ static int
 cfg_keyfile(struct cfg_parser *p, const char *what, const char *value,
     uint8_t key[32])
 {
-	char err[256];
+	char err[1024];    /* keyfile_read's reason may hold the path */
 	char *path;
 	int rc;
 

@@ -195,22 +195,35 @@ hs_client_finish(struct hs_client *c, const uint8_t *pkt, size_t len,
     struct wire_resp *resp, struct session *s)
 {
 	uint8_t payload[WIRE_RESP_PAYLOAD];
+	struct noise_hs *copy;
 	size_t n;
 	int rc;
 
 	if (wire_packet_type(pkt, len) != WIRE_RESP ||
 	    wire_get32(pkt + 8) != c->sender || !hs_mac1_ok(c->mac1_key, pkt, len))
 		return -1;
+	/*
+	 * mac1 and the receiver index prove nothing (anyone who knows our
+	 * public key and sees the INIT can make them), so read the message
+	 * with a copy of the handshake: a forgery must not spend the state
+	 * that the node's real answer needs (as WireGuard's initiator).
+	 */
+	if ((copy = noise_hs_dup(c->hs)) == NULL)
+		return -1;
 	rc = -2;
-	if (noise_hs_read(c->hs, pkt + 12, WIRE_RESP_NOISE, payload,
+	if (noise_hs_read(copy, pkt + 12, WIRE_RESP_NOISE, payload,
 	    sizeof(payload), &n) || n != WIRE_RESP_PAYLOAD)
 		goto out;
 	if (wire_resp_parse(payload, resp))
 		goto out;
-	if (session_start(c->hs, resp, s))
+	if (session_start(copy, resp, s))
 		goto out;
+	noise_hs_free(c->hs);
+	c->hs = copy;
+	copy = NULL;
 	rc = 0;
 out:
+	noise_hs_free(copy);
 	crypto_wipe(payload, sizeof(payload));
 	return rc;
 }

@@ -105,8 +105,10 @@ const struct hs_grant_key *hs_client_grant_key(const struct hs_client *c);
  * Process the node's RESP ${pkt}.  Returns 0 with the decoded payload in
  * ${resp} and, when ${resp}->status is WIRE_OK, the new session's id and
  * keys in ${s}.  Returns -1 if the packet is not an answer to ${c} (wrong
- * type, receiver or mac1: ignore it and keep waiting), or -2 if it is but
- * fails to authenticate (the keys do not match; the handshake is dead).
+ * type, receiver or mac1: ignore it and keep waiting), or -2 if it looks
+ * like one but fails to authenticate or parse (a forgery, or keys that do
+ * not match).  After -1 or -2, ${c} is as it was: the real answer can
+ * still come.
  */
 int hs_client_finish(struct hs_client *c, const uint8_t *pkt, size_t len,
     struct wire_resp *resp, struct session *s) WR_MUST;

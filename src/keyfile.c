@@ -5,6 +5,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <pwd.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -22,11 +23,23 @@ keyfile_parse(const char *text, uint8_t key[32])
 	return (crypto_b64_decode32(text, key));
 }
 
+/* Write the name of user ${uid} (or "uid N") to ${buf}. */
+static void
+user_name(uid_t uid, char *buf, size_t buflen)
+{
+	struct passwd *pw = getpwuid(uid);
+
+	if (pw != NULL && pw->pw_name != NULL && pw->pw_name[0] != '\0')
+		snprintf(buf, buflen, "%s", pw->pw_name);
+	else
+		snprintf(buf, buflen, "uid %u", (unsigned)uid);
+}
+
 int
 keyfile_read(const char *path, uint8_t key[32], int secret, char *err,
     size_t errlen)
 {
-	char buf[KEYFILE_MAX + 1];
+	char buf[KEYFILE_MAX + 1], owner[64], me[64];
 	struct stat st;
 	size_t n = 0;
 	ssize_t r;
@@ -47,6 +60,20 @@ keyfile_read(const char *path, uint8_t key[32], int secret, char *err,
 	}
 	if (!S_ISREG(st.st_mode)) {
 		snprintf(err, errlen, "is not a regular file");
+		goto out;
+	}
+	/*
+	 * Owned by whoever runs us or by root, as sshd's StrictModes asks of
+	 * the files it trusts: another owner can chmod or rewrite the file
+	 * whenever they like.  Root gets no exception: its keys are root's.
+	 */
+	if (secret && st.st_uid != geteuid() && st.st_uid != 0) {
+		user_name(st.st_uid, owner, sizeof(owner));
+		user_name(geteuid(), me, sizeof(me));
+		snprintf(err, errlen, "is owned by %s; it must be owned by %s, "
+		    "who runs this%s (chown %s %s)", owner, me,
+		    geteuid() == 0 ? "" : ", or by root",
+		    strncmp(me, "uid ", 4) == 0 ? "$(id -un)" : me, path);
 		goto out;
 	}
 	if (secret && (st.st_mode & 077) != 0) {

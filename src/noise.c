@@ -100,6 +100,7 @@ struct noise_cipher {
 	struct crypto_aead *aead;
 	enum crypto_cipher c;
 	uint64_t n;
+	uint8_t key[CRYPTO_KEYLEN];     /* kept for noise_hs_dup */
 };
 
 struct noise_hs {
@@ -855,6 +856,39 @@ noise_hs_cipher(const struct noise_hs *hs)
 }
 
 /**
+ * noise_hs_dup(hs):
+ * Return a copy of ${hs} that goes on independently of it, or NULL.
+ */
+struct noise_hs *
+noise_hs_dup(const struct noise_hs *hs)
+{
+	struct noise_hs *d;
+
+	if ((d = malloc(sizeof(*d))) == NULL)
+		return (NULL);
+	memcpy(d, hs, sizeof(*d));
+	d->cs = NULL;
+	/*
+	 * Imported keys are not shared: the copy imports its own from the
+	 * raw private keys when it first needs them (mix_dh).  A borrowed
+	 * static key stays borrowed.
+	 */
+	d->e_key = NULL;
+	if (hs->s_key_owned) {
+		d->s_key = NULL;
+		d->s_key_owned = 0;
+	}
+	if (hs->cs != NULL) {
+		if ((d->cs = noise_cipher_new(hs->cs->c, hs->cs->key)) == NULL) {
+			noise_hs_free(d);
+			return (NULL);
+		}
+		d->cs->n = hs->cs->n;
+	}
+	return (d);
+}
+
+/**
  * noise_hs_free(hs):
  * Wipe every secret in ${hs} and free it.  Does nothing if ${hs} is NULL.
  */
@@ -885,7 +919,9 @@ noise_cipher_new(enum crypto_cipher c, const uint8_t key[CRYPTO_KEYLEN])
 		return (NULL);
 	cs->c = c;
 	cs->n = 0;
+	memcpy(cs->key, key, CRYPTO_KEYLEN);
 	if ((cs->aead = crypto_aead_new(c, key)) == NULL) {
+		crypto_wipe(cs, sizeof(*cs));
 		free(cs);
 		return (NULL);
 	}

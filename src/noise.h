@@ -143,6 +143,14 @@ int noise_hs_split(struct noise_hs *hs, uint8_t k1[CRYPTO_KEYLEN],
 enum crypto_cipher noise_hs_cipher(const struct noise_hs *hs);
 
 /**
+ * noise_hs_dup(hs):
+ * Return a copy of ${hs} (keys, hashes, position in the pattern) that goes
+ * on independently: reading a message with one leaves the other as it
+ * was.  Free it with noise_hs_free.  Returns NULL on allocation failure.
+ */
+struct noise_hs *noise_hs_dup(const struct noise_hs *hs);
+
+/**
  * noise_hs_free(hs):
  * Wipe every secret in ${hs} and free it.  Does nothing if ${hs} is NULL.
  */

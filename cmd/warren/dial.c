@@ -11,6 +11,11 @@
  * then waits at least twice that long before its next retry, in this dial
  * and in later ones (each session of warren forward).  The whole dial is
  * bounded by the client's "timeout".
+ *
+ * An answer that fails to authenticate is counted and ignored: its mac1
+ * and index prove nothing (anyone on the path can make them), so the dial
+ * goes on waiting for the node's real answer.  Only if the timeout comes
+ * and such answers were all that came does it report a key mismatch.
  */
 #include <netinet/in.h>
 #include <stdlib.h>
@@ -100,6 +105,8 @@ struct dial {
 	uint64_t deadline;
 	unsigned tries, wait_ms;
 	int refused;                  /* a node answered with ICMP unreachable */
+	unsigned bad;                 /* answers that did not authenticate */
+	char bad_peer[ADDR_STRLEN];   /* the node the last of them came from */
 	uint32_t unresolved;          /* bit i: node i's name did not resolve */
 	struct {                      /* the last INITs sent, oldest first out */
 		uint32_t index;
@@ -326,11 +333,15 @@ udp_recv(uv_udp_t *udp, ssize_t nread, const uv_buf_t *buf,
 		return;
 	}
 	if (rc == -2) {
-		log_error("key_mismatch", "peer=%s cluster=%s msg=\"key mismatch: the node's answer did not authenticate; check the public_key and preshared_key of cluster %s in %s\"",
-		    a->peer, d->cl->name, d->cl->name, d->cfg->path);
-		finish(d, NULL);
+		/* Forged, or the keys do not match: wait for another answer. */
+		d->bad++;
+		snprintf(d->bad_peer, sizeof(d->bad_peer), "%s", a->peer);
+		log_debug("bad_answer", "peer=%s count=%u", a->peer, d->bad);
 		return;
 	}
+	if (d->bad > 0)
+		log_warn("bad_answer", "peer=%s count=%u msg=\"ignored %u answer%s that did not authenticate (forged, or from a node with other keys)\"",
+		    d->bad_peer, d->bad, d->bad, d->bad > 1 ? "s" : "");
 	rtt_learn(d->cl, (size_t)(a - d->at), uv_now(d->loop) - a->sent_ms);
 	if (resp.status == WIRE_CLOCK) {
 		int64_t off = (int64_t)((uint64_t)time(NULL) - resp.node_time);
@@ -465,6 +476,13 @@ try_next(struct dial *d)
 	uint64_t now = uv_now(d->loop), wait;
 	uint32_t *rtt;
 
+	if (now >= d->deadline && d->bad > 0) {
+		log_error("key_mismatch", "peer=%s cluster=%s answers=%u msg=\"key mismatch: the node's answer did not authenticate (%u answer%s in %d s, none valid); check the public_key and preshared_key of cluster %s in %s\"",
+		    d->bad_peer, cl->name, d->bad, d->bad, d->bad > 1 ? "s" : "",
+		    d->cfg->timeout, cl->name, d->cfg->path);
+		finish(d, NULL);
+		return;
+	}
 	if (now >= d->deadline) {
 		log_error("no_answer", "cluster=%s msg=\"no answer from cluster %s (%s%s) after %d s: %s\"",
 		    cl->name, cl->name, cl->nodes[0], cl->nnodes > 1 ? ", ..." : "",

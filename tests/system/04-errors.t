@@ -2,7 +2,7 @@
 # Errors that a person can cause get one clear line and a non-zero exit;
 # what is not authorized gets silence.
 . "$(dirname "$0")/lib.sh"
-plan 59
+plan 64
 make_keys other
 UDP=$(free_port); ECHO=$(free_port); DOWN=$(free_port); RELAY=$(free_port)
 start_echo "$ECHO"
@@ -181,6 +181,26 @@ check "warren: a 0644 private key: non-zero exit" [ "$RC" -ne 0 ]
 is "$(lines loose)" 1 "warren: a 0644 private key: exactly one line"
 like "$ERR" "loose-client.key.*permissions" \
     "warren: the message names the key file and its permissions"
+
+# A private key file owned by another user (here nobody, uid 65534) is
+# refused, even to root, naming the owner and the fix.
+cp "$T/client.key" "$T/theirs-client.key"; chmod 600 "$T/theirs-client.key"
+chown 65534 "$T/theirs-client.key"
+sed "s|^private_key = .*|private_key = $T/theirs-client.key|" \
+    "$T/client.conf" > "$T/theirs-client.conf"
+run theirs "$T/theirs-client.conf" echo
+check "warren: a private key owned by another user: non-zero exit" [ "$RC" -ne 0 ]
+is "$(lines theirs)" 1 "warren: a private key owned by another user: exactly one line"
+like "$ERR" "theirs-client.conf:[0-9]*: .*theirs-client.key: is owned by .*(chown $(id -un) $T/theirs-client.key)" \
+    "warren: the message names the config line, the key file, its owner and the fix"
+cp "$T/server.key" "$T/theirs-server.key"; chmod 600 "$T/theirs-server.key"
+chown 65534 "$T/theirs-server.key"
+sed "s|^private_key = .*|private_key = $T/theirs-server.key|" \
+    "$T/server.conf" > "$T/theirs.conf"
+out=$(timeout 10 "$BIN/warrend" -c "$T/theirs.conf" --check 2>&1); rc=$?
+check "warrend --check: a private key owned by another user: non-zero exit" [ "$rc" -ne 0 ]
+like "$out" "theirs-server.key: is owned by .*chown" \
+    "warrend --check: the message names the key file, its owner and the fix"
 
 # A missing key file is named too.
 sed "s|^private_key = .*|private_key = $T/nonexistent.key|" \

@@ -4,7 +4,9 @@
  * the node, finished by the client with the same session keys on both
  * sides; and how a client recognises a late answer to an earlier INIT of
  * its own (hs_client_answers), which cmd/warren/dial.c uses to learn the
- * round trip.
+ * round trip; and that a forged answer (right index and mac1, which anyone
+ * who knows the client's public key can make) leaves the handshake able to
+ * take the node's real answer.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -152,12 +154,81 @@ test_late_answer(void **state)
 	session_wipe(&sn);
 }
 
+/* Make ${resp} a forgery for client ${pub}: body ${fill}, mac1 valid. */
+static void
+forge(const uint8_t pub[32], uint8_t resp[WIRE_RESP_LEN], int fill)
+{
+	size_t off = WIRE_RESP_LEN - 2 * WIRE_MACLEN;
+	uint8_t key[32], mac[32];
+	const uint8_t *parts[1] = { resp };
+	size_t lens[1] = { off };
+
+	if (fill < 0)
+		assert_int_equal(crypto_random(resp + 12, WIRE_RESP_NOISE), 0);
+	else if (fill > 0)
+		resp[12 + WIRE_RESP_NOISE - 1] ^= (uint8_t)fill;   /* the tag */
+	assert_int_equal(hs_mac1_key(pub, key), 0);
+	assert_int_equal(crypto_hmac(CRYPTO_SHA256, mac, key, 32, parts, lens,
+	    1), 0);
+	memcpy(resp + off, mac, WIRE_MACLEN);
+	memset(resp + off + WIRE_MACLEN, 0, WIRE_MACLEN);
+}
+
+static void
+test_forged_answer(void **state)
+{
+	struct fix *f = *state;
+	uint8_t init[WIRE_INIT_LEN], resp[WIRE_RESP_LEN], bad[WIRE_RESP_LEN];
+	struct hs_node self;
+	struct hs_client *c;
+	struct session sc, sn;
+	struct wire_resp wr;
+	int as;
+
+	/* A one-off identity (its key imported by the handshake), then a
+	 * prepared one (its key borrowed), as warren uses. */
+	assert_int_equal(hs_node_init(&self, f->apriv), 0);
+	for (as = 0; as < 2; as++) {
+		c = as ? hs_client_start_as(&self, f->node.pub, NULL, "ssh",
+		    init) : hs_client_start(f->apriv, f->node.pub, NULL, "ssh",
+		    init);
+		assert_non_null(c);
+		answer(f, init, f->apub, resp, &sn);
+
+		/* Random bytes with the INIT's index and a valid mac1. */
+		memcpy(bad, resp, sizeof(bad));
+		forge(f->apub, bad, -1);
+		assert_int_equal(hs_client_answers(c, bad, sizeof(bad),
+		    &(uint32_t){ 0 }), 0);
+		assert_int_equal(hs_client_finish(c, bad, sizeof(bad), &wr,
+		    &sc), -2);
+		/* The real answer with its tag damaged: -2 again. */
+		memcpy(bad, resp, sizeof(bad));
+		forge(f->apub, bad, 1);
+		assert_int_equal(hs_client_finish(c, bad, sizeof(bad), &wr,
+		    &sc), -2);
+
+		/* The real answer still finishes the handshake. */
+		assert_int_equal(hs_client_finish(c, resp, sizeof(resp), &wr,
+		    &sc), 0);
+		assert_int_equal(wr.status, WIRE_OK);
+		assert_memory_equal(sc.id, sn.id, sizeof(sc.id));
+		assert_memory_equal(sc.key_c2s, sn.key_c2s, sizeof(sc.key_c2s));
+		assert_memory_equal(sc.key_s2c, sn.key_s2c, sizeof(sc.key_s2c));
+		hs_client_free(c);
+		session_wipe(&sc);
+		session_wipe(&sn);
+	}
+	hs_node_free(&self);
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_round_trip),
 		cmocka_unit_test(test_late_answer),
+		cmocka_unit_test(test_forged_answer),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
