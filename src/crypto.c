@@ -824,6 +824,21 @@ int
 crypto_aead_seal(struct crypto_aead *a, uint64_t nonce, const uint8_t *ad,
     size_t adlen, const uint8_t *pt, size_t ptlen, uint8_t *out)
 {
+
+	return (crypto_aead_seal2(a, nonce, ad, adlen, pt, ptlen, NULL, 0,
+	    out));
+}
+
+/**
+ * crypto_aead_seal2(a, nonce, ad, adlen, pt1, len1, pt2, len2, out):
+ * As crypto_aead_seal, for the plaintext ${pt1} || ${pt2}; writes
+ * ${len1} + ${len2} + CRYPTO_TAGLEN bytes to ${out}.
+ */
+int
+crypto_aead_seal2(struct crypto_aead *a, uint64_t nonce, const uint8_t *ad,
+    size_t adlen, const uint8_t *pt1, size_t len1, const uint8_t *pt2,
+    size_t len2, uint8_t *out)
+{
 	uint8_t iv[12];
 	int outl;
 
@@ -832,12 +847,14 @@ crypto_aead_seal(struct crypto_aead *a, uint64_t nonce, const uint8_t *ad,
 		goto err;
 	if (aead_ad(a->enc, 1, ad, adlen))
 		goto err;
-	if (aead_data(a->enc, 1, pt, ptlen, out))
+	if (aead_data(a->enc, 1, pt1, len1, out) ||
+	    aead_data(a->enc, 1, pt2, len2, out + len1))
 		goto err;
-	if (EVP_EncryptFinal_ex(a->enc, out + ptlen, &outl) != 1 || outl != 0)
+	if (EVP_EncryptFinal_ex(a->enc, out + len1 + len2, &outl) != 1 ||
+	    outl != 0)
 		goto err;
 	if (EVP_CIPHER_CTX_ctrl(a->enc, EVP_CTRL_AEAD_GET_TAG, CRYPTO_TAGLEN,
-	    out + ptlen) != 1)
+	    out + len1 + len2) != 1)
 		goto err;
 	return (0);
 

@@ -190,6 +190,18 @@ int crypto_aead_seal(struct crypto_aead *a, uint64_t nonce, const uint8_t *ad,
     size_t adlen, const uint8_t *pt, size_t ptlen, uint8_t *out) WR_MUST;
 
 /**
+ * crypto_aead_seal2(a, nonce, ad, adlen, pt1, len1, pt2, len2, out):
+ * As crypto_aead_seal, for the plaintext ${pt1} || ${pt2} (two places, so
+ * a record header and a kept body need no copy into one buffer); writes
+ * ${len1} + ${len2} + CRYPTO_TAGLEN bytes to ${out}.  ${out} may equal
+ * ${pt1} (in place, as crypto_aead_seal allows) but must not overlap
+ * ${pt2} otherwise than at ${out} + ${len1} == ${pt2}.
+ */
+int crypto_aead_seal2(struct crypto_aead *a, uint64_t nonce,
+    const uint8_t *ad, size_t adlen, const uint8_t *pt1, size_t len1,
+    const uint8_t *pt2, size_t len2, uint8_t *out) WR_MUST;
+
+/**
  * crypto_aead_open(a, nonce, ad, adlen, ct, ctlen, out):
  * Authenticate and decrypt ${ctlen} bytes of ${ct} (which include the tag)
  * and write ${ctlen} - CRYPTO_TAGLEN bytes to ${out}.  ${out} may equal

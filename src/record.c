@@ -7,6 +7,14 @@ int
 record_seal(struct record_dir *d, uint8_t *frame, uint8_t type, uint64_t seq,
     uint64_t ack, size_t bodylen)
 {
+	return record_seal_from(d, frame, type, seq, ack,
+	    frame + WIRE_REC_LENLEN + WIRE_REC_HDR, bodylen);
+}
+
+int
+record_seal_from(struct record_dir *d, uint8_t *frame, uint8_t type,
+    uint64_t seq, uint64_t ack, const uint8_t *body, size_t bodylen)
+{
 	uint8_t *pt = frame + WIRE_REC_LENLEN;
 	size_t ptlen = WIRE_REC_HDR + bodylen;
 
@@ -14,8 +22,8 @@ record_seal(struct record_dir *d, uint8_t *frame, uint8_t type, uint64_t seq,
 		return -1;
 	wire_put32(frame, (uint32_t)(ptlen + CRYPTO_TAGLEN));
 	wire_rec_hdr(pt, type, seq, ack);
-	if (crypto_aead_seal(d->aead, d->nonce, frame, WIRE_REC_LENLEN, pt,
-	    ptlen, pt))
+	if (crypto_aead_seal2(d->aead, d->nonce, frame, WIRE_REC_LENLEN, pt,
+	    WIRE_REC_HDR, body, bodylen, pt))
 		return -1;
 	d->nonce++;
 	return (int)(WIRE_REC_LENLEN + ptlen + CRYPTO_TAGLEN);

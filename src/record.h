@@ -29,6 +29,15 @@ int record_seal(struct record_dir *d, uint8_t *frame, uint8_t type,
     uint64_t seq, uint64_t ack, size_t bodylen) WR_MUST;
 
 /**
+ * record_seal_from(d, frame, type, seq, ack, body, bodylen):
+ * As record_seal, but the ${bodylen} bytes of the body are read from
+ * ${body}, which stays the caller's (the sender's kept plaintext), and
+ * sealed out of place into ${frame}.
+ */
+int record_seal_from(struct record_dir *d, uint8_t *frame, uint8_t type,
+    uint64_t seq, uint64_t ack, const uint8_t *body, size_t bodylen) WR_MUST;
+
+/**
  * record_frame_len(buf, avail):
  * Look at the ${avail} buffered bytes at ${buf}: return the length of the
  * complete frame at its start, 0 if more bytes are needed, or -1 if the

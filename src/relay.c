@@ -1,25 +1,25 @@
 /*
  * relay: plain stream <-> encrypted carrier, both directions.
  *
- * Plain -> carrier: each read lands in a block that already has room for
- * the record framing around it, is sealed in place and written with
- * uv_try_write; only a partial write hands the block to a uv_write request.
- * Carrier -> plain: frames are opened in place in the input buffer and
- * written with uv_try_write; only what the kernel refuses is copied.  So in
- * the steady state there is no copy besides the cipher's own.
+ * Plain -> carrier: each read lands straight in the stream's kept blocks
+ * (stream.h), where it stays until the peer acknowledges delivery; it is
+ * sealed out of place from there into a record buffer and written with
+ * uv_try_write; only a partial write hands the buffer to a uv_write
+ * request.  Carrier -> plain: frames are opened in place in the input
+ * buffer and written with uv_try_write; only what the kernel refuses is
+ * copied.  So in the steady state there is no copy besides the cipher's.
  *
- * Flow control (docs/PROTOCOL.md, "Windows and acknowledgements"): the
- * two directions never wait on each other.  The carrier is always read,
- * whatever the plain side is doing, so acknowledgements for our own stream
- * always get through.  An acknowledgement counts the bytes *delivered*:
- * handed to the plain side and accepted by its kernel, not merely
- * received.  Each end advertises its receive window in HELLO, and a sender
- * keeps what it has sent but not had acknowledged within the peer's
- * window, so what waits for a slow plain side (plain_queued) is bounded by
- * our own window; a peer that overruns it breaks the protocol.  The plain
- * reader stops while the peer's window is full or the carrier's send queue
- * passes RELAY_HIGH_WATER: that is the only backpressure, and it is per
- * direction.
+ * Flow control (docs/PROTOCOL.md 7.6): the two directions never wait on
+ * each other.  The carrier is always read, whatever the plain side is
+ * doing, so acknowledgements for our own stream always get through.  An
+ * acknowledgement counts the bytes *delivered*: handed to the plain side
+ * and accepted by its kernel, not merely received.  Each end advertises
+ * its receive window in HELLO; a sender keeps at most that many bytes that
+ * the peer has not delivered, so what waits for a slow plain side
+ * (plain_queued) is bounded by our own window, and a peer that overruns it
+ * breaks the protocol.  The plain reader stops only while the peer's
+ * window is full; records go out while the carrier's send queue is under
+ * RELAY_HIGH_WATER.  So backpressure is per direction.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -30,6 +30,7 @@
 #include "log.h"
 #include "record.h"
 #include "relay.h"
+#include "stream.h"
 
 #define FRAME_MAX (WIRE_REC_LENLEN + WIRE_REC_MAX)
 #define INBUF_CAP (2 * FRAME_MAX)
@@ -42,7 +43,7 @@ struct wbuf {
 	uv_write_t req;
 	struct relay *r;
 	int to_carrier;
-	int pooled;          /* a staging block: back to blockpool when done */
+	int pooled;          /* a record buffer: back to blockpool when done */
 	size_t len;          /* bytes this request still accounts for */
 	size_t off;          /* where the unwritten bytes start in data */
 	uint8_t data[];
@@ -95,15 +96,16 @@ struct relay {
 	size_t inoff, inlen;          /* unprocessed bytes: [inoff, inlen) */
 	struct wbuf *block;           /* staging block for plain reads */
 
-	uint64_t sent, peer_acked, received, ack_sent;
+	struct stream_out os;         /* our stream: kept until delivered */
+	uint64_t received, ack_sent;
 	uint64_t delivered;           /* of received: accepted by the plain side */
-	uint64_t peer_window;         /* from the peer's HELLO */
 	size_t carrier_queued, plain_queued;
 	uint64_t last_rx, last_tx;
 	uint64_t last_moved;          /* a byte last moved on either stream */
 	int stall_ms;
 
-	unsigned proven : 1, attached : 1, fin_sent : 1, peer_fin : 1;
+	unsigned proven : 1, attached : 1, plain_eof : 1, fin_sent : 1;
+	unsigned peer_fin : 1;
 	unsigned out_shut : 1, out_shut_done : 1, carrier_shut : 1;
 	unsigned carrier_eof : 1, ending : 1, flush_then_end : 1;
 	unsigned plain_reading : 1, carrier_reading : 1, stalled : 1;
@@ -118,6 +120,7 @@ static void carrier_failed(struct relay *r, int err);
 static void plain_failed(struct relay *r, int err);
 static void finish(struct relay *r, enum relay_end end, const char *text);
 static void maybe_done(struct relay *r);
+static void flush_out(struct relay *r);
 static void send_record(struct relay *r, uint8_t type, uint64_t seq,
     const void *body, size_t bodylen);
 
@@ -139,7 +142,7 @@ maybe_ack(struct relay *r, int drained)
 {
 	if (r->delivered - r->ack_sent >= RELAY_ACK_EVERY ||
 	    (drained && r->delivered != r->ack_sent))
-		send_record(r, WIRE_REC_ACK, r->sent, NULL, 0);
+		send_record(r, WIRE_REC_ACK, r->os.sent, NULL, 0);
 }
 
 /* Allocate a write buffer with ${cap} data bytes. */
@@ -200,6 +203,10 @@ on_write(uv_write_t *req, int status)
 		finish(r, r->end_kind, r->end_text);
 		return;
 	}
+	if (to_carrier)
+		flush_out(r);
+	if (r->ending)
+		return;
 	maybe_done(r);
 	update_reading(r);
 }
@@ -282,7 +289,7 @@ on_close(uv_handle_t *h)
 		free(h);
 	if (--r->handles > 0)
 		return;
-	wbuf_release(r->block);
+	stream_out_free(&r->os);
 	crypto_aead_free(r->tx.aead);
 	crypto_aead_free(r->rx.aead);
 	session_wipe(&r->s);
@@ -338,7 +345,7 @@ relay_abort(struct relay *r, uint8_t reason, const char *text)
 		return;
 	body[0] = reason;
 	memcpy(body + 1, text, n);
-	send_record(r, WIRE_REC_CLOSE, r->sent, body, 1 + n);
+	send_record(r, WIRE_REC_CLOSE, r->os.sent, body, 1 + n);
 	if (r->ending)
 		return;
 	if (r->carrier_queued == 0) {
@@ -430,12 +437,11 @@ maybe_done(struct relay *r)
 static int
 handle_record(struct relay *r, const struct wire_rec *rec)
 {
-	if (rec->ack < r->peer_acked || rec->ack > r->sent) {
-		finish(r, RELAY_END_CARRIER, "ack out of range");
-		return -1;
-	}
-	if (rec->ack != r->peer_acked) {
-		r->peer_acked = rec->ack;
+	if (rec->ack != r->os.acked) {
+		if (stream_out_ack(&r->os, rec->ack)) {
+			finish(r, RELAY_END_CARRIER, "ack out of range");
+			return -1;
+		}
 		r->last_moved = uv_now(r->loop);
 	}
 	if (!r->proven) {
@@ -446,8 +452,8 @@ handle_record(struct relay *r, const struct wire_rec *rec)
 			finish(r, RELAY_END_CARRIER, "bad HELLO");
 			return -1;
 		}
-		r->peer_window = wire_get32(rec->body + WIRE_SESSION_ID_LEN + 4);
-		if (r->peer_window < WIRE_WINDOW_MIN) {
+		r->os.window = wire_get32(rec->body + WIRE_SESSION_ID_LEN + 4);
+		if (r->os.window < WIRE_WINDOW_MIN) {
 			finish(r, RELAY_END_CARRIER, "HELLO window too small");
 			return -1;
 		}
@@ -621,34 +627,69 @@ plain_alloc(uv_handle_t *h, size_t hint, uv_buf_t *buf)
 {
 	struct relay *r = h->data;
 
-	if (r->block == NULL && (r->block = pool_get(&blockpool)) != NULL) {
-		r->block->r = r;
-		r->block->to_carrier = 1;
-		r->block->pooled = 1;
+	size_t len;
+	uint8_t *p = stream_out_buf(&r->os, &len);
+
+	/* NULL: libuv reports UV_ENOBUFS. */
+	*buf = uv_buf_init((char *)p, (unsigned)len);
+}
+
+/*
+ * Seal what the plain side gave and the carrier has not had, out of place
+ * from the kept bytes, while the carrier's queue has room; then the FIN
+ * once the plain side has ended and all of it went out.
+ */
+static void
+flush_out(struct relay *r)
+{
+	const uint8_t *p;
+	struct wbuf *w;
+	size_t n;
+	int len;
+
+	while (r->proven && !r->ending && !r->carrier_err && !r->carrier_shut &&
+	    r->carrier_queued < RELAY_HIGH_WATER &&
+	    (p = stream_out_next(&r->os, &n)) != NULL) {
+		if ((w = pool_get(&blockpool)) == NULL) {
+			finish(r, RELAY_END_LOCAL, "out of memory");
+			return;
+		}
+		w->r = r;
+		w->to_carrier = 1;
+		w->pooled = 1;
+		w->off = 0;
+		if ((len = record_seal_from(&r->tx, w->data, WIRE_REC_DATA,
+		    r->os.sent, r->delivered, p, n)) < 0) {
+			wbuf_release(w);
+			finish(r, RELAY_END_LOCAL, "record seal failed");
+			return;
+		}
+		stream_out_sent(&r->os, n);
+		r->ack_sent = r->delivered;
+		r->last_tx = uv_now(r->loop);
+		wbuf_release(stream_send(r, (uv_stream_t *)r->carrier, w,
+		    (size_t)len));
 	}
-	if (r->block == NULL) {
-		*buf = uv_buf_init(NULL, 0);   /* libuv reports UV_ENOBUFS */
-		return;
+	if (r->plain_eof && !r->fin_sent && r->os.sent == r->os.end &&
+	    r->proven && !r->ending) {
+		r->fin_sent = 1;
+		send_record(r, WIRE_REC_FIN, r->os.sent, NULL, 0);
+		if (!r->ending)
+			maybe_done(r);
 	}
-	*buf = uv_buf_init((char *)r->block->data + WIRE_REC_LENLEN +
-	    WIRE_REC_HDR, WIRE_REC_MAXDATA);
 }
 
 static void
 plain_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
 {
 	struct relay *r = s->data;
-	struct wbuf *w;
-	int len;
 
 	if (r->ending || nread == 0)
 		return;
 	if (nread == UV_EOF) {
-		r->fin_sent = 1;
+		r->plain_eof = 1;
 		update_reading(r);
-		send_record(r, WIRE_REC_FIN, r->sent, NULL, 0);
-		if (!r->ending)
-			maybe_done(r);
+		flush_out(r);
 		return;
 	}
 	if (nread < 0) {
@@ -656,19 +697,9 @@ plain_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
 		    uv_strerror((int)nread));
 		return;
 	}
-	w = r->block;
-	r->block = NULL;
-	w->off = 0;
-	if ((len = record_seal(&r->tx, w->data, WIRE_REC_DATA, r->sent,
-	    r->delivered, (size_t)nread)) < 0) {
-		wbuf_release(w);
-		finish(r, RELAY_END_LOCAL, "record seal failed");
-		return;
-	}
-	r->sent += (uint64_t)nread;
-	r->ack_sent = r->delivered;
-	r->last_tx = r->last_moved = uv_now(r->loop);
-	wbuf_release(stream_send(r, (uv_stream_t *)r->carrier, w, (size_t)len));
+	stream_out_wrote(&r->os, (size_t)nread);
+	r->last_moved = uv_now(r->loop);
+	flush_out(r);
 	if (!r->ending)
 		update_reading(r);
 }
@@ -696,10 +727,9 @@ static void
 update_reading(struct relay *r)
 {
 	/* A read may fill a whole record: read only if one fits the window. */
-	int want_plain = r->attached && r->proven && !r->fin_sent &&
+	int want_plain = r->attached && r->proven && !r->plain_eof &&
 	    !r->ending && !r->flush_then_end && !r->carrier_err &&
-	    r->carrier_queued < RELAY_HIGH_WATER &&
-	    r->sent - r->peer_acked + WIRE_REC_MAXDATA <= r->peer_window;
+	    stream_out_room(&r->os) >= STREAM_MIN_READ;
 	/*
 	 * The carrier is read whatever the plain side does: the peer's
 	 * window bounds what can arrive.  Only a session still waiting for
@@ -745,9 +775,9 @@ check_stall(struct relay *r, uint64_t now)
 	} else if (r->carrier_queued > 0) {
 		side = "carrier";
 		waiting = r->carrier_queued;
-	} else if (r->sent != r->peer_acked) {
+	} else if (r->os.end != r->os.acked) {
 		side = r->node ? "client" : "service";
-		waiting = r->sent - r->peer_acked;
+		waiting = r->os.end - r->os.acked;
 	}
 	if (r->stalled && (side == NULL || !idle)) {
 		r->stalled = 0;
@@ -789,7 +819,7 @@ on_timer(uv_timer_t *t)
 	if (r->proven && r->attached)
 		check_stall(r, now);
 	if (now - r->last_tx + 50 >= (uint64_t)r->keepalive_ms)
-		send_record(r, WIRE_REC_ACK, r->sent, NULL, 0);
+		send_record(r, WIRE_REC_ACK, r->os.sent, NULL, 0);
 }
 
 struct relay *
@@ -815,9 +845,8 @@ relay_new(uv_loop_t *loop, uv_tcp_t *carrier, const struct session *s,
 	r->proven_cb = proven;
 	r->end_cb = end;
 	r->arg = arg;
-	r->sent = s->sent;
+	stream_out_init(&r->os, s->sent);
 	r->received = r->ack_sent = r->delivered = s->received;
-	r->peer_acked = s->sent;
 	r->last_rx = r->last_tx = r->last_moved = uv_now(loop);
 	r->stall_ms = RELAY_STALL_DEFAULT * 1000;
 	uv_timer_init(loop, &r->timer);
@@ -836,7 +865,7 @@ relay_new(uv_loop_t *loop, uv_tcp_t *carrier, const struct session *s,
 	wire_put32(hello + WIRE_SESSION_ID_LEN, s->carrier);
 	wire_put32(hello + WIRE_SESSION_ID_LEN + 4, RELAY_WINDOW);
 	r->end_cb = NULL;    /* the caller learns of a failure here from NULL */
-	send_record(r, WIRE_REC_HELLO, r->sent, hello, sizeof(hello));
+	send_record(r, WIRE_REC_HELLO, r->os.sent, hello, sizeof(hello));
 	if (r->ending)
 		return NULL;
 	r->end_cb = end;
@@ -876,7 +905,7 @@ relay_end_str(enum relay_end end)
 void
 relay_stats(const struct relay *r, uint64_t *sent, uint64_t *received)
 {
-	*sent = r->sent;
+	*sent = r->os.sent;
 	*received = r->received;
 }
 
