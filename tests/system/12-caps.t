@@ -6,7 +6,7 @@
 # socket closes idle connections and caps how many it holds; an empty
 # datagram is counted as malformed.
 . "$(dirname "$0")/lib.sh"
-plan 35
+plan 37
 make_keys other
 ECHO=$(free_port); UDP=$(free_port); UDP2=$(free_port)
 start_echo "$ECHO"
@@ -40,6 +40,32 @@ caps_conf "$T/server.conf" "$UDP" "$T/ctl.sock" 3
 client_conf "$T/client.conf" "$UDP"
 client_conf "$T/other.conf" "$UDP" other
 check "warrend starts" start_warrend "$T/server.conf"
+
+# --check warns when grant_ports overlaps the kernel's ephemeral ports.
+# (cat: a shell's read takes a byte at a time, which this file does not
+# give past its first)
+set -- $(cat /proc/sys/net/ipv4/ip_local_port_range); elo=$1; ehi=$2
+overlaps() { [ "$1" -le "$ehi" ] && [ "$elo" -le "$2" ]; }
+n=$(grep -n '^grant_ports' "$T/server.conf" | cut -d: -f1)
+out=$("$BIN/warrend" -c "$T/server.conf" --check 2>&1)
+if overlaps 36000 36999; then
+	like "$out" "level=warn event=config msg=\"$T/server.conf:$n: grant_ports = 36000-36999 overlaps the kernel's ephemeral ports $elo-$ehi" \
+	    "--check warns, with file:line, that grant_ports overlaps $elo-$ehi"
+else
+	printf '%s\n' "$out" > "$T/ports.check"
+	check "--check: 36000-36999 is outside $elo-$ehi: no warning" \
+	    sh -c "! grep -q overlaps '$T/ports.check'"
+fi
+grep -v '^grant_ports' "$T/server.conf" > "$T/default.conf"
+out=$("$BIN/warrend" -c "$T/default.conf" --check 2>&1)
+if overlaps 61000 63999; then
+	like "$out" "msg=\"$T/default.conf: the default grant_ports 61000-63999 overlaps" \
+	    "--check warns, naming the file, that the default range overlaps $elo-$ehi"
+else
+	printf '%s\n' "$out" > "$T/default.check"
+	check "--check: the default 61000-63999 is outside $elo-$ehi: ok, no warning" \
+	    sh -c "grep -q 'default.conf: ok' '$T/default.check' && ! grep -q overlaps '$T/default.check'"
+fi
 
 # hold NAME CONF: a session that stays open (its stdin stays open) until
 # it is stopped; its stderr goes to $T/NAME.err.  Sets HOLD_PID.
