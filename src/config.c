@@ -56,7 +56,7 @@ enum cfg_keyid {
 	K_NODES, K_LOAD_THRESHOLD, K_HANDSHAKE_QUEUE, K_SOURCE_RATE,
 	K_SOURCE_BURST, K_SOURCE_PENALTY, K_CLIENT_RATE, K_PENDING_PER_IP,
 	K_PENDING_PER_IP_PORT, K_MAX_GRANTS, K_CLOCK_SKEW, K_CLIENT_RATE_LOAD,
-	K_COUNT
+	K_MAX_SESSIONS, K_COUNT
 };
 
 struct cfg_keydef {
@@ -80,6 +80,7 @@ static const struct cfg_keydef keys_server[] = {
 	{ "pending_per_ip", K_PENDING_PER_IP },
 	{ "pending_per_ip_port", K_PENDING_PER_IP_PORT },
 	{ "max_grants", K_MAX_GRANTS }, { "clock_skew", K_CLOCK_SKEW },
+	{ "max_sessions", K_MAX_SESSIONS },
 	{ NULL, 0 }
 };
 static const struct cfg_keydef keys_service[] = {
@@ -88,7 +89,8 @@ static const struct cfg_keydef keys_service[] = {
 };
 static const struct cfg_keydef keys_sclient[] = {
 	{ "public_key", K_PUBLIC_KEY }, { "services", K_SERVICES },
-	{ "preshared_key", K_PRESHARED_KEY }, { NULL, 0 }
+	{ "preshared_key", K_PRESHARED_KEY },
+	{ "max_sessions", K_MAX_SESSIONS }, { NULL, 0 }
 };
 static const struct cfg_keydef keys_cclient[] = {
 	{ "private_key", K_PRIVATE_KEY },
@@ -504,6 +506,7 @@ cfg_server_key(struct cfg_parser *p, enum cfg_keyid id, const char *value)
 		    cfg_int(hi, 1024, 65535, &srv->grant_hi) ||
 		    srv->grant_lo > srv->grant_hi)
 			goto badports;
+		srv->grant_ports_line = p->lineno;
 		break;
 badports:
 		cfg_err(p, p->lineno, "grant_ports must be LO-HI with 1024 <= "
@@ -628,6 +631,10 @@ badports:
 	case K_CLOCK_SKEW:
 		cfg_seconds(p, "clock_skew", value, &srv->clock_skew);
 		break;
+	case K_MAX_SESSIONS:
+		cfg_count(p, "max_sessions", value, 1, CFG_MAX_SESSIONS_MAX,
+		    &srv->max_sessions);
+		break;
 	default:
 		break;
 	}
@@ -709,6 +716,11 @@ cfg_sclient_key(struct cfg_parser *p, enum cfg_keyid id, const char *value)
 	case K_PRESHARED_KEY:
 		if (cfg_keyfile(p, "preshared_key", value, c->psk) == 0)
 			c->has_psk = 1;
+		break;
+	case K_MAX_SESSIONS:
+		cfg_count(p, "max_sessions", value, 1, CFG_MAX_SESSIONS_MAX,
+		    &c->max_sessions);
+		c->max_sessions_line = p->lineno;
 		break;
 	default:
 		break;
@@ -1179,6 +1191,9 @@ cfg_parse(struct cfg_parser *p, const char *text)
 
 	if (p->kind == KIND_SERVER) {
 		for (i = 0; i < srv->nclients; i++) {
+			/* [server]'s max_sessions, wherever it came. */
+			if (srv->clients[i].max_sessions_line == 0)
+				srv->clients[i].max_sessions = srv->max_sessions;
 			for (j = 0; j < srv->clients[i].nservices; j++) {
 				if (cfg_server_service(srv,
 				    srv->clients[i].services[j]) != NULL)
@@ -1272,8 +1287,8 @@ cfg_server_new(const char *name)
 		free(srv);
 		return (NULL);
 	}
-	srv->grant_lo = 40000;
-	srv->grant_hi = 49999;
+	srv->grant_lo = CFG_GRANT_LO;
+	srv->grant_hi = CFG_GRANT_HI;
 	srv->grant_timeout = 10;
 	srv->store = CFG_STORE_MEMORY;
 	srv->keepalive = 10;
@@ -1289,6 +1304,7 @@ cfg_server_new(const char *name)
 	srv->pending_per_ip_port = 2;
 	srv->max_grants = 1024;
 	srv->clock_skew = 120;
+	srv->max_sessions = 64;
 	srv->log_level = LOG_INFO;
 	return (srv);
 }

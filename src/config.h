@@ -16,6 +16,14 @@
 #define CFG_NAMELEN 64      /* service, client and cluster names: 1..63 chars */
 #define CFG_MAXLISTEN 8
 #define CFG_MAXNODES 16
+/*
+ * The default grant_ports: above Linux's default ephemeral range
+ * (net.ipv4.ip_local_port_range = 32768 60999), so that the node's own
+ * outgoing connections never take a grant port; see warren.conf(5).
+ */
+#define CFG_GRANT_LO 61000
+#define CFG_GRANT_HI 63999
+#define CFG_MAX_SESSIONS_MAX 1000000   /* largest max_sessions accepted */
 
 enum cfg_mode { CFG_MODE_STREAM, CFG_MODE_REPLAY };
 enum cfg_store { CFG_STORE_MEMORY, CFG_STORE_LMDB, CFG_STORE_REDIS };
@@ -39,6 +47,8 @@ struct cfg_client {
 	char **services;            /* names, each one a [service] */
 	size_t nservices;
 	int line;
+	int max_sessions;           /* live sessions (and grants); default [server]'s */
+	int max_sessions_line;      /* the line of its max_sessions =, or 0 */
 };
 
 struct cfg_server {
@@ -47,7 +57,8 @@ struct cfg_server {
 	struct sockaddr_storage listen[CFG_MAXLISTEN];
 	socklen_t listen_len[CFG_MAXLISTEN];
 	size_t nlisten;             /* default: 0.0.0.0:7400 */
-	int grant_lo, grant_hi;     /* default 40000-49999 */
+	int grant_lo, grant_hi;     /* default CFG_GRANT_LO-CFG_GRANT_HI */
+	int grant_ports_line;       /* the line of grant_ports =, or 0 */
 	int grant_timeout;          /* seconds, default 10 */
 	enum cfg_store store;       /* default memory */
 	char *store_arg;            /* LMDB path or "HOST:PORT", else NULL */
@@ -70,6 +81,7 @@ struct cfg_server {
 	int pending_per_ip_port;    /* 2 per (IP, port) once the IP has a session */
 	int max_grants;             /* 1024 open grants in all */
 	int clock_skew;             /* 120 s */
+	int max_sessions;           /* 64 live sessions per [client] by default */
 	struct cfg_service *services;
 	size_t nservices;
 	struct cfg_client *clients;

@@ -65,7 +65,8 @@ wire_resp_pack(const struct wire_resp *in, uint8_t out[WIRE_RESP_PAYLOAD])
 int
 wire_resp_parse(const uint8_t buf[WIRE_RESP_PAYLOAD], struct wire_resp *out)
 {
-	if (buf[0] > WIRE_CLOCK || buf[1] != 0 || !all_zero(buf + 60, 4))
+	if ((buf[0] != WIRE_OK && buf[0] != WIRE_DENIED && buf[0] != WIRE_BUSY &&
+	    buf[0] != WIRE_CLOCK) || buf[1] != 0 || !all_zero(buf + 60, 4))
 		return -1;
 	out->status = buf[0];
 	out->client_port = wire_get16(buf + 2);

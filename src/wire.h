@@ -45,11 +45,15 @@
 #define WIRE_INIT_NOISE (32 + 32 + 16 + WIRE_INIT_PAYLOAD + 16)
 #define WIRE_INIT_LEN (8 + WIRE_INIT_NOISE + 2 * WIRE_MACLEN)
 
-/* RESP status codes. */
+/*
+ * RESP status codes.  WIRE_DENIED answers both "no such service" and "this
+ * key may not use it", so that a client key cannot learn which service
+ * names exist; the node's log tells the two apart.  2 is not assigned (an
+ * early draft's NO_SERVICE): no node sends it and a parser rejects it.
+ */
 #define WIRE_OK 0
-#define WIRE_DENIED 1           /* client may not use this service */
-#define WIRE_NO_SERVICE 2       /* no such service */
-#define WIRE_BUSY 3             /* no grant port could be opened */
+#define WIRE_DENIED 1           /* no such service, or not for this key */
+#define WIRE_BUSY 3             /* a session cap, or no grant port open */
 #define WIRE_CLOCK 4            /* INIT timestamp too far from the node's clock */
 
 /*

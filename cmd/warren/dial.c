@@ -261,20 +261,26 @@ open_carrier(struct attempt *a, const struct wire_resp *resp)
 	    (uint64_t)resp->grant_timeout * 1000, 0);
 }
 
-/* Turn a RESP status from node ${a} into the user's one-line error. */
+/*
+ * Turn a RESP status from node ${a} into the user's one-line error.  The
+ * node answers DENIED both for a service it does not have and for one this
+ * key may not use, so as not to tell a key holder which names exist.
+ */
 static void
 report_status(struct attempt *a, int status)
 {
 	struct dial *d = a->d;
-	const char *why = status == WIRE_DENIED ?
-	    "this client is not allowed to use the service" :
-	    status == WIRE_NO_SERVICE ? "the cluster has no such service" :
-	    "the node has no free grant port (busy)";
 
-	log_error(status == WIRE_DENIED ? "service_denied" :
-	    status == WIRE_NO_SERVICE ? "no_service" : "busy",
-	    "peer=%s cluster=%s service=%s msg=\"%s: %s\"", a->peer,
-	    d->cl->name, d->service, d->service, why);
+	if (status == WIRE_DENIED)
+		log_error("service_denied", "peer=%s cluster=%s service=%s "
+		    "msg=\"service %s does not exist or this client key may not "
+		    "use it (see services = in the node's [client] section)\"",
+		    a->peer, d->cl->name, d->service, d->service);
+	else
+		log_error("busy", "peer=%s cluster=%s service=%s msg=\"%s: the "
+		    "node is busy: this key's max_sessions or the node's session "
+		    "cap is reached, or no grant port is free; try again later\"",
+		    a->peer, d->cl->name, d->service, d->service);
 }
 
 static void

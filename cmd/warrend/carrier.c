@@ -33,6 +33,7 @@ struct grant {
 	const struct cfg_service *svc;
 	struct session s;
 	int armed, port;
+	int held;                    /* counted in n->held and held_by */
 	struct conn *pending;        /* a carrier that has not proven yet */
 	uint8_t ip[LIMIT_KEYLEN], ipport[LIMIT_KEYLEN];   /* pending counts */
 };
@@ -44,6 +45,8 @@ struct conn {
 	struct grant *g;             /* while unproven */
 	struct relay *r;             /* NULL once ended */
 	const struct cfg_service *svc;
+	const struct cfg_client *cl;
+	int held;                    /* took over its grant's place in n->held */
 	uint8_t ip[LIMIT_KEYLEN];    /* in n->established once proven */
 	int established;
 	uv_tcp_t *backend;           /* ours only while connecting */
@@ -52,6 +55,14 @@ struct conn {
 	int connecting, timed_out;
 	char peer[ADDR_STRLEN];
 };
+
+/* Count one more (${d} = 1) or one fewer (-1) session held by ${cl}. */
+static void
+held_add(struct node *n, const struct cfg_client *cl, int d)
+{
+	n->held += (size_t)d;
+	n->held_by[cl - n->cfg->clients] += (unsigned)d;
+}
 
 static void
 grant_freed(uv_handle_t *h)
@@ -72,6 +83,9 @@ grant_close(struct grant *g)
 		g->next->pprev = g->pprev;
 	g->pprev = NULL;
 	g->n->ngrants--;
+	if (g->held)
+		held_add(g->n, g->cl, -1);
+	g->held = 0;
 	(void)limit_counts_add(g->n->pending_ip, g->ip, -1);
 	(void)limit_counts_add(g->n->pending_ipport, g->ipport, -1);
 	if (g->pending != NULL)
@@ -163,6 +177,8 @@ on_proven(struct relay *r, void *arg)
 		log_info("carrier_up", "peer=%s port=%d service=%s", c->peer,
 		    c->g->port, c->svc->name);
 		c->g->pending = NULL;
+		c->held = c->g->held;    /* the session keeps the grant's place */
+		c->g->held = 0;
 		grant_close(c->g);
 		c->g = NULL;
 	}
@@ -221,6 +237,9 @@ on_end(struct relay *r, void *arg, enum relay_end end, const char *text)
 	if (c->established)
 		(void)limit_counts_add(c->n->established, c->ip, -1);
 	c->established = 0;
+	if (c->held)
+		held_add(c->n, c->cl, -1);
+	c->held = 0;
 	c->r = NULL;
 	backend_cancel(c);    /* the session is over: stop connecting for it */
 	conn_maybe_free(c);
@@ -261,6 +280,7 @@ on_connection(uv_stream_t *server, int status)
 	c->n = g->n;
 	c->g = g;
 	c->svc = g->svc;
+	c->cl = g->cl;
 	memcpy(c->ip, g->ip, LIMIT_KEYLEN);
 	snprintf(c->peer, sizeof(c->peer), "%s", a);
 	g->pending = c;
@@ -329,6 +349,39 @@ grant_supersede(struct node *n, const struct cfg_client *cl,
 	}
 }
 
+/*
+ * The session caps, checked before a grant is opened (a pending grant
+ * counts, so parallel INITs cannot overshoot): [client] ${cl}'s
+ * max_sessions, then the node's sessions_cap.  Returns 1 if ${cl} may
+ * have one more; else logs (rate-limited) and returns 0.
+ */
+static int
+held_ok(struct node *n, const struct cfg_client *cl,
+    const struct sockaddr *client)
+{
+	unsigned mine = n->held_by[cl - n->cfg->clients];
+	char a[ADDR_STRLEN];
+
+	if (mine >= (unsigned)cl->max_sessions) {
+		n->stats.busy_max_sessions++;
+		if (door_log_ok(n, DLOG_LIMIT))
+			log_warn("busy", "src=%s client=%s cap=max_sessions "
+			    "limit=%d held=%u", addr_str(client, a), cl->name,
+			    cl->max_sessions, mine);
+		return 0;
+	}
+	if (n->held >= n->sessions_cap) {
+		n->stats.busy_global++;
+		if (door_log_ok(n, DLOG_LIMIT))
+			log_warn("busy", "src=%s client=%s cap=global limit=%zu "
+			    "held=%zu fd_limit=%llu", addr_str(client, a),
+			    cl->name, n->sessions_cap, n->held,
+			    (unsigned long long)n->fd_limit);
+		return 0;
+	}
+	return 1;
+}
+
 struct grant *
 carrier_grant(struct node *n, uv_udp_t *udp, const struct sockaddr *client,
     const struct cfg_client *cl, const struct cfg_service *svc,
@@ -342,6 +395,8 @@ carrier_grant(struct node *n, uv_udp_t *udp, const struct sockaddr *client,
 	struct grant *g;
 
 	grant_supersede(n, cl, client);
+	if (!held_ok(n, cl, client))
+		return NULL;
 	if (uv_udp_getsockname(udp, (struct sockaddr *)&local, &len) < 0 ||
 	    (g = calloc(1, sizeof(*g))) == NULL)
 		return NULL;
@@ -368,8 +423,10 @@ carrier_grant(struct node *n, uv_udp_t *udp, const struct sockaddr *client,
 			break;
 	}
 	if (g->listener == NULL) {
-		log_warn("grant_failed", "src=%s err=\"%s\"",
-		    addr_str(client, a), err ? uv_strerror(err) : "no port");
+		if (door_log_ok(n, DLOG_GRANT))
+			log_warn("grant_failed", "src=%s err=\"%s\"",
+			    addr_str(client, a), err ? uv_strerror(err) :
+			    "no port");
 		free(g);
 		return NULL;
 	}
@@ -384,6 +441,8 @@ carrier_grant(struct node *n, uv_udp_t *udp, const struct sockaddr *client,
 	g->pprev = &n->grants;
 	n->ngrants++;
 	n->stats.grants++;
+	held_add(n, cl, 1);
+	g->held = 1;
 	if (limit_counts_add(n->pending_ip, g->ip, 1) ||
 	    limit_counts_add(n->pending_ipport, g->ipport, 1)) {
 		grant_close(g);     /* counts are undone there */

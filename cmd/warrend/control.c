@@ -2,6 +2,9 @@
  * control: warrend's local control socket (a Unix stream socket, mode
  * 0600).  A client writes one command line; warrend answers and closes.
  *   status   one "name value" line per counter, then the live state
+ * A connection that has not been answered within CTL_IDLE_MS is closed,
+ * and at most CTL_MAX are open at once (more are closed at once), so that
+ * idle clients cannot hold the node's descriptors.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -14,6 +17,8 @@
 
 #define CMD_MAX 64
 #define REPLY_MAX 4096
+#define CTL_IDLE_MS 5000
+#define CTL_MAX 16            /* counted in main.c's FD_RESERVE */
 
 /* Counters in the order "warren status" prints them. */
 #define NODE_STATS(X) \
@@ -22,12 +27,16 @@
 	X(drop_handshake) X(drop_unknown_client) X(drop_replay) \
 	X(drop_skew) X(drop_queue_full) X(drop_rate_source) X(drop_rate_cookie) \
 	X(drop_rate_client) X(drop_pending_ip) X(drop_pending_ip_port) \
-	X(drop_grants_full) X(denied_service) X(no_service) X(busy) X(grants) \
+	X(drop_grants_full) X(denied_service) X(no_service) X(busy) \
+	X(busy_max_sessions) X(busy_global) X(grants) \
 	X(grants_expired) X(grants_superseded) X(grant_probes) X(carriers_rejected) X(sessions) \
-	X(sessions_live) X(backend_errors) X(log_suppressed)
+	X(sessions_live) X(backend_errors) X(log_suppressed) X(control_refused)
 
 struct ctl_conn {
 	uv_pipe_t pipe;
+	uv_timer_t timer;            /* CTL_IDLE_MS from accept */
+	int handles;                 /* open of pipe and timer */
+	int closing;
 	struct node *n;
 	char cmd[CMD_MAX];
 	size_t len;
@@ -38,15 +47,39 @@ struct ctl_conn {
 static void
 ctl_closed(uv_handle_t *h)
 {
-	free(h->data);
+	struct ctl_conn *c = h->data;
+
+	if (--c->handles == 0)
+		free(c);
+}
+
+/* Close connection ${c} (its pipe and timer); ${c} is freed after. */
+static void
+ctl_close(struct ctl_conn *c)
+{
+	if (c->closing)
+		return;
+	c->closing = 1;
+	c->n->nctl--;
+	uv_close((uv_handle_t *)&c->pipe, ctl_closed);
+	uv_close((uv_handle_t *)&c->timer, ctl_closed);
 }
 
 static void
 ctl_written(uv_write_t *req, int status)
 {
-	struct ctl_conn *c = req->data;
+	ctl_close(req->data);
+}
 
-	uv_close((uv_handle_t *)&c->pipe, ctl_closed);
+static void
+ctl_idle(uv_timer_t *t)
+{
+	struct ctl_conn *c = t->data;
+
+	if (door_log_ok(c->n, DLOG_CONTROL))
+		log_info("control_idle", "msg=\"closed a control connection "
+		    "that sent no command within %d s\"", CTL_IDLE_MS / 1000);
+	ctl_close(c);
 }
 
 /* Write the answer to command ${cmd} into ${c}->reply. */
@@ -67,6 +100,15 @@ ctl_answer(struct ctl_conn *c, const char *cmd)
 		PRINT("handshake_queue %zu\n", n->qlen);
 		PRINT("grants_live %zu\n", n->ngrants);
 		PRINT("sessions_stalled %zu\n", carrier_stalled(n));
+		PRINT("sessions_held %zu\n", n->held);
+		PRINT("sessions_cap %zu\n", n->sessions_cap);
+		PRINT("fd_limit %llu\n", (unsigned long long)n->fd_limit);
+		/* Each [client] that holds sessions, while they fit. */
+		for (size_t i = 0; i < n->cfg->nclients; i++)
+			if (n->held_by[i] > 0 && off + 32 + CFG_NAMELEN <
+			    REPLY_MAX)
+				PRINT("client_sessions:%s %u\n",
+				    n->cfg->clients[i].name, n->held_by[i]);
 	} else
 		PRINT("error unknown command \"%.32s\" (try: status)\n", cmd);
 #undef STAT
@@ -90,7 +132,7 @@ ctl_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
 	uv_buf_t b;
 
 	if (nread < 0 || (nread == 0 && c->len == CMD_MAX - 1)) {
-		uv_close((uv_handle_t *)&c->pipe, ctl_closed);
+		ctl_close(c);
 		return;
 	}
 	c->len += (size_t)nread;
@@ -103,7 +145,7 @@ ctl_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
 	b = uv_buf_init(c->reply, (unsigned)ctl_answer(c, c->cmd));
 	c->req.data = c;
 	if (uv_write(&c->req, s, &b, 1, ctl_written) < 0)
-		uv_close((uv_handle_t *)&c->pipe, ctl_closed);
+		ctl_close(c);
 }
 
 static void
@@ -115,11 +157,27 @@ ctl_connection(uv_stream_t *server, int status)
 	if (status < 0 || (c = calloc(1, sizeof(*c))) == NULL)
 		return;
 	c->n = n;
+	n->nctl++;
 	uv_pipe_init(n->loop, &c->pipe, 0);
-	c->pipe.data = c;
-	if (uv_accept(server, (uv_stream_t *)&c->pipe) < 0 ||
-	    uv_read_start((uv_stream_t *)&c->pipe, ctl_alloc, ctl_read) < 0)
-		uv_close((uv_handle_t *)&c->pipe, ctl_closed);
+	uv_timer_init(n->loop, &c->timer);
+	c->pipe.data = c->timer.data = c;
+	c->handles = 2;
+	if (uv_accept(server, (uv_stream_t *)&c->pipe) < 0) {
+		ctl_close(c);
+		return;
+	}
+	if (n->nctl > CTL_MAX) {
+		n->stats.control_refused++;
+		if (door_log_ok(n, DLOG_CONTROL))
+			log_warn("control_refused", "max=%d msg=\"too many "
+			    "control connections open: closed a new one\"",
+			    CTL_MAX);
+		ctl_close(c);
+		return;
+	}
+	uv_timer_start(&c->timer, ctl_idle, CTL_IDLE_MS, 0);
+	if (uv_read_start((uv_stream_t *)&c->pipe, ctl_alloc, ctl_read) < 0)
+		ctl_close(c);
 }
 
 int

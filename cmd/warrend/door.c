@@ -317,17 +317,25 @@ door_init(struct node *n, uv_udp_t *udp, const uint8_t *pkt,
 			    addr_str(src, a), cl->name, (long long)skew);
 	} else {
 		memcpy(ts, init.timestamp, WIRE_TAI64N_LEN);
+		/*
+		 * One answer on the wire for a name that does not exist and
+		 * one this key may not use: a key holder cannot list the
+		 * services.  The log tells them apart.
+		 */
 		if ((svc = cfg_server_service(n->cfg, init.service)) == NULL) {
 			n->stats.no_service++;
-			resp.status = WIRE_NO_SERVICE;
+			resp.status = WIRE_DENIED;
 			log_clean(init.service);   /* the client's text */
-			log_warn("no_service", "src=%s client=%s service=\"%s\"",
-			    addr_str(src, a), cl->name, init.service);
+			if (door_log_ok(n, DLOG_CLIENT))
+				log_warn("no_service", "src=%s client=%s "
+				    "service=\"%s\"", addr_str(src, a),
+				    cl->name, init.service);
 		} else if (!cfg_client_allows(cl, svc->name)) {
 			n->stats.denied_service++;
 			resp.status = WIRE_DENIED;
-			log_warn("denied", "src=%s client=%s service=%s",
-			    addr_str(src, a), cl->name, svc->name);
+			if (door_log_ok(n, DLOG_CLIENT))
+				log_warn("denied", "src=%s client=%s service=%s",
+				    addr_str(src, a), cl->name, svc->name);
 		} else if ((g = carrier_grant(n, udp, src, cl, svc,
 		    hs_pending_grant_key(p)->key, &resp)) == NULL) {
 			n->stats.busy++;
@@ -422,8 +430,11 @@ door_recv(uv_udp_t *udp, ssize_t nread, const uv_buf_t *buf,
 	char a[ADDR_STRLEN];
 	struct door_job *j;
 
-	/* nread 0 with no src: nothing read, or the end of an mmsg batch. */
-	if (nread <= 0 || src == NULL || n->stopping)
+	/*
+	 * nread 0 with no src: nothing read, or the end of an mmsg batch.
+	 * nread 0 with a src is an empty datagram: malformed, as below.
+	 */
+	if (nread < 0 || src == NULL || n->stopping)
 		return;
 	n->stats.rx_packets++;
 	if ((flags & UV_UDP_PARTIAL) ||

@@ -2,15 +2,30 @@
  * warrend: the warren gateway daemon.  Runs in the foreground, logs to
  * stderr.
  */
+#include <dirent.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 
 #include "log.h"
 #include "warrend.h"
 
 #define VERSION "0.1.0"
+
+/*
+ * Descriptors: a session holds two (its carrier and its backend), a pending
+ * grant one or two (its listener, and the carrier it accepted).  The node
+ * keeps FD_RESERVE descriptors beyond what it holds at start (the front
+ * door, the control socket, the loop's own) for CONTROL_MAX control
+ * connections and the moment a session's backend opens before its grant's
+ * listener has closed; the rest, at FD_PER_SESSION each, is sessions_cap.
+ */
+#define FD_PER_SESSION 2
+#define FD_RESERVE 32
+#define FD_CAP_MAX (1 << 20)     /* no more descriptors than this are used */
+#define PORT_RANGE_FILE "/proc/sys/net/ipv4/ip_local_port_range"
 
 static void
 usage(FILE *f)
@@ -64,6 +79,88 @@ check_supported(const struct cfg_server *cfg)
 	return rc;
 }
 
+/*
+ * Warn if grant_ports overlaps the kernel's ephemeral range: the node's own
+ * outgoing connections (to backends, say) would take grant ports.
+ */
+static void
+check_ports(const struct cfg_server *cfg)
+{
+	FILE *f;
+	int lo, hi;
+
+	if ((f = fopen(PORT_RANGE_FILE, "re")) == NULL)
+		return;
+	if (fscanf(f, "%d %d", &lo, &hi) == 2 && cfg->grant_lo <= hi &&
+	    lo <= cfg->grant_hi) {
+		if (cfg->grant_ports_line > 0)
+			log_warn("config", "msg=\"%s:%d: grant_ports = %d-%d "
+			    "overlaps the kernel's ephemeral ports %d-%d (%s): "
+			    "outgoing connections can take grant ports; choose "
+			    "a range outside it\"", cfg->path,
+			    cfg->grant_ports_line, cfg->grant_lo, cfg->grant_hi,
+			    lo, hi, PORT_RANGE_FILE);
+		else
+			log_warn("config", "msg=\"%s: the default grant_ports "
+			    "%d-%d overlaps the kernel's ephemeral ports %d-%d "
+			    "(%s): set grant_ports to a range outside it\"",
+			    cfg->path, cfg->grant_lo, cfg->grant_hi, lo, hi,
+			    PORT_RANGE_FILE);
+	}
+	fclose(f);
+}
+
+/* The number of descriptors open now (0 if /proc cannot say). */
+static size_t
+fds_open(void)
+{
+	DIR *d;
+	struct dirent *e;
+	size_t k = 0;
+
+	if ((d = opendir("/proc/self/fd")) == NULL)
+		return 0;
+	while ((e = readdir(d)) != NULL)
+		k += e->d_name[0] != '.';
+	closedir(d);
+	return k > 0 ? k - 1 : 0;     /* not the directory's own */
+}
+
+/*
+ * Raise the soft descriptor limit to the hard one and size sessions_cap
+ * from it (after the front door and control socket are open).
+ */
+static void
+size_caps(struct node *n)
+{
+	struct rlimit rl;
+	uint64_t lim = 1024, used = fds_open();
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0) {
+		if (rl.rlim_cur < rl.rlim_max) {
+			rlim_t want = rl.rlim_max;
+
+			if (want == RLIM_INFINITY || want > FD_CAP_MAX)
+				want = rl.rlim_cur > FD_CAP_MAX ? rl.rlim_cur :
+				    FD_CAP_MAX;
+			rl.rlim_cur = want;
+			if (setrlimit(RLIMIT_NOFILE, &rl) < 0)
+				(void)getrlimit(RLIMIT_NOFILE, &rl);
+		}
+		lim = rl.rlim_cur == RLIM_INFINITY ? FD_CAP_MAX : rl.rlim_cur;
+	}
+	if (lim > FD_CAP_MAX)
+		lim = FD_CAP_MAX;
+	n->fd_limit = lim;
+	used += FD_RESERVE;
+	n->sessions_cap = lim > used ? (size_t)((lim - used) / FD_PER_SESSION) :
+	    0;
+	if (n->sessions_cap == 0)
+		log_warn("fd_limit", "limit=%llu msg=\"the descriptor limit "
+		    "leaves no room for sessions: every INIT gets BUSY; raise "
+		    "it (ulimit -n, LimitNOFILE=)\"", (unsigned long long)lim);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -97,6 +194,7 @@ main(int argc, char **argv)
 	if ((n.cfg = cfg_server_load(path)) == NULL || check_supported(n.cfg))
 		goto out;
 	if (check) {
+		check_ports(n.cfg);
 		printf("%s: ok (%zu services, %zu clients)\n", path,
 		    n.cfg->nservices, n.cfg->nclients);
 		rc = 0;
@@ -104,8 +202,11 @@ main(int argc, char **argv)
 	}
 	log_init("warrend", n.cfg->log_level);
 	if ((n.last_ts = calloc(n.cfg->nclients ? n.cfg->nclients : 1,
-	    sizeof(*n.last_ts))) == NULL)
+	    sizeof(*n.last_ts))) == NULL ||
+	    (n.held_by = calloc(n.cfg->nclients ? n.cfg->nclients : 1,
+	    sizeof(*n.held_by))) == NULL)
 		goto out;
+	check_ports(n.cfg);
 	if (hs_node_init(&n.hs, n.cfg->private_key)) {
 		log_error("key", "msg=\"%s: private_key is not a usable X25519 key\"",
 		    path);
@@ -123,8 +224,11 @@ main(int argc, char **argv)
 	uv_signal_start(&n.sigint, on_signal, SIGINT);
 	uv_signal_start(&n.sigterm, on_signal, SIGTERM);
 	if (door_start(&n) == 0 && control_start(&n) == 0) {
-		log_info("started", "version=%s services=%zu clients=%zu",
-		    VERSION, n.cfg->nservices, n.cfg->nclients);
+		size_caps(&n);
+		log_info("started", "version=%s services=%zu clients=%zu "
+		    "fd_limit=%llu sessions_cap=%zu", VERSION, n.cfg->nservices,
+		    n.cfg->nclients, (unsigned long long)n.fd_limit,
+		    n.sessions_cap);
 		rc = 0;
 	} else {
 		door_stop(&n);
@@ -147,6 +251,7 @@ main(int argc, char **argv)
 		    (unsigned long long)n.stats.sessions);
 out:
 	free(n.last_ts);
+	free(n.held_by);
 	hs_node_free(&n.hs);
 	cfg_server_free(n.cfg);
 	return rc;

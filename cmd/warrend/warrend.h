@@ -28,13 +28,16 @@ struct node_stats {
 	uint64_t drop_rate_client;
 	uint64_t drop_pending_ip, drop_pending_ip_port, drop_grants_full;
 	uint64_t denied_service, no_service, busy;
+	uint64_t busy_max_sessions, busy_global;   /* BUSY for a session cap */
 	uint64_t grants, grants_expired, grants_superseded, grant_probes;
 	uint64_t carriers_rejected;
 	uint64_t sessions, sessions_live, backend_errors, log_suppressed;
+	uint64_t control_refused;    /* control connections over the cap */
 };
 
 /* Kinds of packet-path log lines, each rate-limited on its own. */
-enum door_log { DLOG_DROP, DLOG_CLIENT, DLOG_LIMIT, DLOG_GRANT, DLOG_N };
+enum door_log { DLOG_DROP, DLOG_CLIENT, DLOG_LIMIT, DLOG_GRANT, DLOG_CONTROL,
+    DLOG_N };
 
 /* An INIT waiting for its Diffie-Hellman. */
 struct door_job {
@@ -73,6 +76,16 @@ struct node {
 	uint64_t suppressed_reported;
 	uv_pipe_t control;
 	int control_open;
+	size_t nctl;                         /* open control connections */
+	/*
+	 * Session caps: a grant or a live session is "held" from the grant
+	 * until the session ends; held_by counts them per [client] (against
+	 * its max_sessions), held in all (against sessions_cap, sized from
+	 * the descriptor limit fd_limit at start).
+	 */
+	unsigned *held_by;
+	size_t held, sessions_cap;
+	uint64_t fd_limit;
 	uint8_t (*last_ts)[WIRE_TAI64N_LEN];  /* newest INIT time per [client] */
 	int stopping;
 };
@@ -119,8 +132,11 @@ void door_stop(struct node *n);
  * ${grant_key}) is free, listen there on the address of front door ${udp},
  * for ${client} only.  An unused grant of the same client from the same
  * address and port is closed first: the client has moved on to this
- * handshake.  Fills the grant fields of ${resp}.  Returns NULL if no port
- * could be opened.  The grant accepts no carrier until carrier_grant_arm.
+ * handshake.  Fills the grant fields of ${resp}.  Returns NULL (the answer
+ * is BUSY) if [client] ${cl} holds its max_sessions, the node holds
+ * sessions_cap, or no port could be opened; the first two are counted and
+ * logged (rate-limited) as event=busy with cap=max_sessions or cap=global.
+ * The grant accepts no carrier until carrier_grant_arm.
  */
 struct grant *carrier_grant(struct node *n, uv_udp_t *udp,
     const struct sockaddr *client, const struct cfg_client *cl,

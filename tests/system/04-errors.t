@@ -82,7 +82,7 @@ stop "$RELAY_PID"
 run denied "$T/client.conf" secret
 check "service not allowed: non-zero exit" [ "$RC" -ne 0 ]
 is "$(lines denied)" 1 "service not allowed: exactly one line on stderr"
-like "$ERR" "level=error event=service_denied .*secret.*not allowed" \
+like "$ERR" "level=error event=service_denied .*service secret does not exist or this client key may not use it" \
     "service not allowed: the line says so"
 like "$(cat "$T/warrend.log")" "event=denied src=127.0.0.1:[0-9]* client=client service=secret" \
     "service not allowed: warrend logged denied with src= and the service"
@@ -91,8 +91,8 @@ like "$(cat "$T/warrend.log")" "event=denied src=127.0.0.1:[0-9]* client=client 
 run nosuch "$T/client.conf" nosuch
 check "unknown service: non-zero exit" [ "$RC" -ne 0 ]
 is "$(lines nosuch)" 1 "unknown service: exactly one line on stderr"
-like "$ERR" "level=error event=no_service .*nosuch.*no such service" \
-    "unknown service: the line says the cluster has no such service"
+like "$ERR" "level=error event=service_denied .*service nosuch does not exist or this client key may not use it" \
+    "unknown service: the same line as a service not allowed (the wire answer is the same)"
 like "$(cat "$T/warrend.log")" "event=no_service src=127.0.0.1:[0-9]" \
     "unknown service: warrend logged it with src="
 

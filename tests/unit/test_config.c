@@ -334,8 +334,11 @@ test_server_defaults(void **state)
 	assert_int_equal(cfg->nlisten, 1);
 	assert_string_equal(addr_str((struct sockaddr *)&cfg->listen[0], buf),
 	    "0.0.0.0:7400");
-	assert_int_equal(cfg->grant_lo, 40000);
-	assert_int_equal(cfg->grant_hi, 49999);
+	/* Above Linux's default ephemeral ports, 32768-60999. */
+	assert_int_equal(cfg->grant_lo, 61000);
+	assert_int_equal(cfg->grant_hi, 63999);
+	assert_int_equal(cfg->grant_ports_line, 0);
+	assert_int_equal(cfg->max_sessions, 64);
 	assert_int_equal(cfg->grant_timeout, 10);
 	assert_int_equal(cfg->store, CFG_STORE_MEMORY);
 	assert_null(cfg->store_arg);
@@ -414,6 +417,53 @@ test_server_values(void **state)
 	    "store = lmdb: var/db\n"), "t.conf");
 	assert_non_null(cfg);
 	assert_string_equal(cfg->store_arg, "var/db");
+	cfg_server_free(cfg);
+}
+
+/*
+ * max_sessions: a [client]'s own value, else [server]'s (wherever in the
+ * file [server] sets it), else 64; and the line of grant_ports.
+ */
+static void
+test_server_max_sessions(void **state)
+{
+	struct cfg_server *cfg;
+	const struct cfg_client *a, *b;
+	uint8_t key[32];
+
+	capture_begin();
+	cfg = cfg_server_parse_string(expand(SVC_SSH
+	    "[client a]\npublic_key = " KEY_B "\nservices = ssh\n"
+	    "max_sessions = 3\n"
+	    "[client b]\npublic_key = " KEY_C "\nservices = ssh\n"
+	    "[server]\nprivate_key = @/server.key\nmax_sessions = 7\n"
+	    "grant_ports = 20000-20999\n"), "t.conf");
+	capture_end();
+	assert_string_equal(captured, "");
+	assert_non_null(cfg);
+	assert_int_equal(cfg->max_sessions, 7);
+	assert_int_equal(cfg->grant_ports_line, 13);
+	assert_int_equal(keyfile_parse(KEY_B, key), 0);
+	assert_non_null(a = cfg_server_client(cfg, key));
+	assert_int_equal(keyfile_parse(KEY_C, key), 0);
+	assert_non_null(b = cfg_server_client(cfg, key));
+	assert_int_equal(a->max_sessions, 3);
+	assert_int_equal(a->max_sessions_line, 6);
+	assert_int_equal(b->max_sessions, 7);
+	assert_int_equal(b->max_sessions_line, 0);
+	cfg_server_free(cfg);
+
+	cfg = cfg_server_parse_string(expand(SERVER_HEAD SVC_SSH
+	    "[client b]\npublic_key = " KEY_C "\nservices = ssh\n"), "t.conf");
+	assert_non_null(cfg);
+	assert_int_equal(cfg->clients[0].max_sessions, 64);
+	cfg_server_free(cfg);
+
+	cfg = cfg_server_parse_string(expand(SERVER_HEAD SVC_SSH
+	    "[client b]\npublic_key = " KEY_C "\nservices = ssh\n"
+	    "max_sessions = 1000000\n"), "t.conf");
+	assert_non_null(cfg);
+	assert_int_equal(cfg->clients[0].max_sessions, 1000000);
 	cfg_server_free(cfg);
 }
 
@@ -534,6 +584,18 @@ test_server_errors(void **state)
 		{ SERVER_HEAD SVC_SSH "[client c]\npublic_key = " KEY_B "\n"
 		    "services = ssh,ssh\n", "t.conf:7: services: ssh is listed "
 		    "twice" },
+		{ SERVER_HEAD "max_sessions = 0\n", "t.conf:3: max_sessions "
+		    "must be a whole number from 1 to 1000000, not 0" },
+		{ SERVER_HEAD SVC_SSH "[client c]\npublic_key = " KEY_B "\n"
+		    "services = ssh\nmax_sessions = many\n", "t.conf:8: "
+		    "max_sessions must be a whole number from 1 to 1000000, not "
+		    "many" },
+		{ SERVER_HEAD SVC_SSH "[client c]\npublic_key = " KEY_B "\n"
+		    "services = ssh\nmax_sessions = 1000001\n", "t.conf:8: "
+		    "max_sessions must be" },
+		{ SERVER_HEAD SVC_SSH "[client c]\npublic_key = " KEY_B "\n"
+		    "services = ssh\nmax_sessions = 2\nmax_sessions = 3\n",
+		    "t.conf:9: duplicate key max_sessions in [client c]" },
 		/* Missing required keys: at the section's line. */
 		{ "[server]\nlisten = :1\n", "t.conf:1: [server] needs "
 		    "private_key = PATH" },
@@ -884,6 +946,7 @@ main(void)
 		cmocka_unit_test(test_server_full),
 		cmocka_unit_test(test_server_defaults),
 		cmocka_unit_test(test_server_values),
+		cmocka_unit_test(test_server_max_sessions),
 		cmocka_unit_test(test_server_errors),
 		cmocka_unit_test(test_server_many_errors),
 		cmocka_unit_test(test_server_load_errors),
