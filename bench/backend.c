@@ -7,7 +7,13 @@
  *        (bench/connrate.c writes one 'e' and waits for it);
  *   's'  sink: an 8-byte big-endian count N follows, then N bytes of data,
  *        which are discarded; once all N have arrived the sink answers with
- *        the same 8 bytes (bench/source.c stops its clock on them).
+ *        the same 8 bytes (bench/source.c stops its clock on them);
+ *   'd'  duplex: like 's', but from the moment the count has arrived the
+ *        backend also sends N bytes of its own (xorshift, incompressible)
+ *        while it sinks the N coming in, reading and writing as each
+ *        socket allows, so neither direction waits on the other; once it
+ *        has sent its N and received the peer's N it sends the 8-byte
+ *        count (bench/source.c -d).
  *
  * The sink needs no half-close from the tunnel under test: the count says
  * where the data ends.  Usage: backend PORT
@@ -33,16 +39,19 @@
 
 struct conn {
 	int fd;
-	char mode;              /* 0 until the first byte, then 'e' or 's' */
+	char mode;              /* 0 until the first byte, then 'e', 's', 'd' */
 	uint8_t hdr[8];
 	size_t nhdr;
 	uint64_t want, got;     /* sink */
+	uint64_t sent;          /* duplex: own bytes sent */
+	size_t nconf;           /* duplex: bytes of the final count sent */
 	char *pend;             /* echo bytes not yet written */
 	size_t npend, opend;
 };
 
 static int ep;
 static char buf[BUFSZ];
+static char pattern[BUFSZ];     /* what a duplex connection sends */
 
 static void
 conn_close(struct conn *c)
@@ -94,16 +103,57 @@ send_back(struct conn *c, const void *p, size_t len)
 	return r < 0 ? -1 : 0;
 }
 
+/*
+ * Duplex: send as much of the own stream, then of the final count, as the
+ * socket takes, and watch for writability only while something is left.
+ * Returns -1 on a dead socket.
+ */
+static int
+pump(struct conn *c)
+{
+	for (;;) {
+		const char *p;
+		size_t len;
+		if (c->sent < c->want) {
+			size_t off = (size_t)(c->sent % BUFSZ);
+			p = pattern + off;
+			len = BUFSZ - off;
+			if (len > c->want - c->sent)
+				len = (size_t)(c->want - c->sent);
+		} else if (c->got == c->want && c->nconf < 8) {
+			p = (const char *)c->hdr + c->nconf;
+			len = 8 - c->nconf;
+		} else {
+			watch(c, EPOLLIN);
+			return 0;
+		}
+		ssize_t n = write(c->fd, p, len);
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			if (errno == EAGAIN) {
+				watch(c, EPOLLIN | EPOLLOUT);
+				return 0;
+			}
+			return -1;
+		}
+		if (c->sent < c->want)
+			c->sent += (uint64_t)n;
+		else
+			c->nconf += (size_t)n;
+	}
+}
+
 /* Handle the bytes just read; returns -1 to close. */
 static int
 consume(struct conn *c, const char *p, size_t n)
 {
 	while (n > 0) {
 		if (c->mode == 0) {
-			if (p[0] != 'e' && p[0] != 's')
+			if (p[0] != 'e' && p[0] != 's' && p[0] != 'd')
 				return -1;
 			c->mode = p[0];
-			if (c->mode == 's') {
+			if (c->mode != 'e') {
 				p++;
 				n--;
 				continue;
@@ -122,7 +172,10 @@ consume(struct conn *c, const char *p, size_t n)
 				c->want = 0;
 				for (int i = 0; i < 8; i++)
 					c->want = c->want << 8 | c->hdr[i];
-				if (c->want == 0 && send_back(c, c->hdr, 8))
+				if (c->mode == 'd' && pump(c))
+					return -1;
+				if (c->mode == 's' && c->want == 0 &&
+				    send_back(c, c->hdr, 8))
 					return -1;
 			}
 			continue;
@@ -131,7 +184,8 @@ consume(struct conn *c, const char *p, size_t n)
 		c->got += k;
 		p += k;
 		n -= k;
-		if (k > 0 && c->got == c->want && send_back(c, c->hdr, 8))
+		if (k > 0 && c->got == c->want &&
+		    (c->mode == 'd' ? pump(c) : send_back(c, c->hdr, 8)))
 			return -1;
 		if (n > 0)
 			return -1;      /* more than announced */
@@ -144,6 +198,7 @@ main(int argc, char **argv)
 {
 	struct sockaddr_in sin = { .sin_family = AF_INET };
 	struct epoll_event ev, evs[64];
+	uint64_t x = 0x2545f4914f6cdd1dULL;
 	int lfd, one = 1;
 
 	if (argc != 2) {
@@ -151,6 +206,12 @@ main(int argc, char **argv)
 		return 2;
 	}
 	signal(SIGPIPE, SIG_IGN);
+	for (size_t i = 0; i < sizeof(pattern); i += 8) {
+		x ^= x << 13;
+		x ^= x >> 7;
+		x ^= x << 17;
+		memcpy(pattern + i, &x, 8);
+	}
 	sin.sin_port = htons((uint16_t)atoi(argv[1]));
 	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
 	if ((lfd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0)) < 0 ||
@@ -189,7 +250,16 @@ main(int argc, char **argv)
 				}
 				continue;
 			}
-			if (evs[i].events & EPOLLOUT) {
+			if (c->mode == 'd') {
+				/* Both ways at once: write, then read. */
+				if ((evs[i].events & EPOLLOUT) && pump(c)) {
+					conn_close(c);
+					continue;
+				}
+				if (!(evs[i].events & (EPOLLIN | EPOLLHUP |
+				    EPOLLERR)))
+					continue;
+			} else if (evs[i].events & EPOLLOUT) {
 				int r = flush(c);
 				if (r < 0) {
 					conn_close(c);

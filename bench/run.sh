@@ -9,6 +9,12 @@
 #            bench/backend's sink; MiB/s from the first byte written to the
 #            sink's confirmation that it has all of them.  BENCH_REPS runs,
 #            interleaved across setups; the median is reported.
+#   duplex   the same connection both ways at once: bench/source -d sends
+#            BENCH_MB MiB upstream while bench/backend sends BENCH_MB MiB
+#            of its own downstream; MiB/s of both directions together, from
+#            the first byte written to the backend's confirmation, which it
+#            sends once it has sent its own and received every upstream
+#            byte.  Run right after each bulk run, same repetitions.
 #   sessions bench/connrate, BENCH_CONC threads for BENCH_SECONDS: connect,
 #            write 1 byte, wait for bench/backend's echo, close.  Sessions/s
 #            and latency (connect() start to echoed byte) p50/p99, each the
@@ -18,6 +24,13 @@
 #   BENCH_MB [2048]  BENCH_REPS [3]  BENCH_SECONDS [10]  BENCH_CONC [8]
 #   BENCH_SESSION_REPS [3]  runs of BENCH_SECONDS per setup, interleaved
 #   BENCH_SETUPS ["plain stunnel spiped ssh warren"]
+#   BENCH_DUPLEX [1]    0: no duplex runs
+#   BENCH_WARREN_OLD    a directory with another build's warren and warrend:
+#                       adds the setup warren_old, "warren (before)", run
+#                       interleaved with the others (appended to the default
+#                       BENCH_SETUPS; name it in BENCH_SETUPS otherwise), and
+#                       the new/old ratios.  The two builds need not be wire
+#                       compatible: each setup uses both binaries of its own.
 #   BENCH_BUDGET [300]  seconds after which no new bulk run starts
 #   BENCH_LIMIT [570]   seconds after which no new session run starts
 #                       (a run that went over is marked in the results)
@@ -42,17 +55,21 @@ SECS=${BENCH_SECONDS:-10}
 SREPS=${BENCH_SESSION_REPS:-3}
 CONC=${BENCH_CONC:-8}
 SETUPS=${BENCH_SETUPS:-plain stunnel spiped ssh warren}
+OLDBIN=${BENCH_WARREN_OLD:-}
+[ -n "$OLDBIN" ] && [ -z "${BENCH_SETUPS:-}" ] && SETUPS="$SETUPS warren_old"
+DUPLEX=${BENCH_DUPLEX:-1}
 BUDGET=${BENCH_BUDGET:-300}
 LIMIT=${BENCH_LIMIT:-570}
 PLOTS=${BENCH_PLOTS:-1}
 STUNNEL_AUTH=${BENCH_STUNNEL_AUTH:-mutual}
 OUT=${BENCH_OUT:-$TOP/build/bench}
-GRANTS=10000-19999          # warren's one-shot carrier ports (below the
-                            # ephemeral range, so no clash with clients)
+GRANTS=10000-14999          # warren's one-shot carrier ports (below the
+GRANTS_OLD=15000-19999      # ephemeral range, so no clash with clients)
 START=$(date +%s)
 CMDLINE="sh bench/run.sh"
 for v in BENCH_MB BENCH_REPS BENCH_SECONDS BENCH_SESSION_REPS BENCH_CONC \
-    BENCH_SETUPS BENCH_STUNNEL_AUTH BENCH_BUDGET BENCH_LIMIT; do
+    BENCH_SETUPS BENCH_STUNNEL_AUTH BENCH_BUDGET BENCH_LIMIT BENCH_DUPLEX \
+    BENCH_WARREN_OLD; do
 	eval "[ -n \"\${$v:-}\" ] && CMDLINE=\"$v='\$$v' \$CMDLINE\""
 done
 [ "$CMDLINE" = "sh bench/run.sh" ] && CMDLINE="make bench"
@@ -133,9 +150,17 @@ if [ ! -x "$BIN/warrend" ] || [ ! -x "$BIN/warren" ]; then
 	say "bin/warrend and bin/warren are missing: run make first"
 	exit 1
 fi
+case " $SETUPS " in *" warren_old "*)
+	if [ -z "$OLDBIN" ] || [ ! -x "$OLDBIN/warrend" ] ||
+	    [ ! -x "$OLDBIN/warren" ]; then
+		say "warren_old needs BENCH_WARREN_OLD=DIR with warren and warrend"
+		exit 2
+	fi ;;
+esac
 # A sanitizer build (make SANITIZE=1 relinks bin/) runs several times slower.
 WBUILD=""
-if ldd "$BIN/warrend" "$BIN/warren" 2>/dev/null | grep -q 'lib[at]san\|libubsan'
+if ldd "$BIN/warrend" "$BIN/warren" $OLDBIN${OLDBIN:+/warrend} 2>/dev/null |
+    grep -q 'lib[at]san\|libubsan'
 then
 	WBUILD=" (SANITIZER BUILD)"
 	say "bin/ holds a sanitizer build (SANITIZE=1): its figures mean little;"
@@ -263,51 +288,65 @@ start_ssh() {
 	wait_port $PORT_ssh
 }
 
-LABEL_warren="warren"
-start_warren() {
-	port PORT_warren; port _udp
+# start_warren_build TAG BINDIR GRANTS: warrend and warren forward from
+# BINDIR, their files and logs named TAG-*; sets PORT_TAG, PID_TAG_warrend
+# and PID_TAG_warren.
+start_warren_build() {
+	_tag=$1 _bin=$2 _grants=$3
+	port _port; port _udp
+	eval "PORT_$_tag=$_port"
 	for k in server client; do
-		"$BIN/warren" genkey > "$T/warren-$k.key" &&
-		"$BIN/warren" pubkey < "$T/warren-$k.key" > "$T/warren-$k.pub" ||
+		"$_bin/warren" genkey > "$T/$_tag-$k.key" &&
+		"$_bin/warren" pubkey < "$T/$_tag-$k.key" > "$T/$_tag-$k.pub" ||
 		    return 1
 	done
-	cat > "$T/warrend.conf" <<-EOF
+	cat > "$T/$_tag-warrend.conf" <<-EOF
 	[server]
-	private_key = $T/warren-server.key
+	private_key = $T/$_tag-server.key
 	listen = 127.0.0.1:$_udp
-	grant_ports = $GRANTS
+	grant_ports = $_grants
 	log_level = warn
 	[service bench]
 	connect = 127.0.0.1:$BACKEND
 	[client bench]
-	public_key = $(cat "$T/warren-client.pub")
+	public_key = $(cat "$T/$_tag-client.pub")
 	services = bench
 	EOF
-	cat > "$T/warren.conf" <<-EOF
+	cat > "$T/$_tag-warren.conf" <<-EOF
 	[client]
-	private_key = $T/warren-client.key
+	private_key = $T/$_tag-client.key
 	log_level = warn
 	[cluster bench]
-	public_key = $(cat "$T/warren-server.pub")
+	public_key = $(cat "$T/$_tag-server.pub")
 	nodes = 127.0.0.1:$_udp
 	EOF
-	bg warrend "$BIN/warrend" -c "$T/warrend.conf"
-	PID_warrend=$LASTPID
+	bg $_tag-warrend "$_bin/warrend" -c "$T/$_tag-warrend.conf"
+	eval "PID_${_tag}_warrend=$LASTPID"
 	wait_port $_udp udp || return 1
-	bg warren "$BIN/warren" forward -c "$T/warren.conf" \
-	    "127.0.0.1:$PORT_warren" bench
-	PID_warren=$LASTPID
-	wait_port $PORT_warren
+	bg $_tag-warren "$_bin/warren" forward -c "$T/$_tag-warren.conf" \
+	    "127.0.0.1:$_port" bench
+	eval "PID_${_tag}_warren=$LASTPID"
+	wait_port $_port
 }
+
+LABEL_warren="warren"
+start_warren() { start_warren_build warren "$BIN" $GRANTS; }
+
+# The other build gets its own grant ports, so that the two never meet.
+LABEL_warren_old="warren (before)"
+start_warren_old() { start_warren_build warren_old "$OLDBIN" $GRANTS_OLD; }
 
 ACTIVE=""
 for s in $SETUPS; do
-	case $s in plain|stunnel|spiped|ssh|warren) ;; *)
-		say "unknown setup $s (plain stunnel spiped ssh warren)"; exit 2 ;;
+	case $s in plain|stunnel|spiped|ssh|warren|warren_old) ;; *)
+		say "unknown setup $s (plain stunnel spiped ssh warren warren_old)"
+		exit 2 ;;
 	esac
 	SETPIDS=""
 	if start_$s && "$OUT/source" "$(eval echo \$PORT_$s)" 1 10 \
-	    > /dev/null 2> "$T/smoke-$s.log"; then
+	    > /dev/null 2> "$T/smoke-$s.log" &&
+	    { [ "$DUPLEX" != 1 ] || "$OUT/source" -d "$(eval echo \$PORT_$s)" \
+	    1 10 > /dev/null 2>> "$T/smoke-$s.log"; }; then
 		ACTIVE="$ACTIVE $s"
 		eval "ROOTS_$s=\"\$SETPIDS\""
 	else
@@ -325,28 +364,39 @@ RAW="$T/raw"
 : > "$RAW"
 
 # ------------------------------------------------------------ bulk
-say "bulk: $MB MiB x $REPS through each of:$ACTIVE"
+# bulk_run KIND SETUP REP: one bulk (one-way) or duplex run, its raw line.
+bulk_run() {
+	_k=$1 _s=$2 _r=$3
+	if [ "$(elapsed)" -ge "$BUDGET" ]; then
+		say "$_k $_s #$_r: skipped, time budget of ${BUDGET}s spent"
+		echo "skipped $_k $_s $_r" >> "$RAW"
+		return
+	fi
+	_flag="" _mb=$MB
+	[ "$_k" = duplex ] && _flag=-d _mb=$((2 * MB))
+	c0=$(cpu $(roots $_s))
+	if measure timeout 120 "$OUT/source" $_flag "$(entrance $_s)" "$MB" 30
+	then
+		line=$(cat "$T/m.out")
+		c1=$(cpu $(roots $_s))
+		line="$line cpu_s_per_gib=$(echo "$c0 $c1 $HZ $_mb" |
+		    awk '{ printf "%.2f", ($2 - $1) / $3 / ($4 / 1024) }')"
+		echo "$_k $_s $_r $line" >> "$RAW"
+		say "$_k $_s #$_r: $line"
+	else
+		echo "$_k $_s $_r failed" >> "$RAW"
+		say "$_k $_s #$_r: FAILED: $(tail -n 1 "$T/m.err")"
+	fi
+}
+
+_what="bulk"
+[ "$DUPLEX" = 1 ] && _what="bulk, then duplex,"
+say "$_what $MB MiB x $REPS through each of:$ACTIVE"
 r=1
 while [ $r -le "$REPS" ]; do
 	for s in $ACTIVE; do
-		if [ "$(elapsed)" -ge "$BUDGET" ]; then
-			say "bulk $s #$r: skipped, time budget of ${BUDGET}s spent"
-			echo "skipped bulk $s $r" >> "$RAW"
-			continue
-		fi
-		c0=$(cpu $(roots $s))
-		if measure timeout 120 "$OUT/source" "$(entrance $s)" "$MB" 30
-		then
-			line=$(cat "$T/m.out")
-			c1=$(cpu $(roots $s))
-			line="$line cpu_s_per_gib=$(echo "$c0 $c1 $HZ $MB" |
-			    awk '{ printf "%.2f", ($2 - $1) / $3 / ($4 / 1024) }')"
-			echo "bulk $s $r $line" >> "$RAW"
-			say "bulk $s #$r: $line"
-		else
-			echo "bulk $s $r failed" >> "$RAW"
-			say "bulk $s #$r: FAILED: $(tail -n 1 "$T/m.err")"
-		fi
+		bulk_run bulk $s $r
+		[ "$DUPLEX" = 1 ] && bulk_run duplex $s $r
 	done
 	r=$((r + 1))
 done
@@ -382,20 +432,24 @@ while [ $r -le "$SREPS" ]; do
 done
 
 # Is warren still alive after all that?
-for n in warrend warren; do
-	case " $ACTIVE " in *" warren "*) ;; *) continue ;; esac
-	eval _pid=\$PID_$n
-	if ! kill -0 "$_pid" 2>/dev/null; then
-		echo "note $n died during the run" >> "$RAW"
-		say "$n DIED during the run; last log lines:"
-		tail -n 5 "$T/$n.log" >&2
-	elif [ -s "$T/$n.log" ]; then
-		_c=$(wc -l < "$T/$n.log")
-		echo "note $n logged $_c lines at warn or above" >> "$RAW"
-		say "$n logged $_c lines at warn or above, e.g.:"
-		sort "$T/$n.log" | sed 's/ts=[^ ]* //' | uniq -c | sort -rn |
-		    head -n 3 >&2
-	fi
+for w in warren warren_old; do
+	case " $ACTIVE " in *" $w "*) ;; *) continue ;; esac
+	for n in warrend warren; do
+		eval _pid=\$PID_${w}_$n
+		_n=$n
+		[ $w = warren_old ] && _n="$n (before)"
+		if ! kill -0 "$_pid" 2>/dev/null; then
+			echo "note $_n died during the run" >> "$RAW"
+			say "$_n DIED during the run; last log lines:"
+			tail -n 5 "$T/$w-$n.log" >&2
+		elif [ -s "$T/$w-$n.log" ]; then
+			_c=$(wc -l < "$T/$w-$n.log")
+			echo "note $_n logged $_c lines at warn or above" >> "$RAW"
+			say "$_n logged $_c lines at warn or above, e.g.:"
+			sort "$T/$w-$n.log" | sed 's/ts=[^ ]* //' | uniq -c |
+			    sort -rn | head -n 3 >&2
+		fi
+	done
 done
 
 # ------------------------------------------------------------ report
@@ -406,11 +460,15 @@ VERSIONS="$(stunnel -version 2>&1 | sed -n 's/^\(stunnel [0-9.]*\) .*/\1/p' | he
 $(spiped -v 2>&1), $(ssh -V 2>&1 | cut -d, -f1), \
 $(openssl version | cut -d' ' -f1-2), $(socat -V | sed -n 's/^socat version \([^ ]*\).*/socat \1/p'), \
 $("$BIN/warren" --version 2>&1 | head -n 1)$WBUILD"
+case " $SETUPS " in *" warren_old "*)
+	VERSIONS="$VERSIONS; warren (before): $("$OLDBIN/warren" --version 2>&1 |
+	    head -n 1) from $OLDBIN" ;;
+esac
 COMMIT=$(git rev-parse --short HEAD 2>/dev/null)$(git diff --quiet HEAD -- src cmd 2>/dev/null || echo "+uncommitted")
 
 awk -v labels="$(for s in $SETUPS; do printf '%s=%s;' "$s" "$(label $s)"; done)" \
     -v setups="$SETUPS" -v mb="$MB" -v reps="$REPS" -v secs="$SECS" \
-    -v conc="$CONC" -v tpdat="$OUT/throughput.dat" \
+    -v conc="$CONC" -v tpdat="$OUT/throughput.dat" -v duplex="$DUPLEX" \
     -v ssdat="$OUT/sessions.dat" -v mdout="$T/table.md" '
 function kv(s, k,   n, i, a, b) {
 	n = split(s, a, " ")
@@ -426,48 +484,80 @@ function median(s,   n, a, i, j, t) {
 }
 function ratio(a, b) { return (a == "" || b == "" || b + 0 == 0) ? "n/a" : sprintf("%.2fx", a / b) }
 function num(x, f) { return x == "" ? "n/a" : sprintf(f, x) }
+function dat(x) { return x == "" ? "?" : x }
+# runsof(KIND, SETUP): "3 ok (lo-hi)", with failures, or "not run".
+function runsof(k, s,   key) {
+	key = k SUBSEP s
+	if (runs[key]) return sprintf("%d ok%s (%.0f-%.0f)", runs[key],
+	    failed[key] ? sprintf(", %d failed", failed[key]) : "", lo[key], hi[key])
+	return failed[key] ? failed[key] " failed" : "not run"
+}
 BEGIN {
 	n = split(labels, L, ";")
 	for (i = 1; i <= n; i++) { split(L[i], kvp, "="); name[kvp[1]] = kvp[2] }
 	ns = split(setups, S, " ")
 }
-$1 == "bulk" && $4 != "failed" { v = kv($0, "mibps"); tp[$2] = tp[$2] " " v;
-	cg[$2] = cg[$2] " " kv($0, "cpu_s_per_gib")
-	if (!($2 in lo) || v + 0 < lo[$2]) lo[$2] = v + 0
-	if (!($2 in hi) || v + 0 > hi[$2]) hi[$2] = v + 0
-	runs[$2]++ }
-$1 == "bulk" && $4 == "failed" { failed[$2]++ }
+($1 == "bulk" || $1 == "duplex") && $4 != "failed" { key = $1 SUBSEP $2
+	v = kv($0, "mibps"); tp[key] = tp[key] " " v
+	cg[key] = cg[key] " " kv($0, "cpu_s_per_gib")
+	if (!(key in lo) || v + 0 < lo[key]) lo[key] = v + 0
+	if (!(key in hi) || v + 0 > hi[key]) hi[key] = v + 0
+	runs[key]++ }
+($1 == "bulk" || $1 == "duplex") && $4 == "failed" { failed[$1 SUBSEP $2]++ }
 $1 == "sessions" && $4 != "failed" { rates[$2] = rates[$2] " " kv($0, "rate")
 	p50s[$2] = p50s[$2] " " kv($0, "p50_ms"); p99s[$2] = p99s[$2] " " kv($0, "p99_ms")
 	cs[$2] = cs[$2] " " kv($0, "cpu_ms_per_session")
 	serr[$2] += kv($0, "errors"); scount[$2] += kv($0, "sessions"); sruns[$2]++ }
 END {
 	for (i = 1; i <= ns; i++) {
-		s = S[i]; med[s] = median(tp[s]); cpug[s] = median(cg[s]); cpus[s] = median(cs[s])
+		s = S[i]
+		med[s] = median(tp["bulk" SUBSEP s]); cpug[s] = median(cg["bulk" SUBSEP s])
+		dmed[s] = median(tp["duplex" SUBSEP s]); dcpug[s] = median(cg["duplex" SUBSEP s])
+		cpus[s] = median(cs[s])
 		rate[s] = median(rates[s]); p50[s] = median(p50s[s]); p99[s] = median(p99s[s])
 	}
-	md = "| setup | bulk MiB/s (median) | bulk runs (min-max) | CPU s/GiB | sessions/s (median) | p50 ms | p99 ms | CPU ms/session | failed sessions |\n"
-	md = md "|---|--:|--:|--:|--:|--:|--:|--:|--:|\n"
+	md = "| setup | bulk MiB/s (median) | bulk runs (min-max) | CPU s/GiB |"
+	sep = "|---|--:|--:|--:|"
+	if (duplex == 1) {
+		md = md " duplex MiB/s, both ways (median) | duplex runs (min-max) | duplex CPU s/GiB | duplex/bulk |"
+		sep = sep "--:|--:|--:|--:|"
+	}
+	md = md " sessions/s (median) | p50 ms | p99 ms | CPU ms/session | failed sessions |\n"
+	md = md sep "--:|--:|--:|--:|--:|\n"
 	printf "" > tpdat; printf "" > ssdat
 	for (i = 1; i <= ns; i++) {
 		s = S[i]
-		rr = runs[s] ? sprintf("%d ok%s (%.0f-%.0f)", runs[s], failed[s] ? sprintf(", %d failed", failed[s]) : "", lo[s], hi[s]) : (failed[s] ? failed[s] " failed" : "not run")
-		md = md sprintf("| %s | %s | %s | %s | %s | %s | %s | %s | %s |\n", name[s],
-		    num(med[s], "%.0f"), rr, num(cpug[s], "%.2f"), num(rate[s], "%.0f"),
+		md = md sprintf("| %s | %s | %s | %s |", name[s], num(med[s], "%.0f"),
+		    runsof("bulk", s), num(cpug[s], "%.2f"))
+		if (duplex == 1)
+			md = md sprintf(" %s | %s | %s | %s |", num(dmed[s], "%.0f"),
+			    runsof("duplex", s), num(dcpug[s], "%.2f"), ratio(dmed[s], med[s]))
+		md = md sprintf(" %s | %s | %s | %s | %s |\n", num(rate[s], "%.0f"),
 		    num(p50[s], "%.2f"), num(p99[s], "%.2f"), num(cpus[s], "%.3f"),
 		    rate[s] == "" ? "n/a" : serr[s] + 0 " of " scount[s] + serr[s])
-		c = s == "warren" ? 2 : 1
-		if (med[s] != "") printf "\"%s\" %s %s %s %d\n", name[s], med[s], lo[s], hi[s], c >> tpdat
+		c = s == "warren" ? 2 : s == "warren_old" ? 3 : 1
+		if (med[s] != "" || dmed[s] != "")
+			printf "\"%s\" %s %s %s %d %s %s %s %d\n", name[s], dat(med[s]),
+			    dat(lo["bulk" SUBSEP s]), dat(hi["bulk" SUBSEP s]), c, dat(dmed[s]),
+			    dat(lo["duplex" SUBSEP s]), dat(hi["duplex" SUBSEP s]), c + 3 >> tpdat
 		if (rate[s] != "") printf "\"%s\" %s %s %s %d\n", name[s], rate[s], p50[s], p99[s], c >> ssdat
 	}
 	w = "warren"
-	md = md "\n| warren vs | bulk throughput | session rate | p50 latency (warren/other) | p99 latency (warren/other) | CPU per GiB (warren/other) | CPU per session (warren/other) |\n"
-	md = md "|---|--:|--:|--:|--:|--:|--:|\n"
+	md = md "\n| warren vs | bulk throughput |"
+	sep = "|---|--:|"
+	if (duplex == 1) { md = md " duplex throughput |"; sep = sep "--:|" }
+	md = md " session rate | p50 latency (warren/other) | p99 latency (warren/other) | CPU per GiB (warren/other) |"
+	sep = sep "--:|--:|--:|--:|"
+	if (duplex == 1) { md = md " CPU per GiB, duplex (warren/other) |"; sep = sep "--:|" }
+	md = md " CPU per session (warren/other) |\n" sep "--:|\n"
 	for (i = 1; i <= ns; i++) {
 		s = S[i]; if (s == w) continue
-		md = md sprintf("| %s | %s | %s | %s | %s | %s | %s |\n", name[s], ratio(med[w], med[s]),
-		    ratio(rate[w], rate[s]), ratio(p50[w], p50[s]), ratio(p99[w], p99[s]),
-		    ratio(cpug[w], cpug[s]), ratio(cpus[w], cpus[s]))
+		md = md sprintf("| %s | %s |", name[s], ratio(med[w], med[s]))
+		if (duplex == 1) md = md sprintf(" %s |", ratio(dmed[w], dmed[s]))
+		md = md sprintf(" %s | %s | %s | %s |", ratio(rate[w], rate[s]),
+		    ratio(p50[w], p50[s]), ratio(p99[w], p99[s]), ratio(cpug[w], cpug[s]))
+		if (duplex == 1) md = md sprintf(" %s |", ratio(dcpug[w], dcpug[s]))
+		md = md sprintf(" %s |\n", ratio(cpus[w], cpus[s]))
 	}
 	md = md "\nTargets (issue 2):\n\n"
 	md = md target("bulk throughput >= 1.5x stunnel", med[w], med["stunnel"], 1.5)
@@ -476,6 +566,12 @@ END {
 	if (p99[w] == "" || p99["stunnel"] == "") md = md "- p99 latency below stunnel'\''s: not measured\n"
 	else md = md sprintf("- p99 latency below stunnel'\''s: %.2f ms vs %.2f ms: **%s**\n",
 	    p99[w], p99["stunnel"], p99[w] + 0 < p99["stunnel"] + 0 ? "met" : "NOT met")
+	if (name["warren_old"] != "") {
+		md = md "\nTarget (issue 8), warren against warren (before) in this run:\n\n"
+		md = md target("bulk throughput >= 0.95x before", med[w], med["warren_old"], 0.95)
+		if (duplex == 1)
+			md = md target("duplex throughput >= 0.95x before", dmed[w], dmed["warren_old"], 0.95)
+	}
 	printf "%s", md > mdout
 }
 function target(what, a, b, k) {
@@ -489,7 +585,9 @@ STAMP="$(date -u +%Y-%m-%dT%H:%MZ), commit $COMMIT"
 	echo
 	echo "- machine: $MACHINE"
 	echo "- versions: $VERSIONS"
-	echo "- bulk: $MB MiB x $REPS per setup; sessions: $CONC concurrent clients, ${SECS} s x $SREPS per setup; stunnel certificates verified: $STUNNEL_AUTH"
+	_dx=""
+	[ "$DUPLEX" = 1 ] && _dx=" (duplex: $MB MiB each way at once, after each bulk run)"
+	echo "- bulk: $MB MiB x $REPS per setup$_dx; sessions: $CONC concurrent clients, ${SECS} s x $SREPS per setup; stunnel certificates verified: $STUNNEL_AUTH"
 	echo "- load average $LOAD0 at start, $(cut -d' ' -f1-3 /proc/loadavg) at end; the run took $(elapsed) s"
 	echo
 	cat "$T/table.md"
@@ -526,22 +624,36 @@ fi
 # ------------------------------------------------------------ plots
 if [ "$PLOTS" = 1 ] && command -v gnuplot > /dev/null; then
 	if [ -s "$OUT/throughput.dat" ]; then
+		# One-way bars in full colour, duplex (both ways) beside them
+		# in a lighter shade of the same colour; warren orange, the
+		# build before it blue, the others grey.
+		_title="Single-stream bulk throughput"
+		_x=0 _bw=0.6
+		if [ "$DUPLEX" = 1 ]; then
+			_title="$_title: one way (dark) and both ways at once (light: the two directions together)"
+			_x='($0-0.2)' _bw=0.4
+		fi
+		_plot="\"$OUT/throughput.dat\" using $_x:2:5:xtic(1) with boxes lc variable, \"\" using $_x:2:3:4 with yerrorbars lc rgb \"black\" pt 7 ps 0.3, \"\" using $_x:4:(sprintf(\"%.0f\", \$2)) with labels offset 0,0.8"
+		[ "$DUPLEX" = 1 ] && _plot="$_plot"', "" using ($0+0.2):6:9 with boxes lc variable, "" using ($0+0.2):6:7:8 with yerrorbars lc rgb "black" pt 7 ps 0.3, "" using ($0+0.2):8:(sprintf("%.0f", $6)) with labels offset 0,0.8'
 		gnuplot <<-EOF || say "gnuplot failed (throughput)"
-		set terminal pngcairo size 900,520 font "sans,10"
+		set terminal pngcairo size 1000,540 font "sans,10"
 		set output "$TOP/docs/bench-throughput.png"
-		set title "Single-stream bulk throughput, loopback, $MB MiB x $REPS (median, bar = min..max)\n$MACHINE\nload average at start $LOAD0; $STAMP"
+		set title "$_title\nloopback, $MB MiB x $REPS (median, bar = min..max); $MACHINE\nload average at start $LOAD0; $STAMP"
 		set ylabel "MiB/s"
 		set yrange [0:*]
 		set grid ytics
+		set datafile missing "?"
 		set style fill solid 0.85 border -1
-		set boxwidth 0.6
+		set boxwidth $_bw
 		set xtics nomirror
 		unset key
 		set linetype 1 lc rgb "#8899aa"
 		set linetype 2 lc rgb "#cc5522"
-		plot "$OUT/throughput.dat" using 0:2:5:xtic(1) with boxes lc variable, \
-		     "" using 0:2:3:4 with yerrorbars lc rgb "black" pt 7 ps 0.3, \
-		     "" using 0:4:(sprintf("%.0f", \$2)) with labels offset 0,0.8
+		set linetype 3 lc rgb "#3366aa"
+		set linetype 4 lc rgb "#c4ccd5"
+		set linetype 5 lc rgb "#eeaa88"
+		set linetype 6 lc rgb "#99b3dd"
+		plot $_plot
 		EOF
 	fi
 	if [ -s "$OUT/sessions.dat" ]; then
@@ -554,6 +666,7 @@ if [ "$PLOTS" = 1 ] && command -v gnuplot > /dev/null; then
 		set xtics nomirror rotate by -20
 		set linetype 1 lc rgb "#8899aa"
 		set linetype 2 lc rgb "#cc5522"
+		set linetype 3 lc rgb "#3366aa"
 		set title "sessions per second"
 		set yrange [0:*]
 		set boxwidth 0.6
