@@ -35,17 +35,32 @@
 #define FRAME_MAX (WIRE_REC_LENLEN + WIRE_REC_MAX)
 #define INBUF_CAP (2 * FRAME_MAX)
 #define BLOCK_CAP (WIRE_REC_OVERHEAD + WIRE_REC_MAXDATA)
-#define POOL_MAX 16
+#define POOL_MAX 32            /* 16 MiB of spare buffers at most */
+#define WBUF_SMALL (64 * 1024)  /* bigger write buffers come from the pool */
+#define READ_SMALL (64 * 1024)  /* the longest carrier read between frames */
 
 
-/* A write in flight; owns its bytes. */
+/*
+ * A carrier input buffer.  Records are opened in place in it, and a body
+ * that the plain side cannot take at once is written from there: each
+ * such write holds a reference, and so does the relay while it reads into
+ * the buffer.
+ */
+struct ibuf {
+	int refs;
+	uint8_t data[INBUF_CAP];
+};
+
+/* A write in flight: its bytes are its own (data) or in an ibuf. */
 struct wbuf {
 	uv_write_t req;
 	struct relay *r;
 	int to_carrier;
 	int pooled;          /* a record buffer: back to blockpool when done */
+	struct ibuf *ib;     /* the bytes are in this input buffer */
+	uint8_t *bytes;      /* data, or a body in ib */
 	size_t len;          /* bytes this request still accounts for */
-	size_t off;          /* where the unwritten bytes start in data */
+	size_t off;          /* where the unwritten bytes start in bytes */
 	uint8_t data[];
 };
 
@@ -58,7 +73,7 @@ struct pool {
 	size_t size, n;
 	void *bufs[POOL_MAX];
 };
-static struct pool inpool = { .size = INBUF_CAP };
+static struct pool inpool = { .size = sizeof(struct ibuf) };
 static struct pool blockpool = { .size = sizeof(struct wbuf) + BLOCK_CAP };
 
 static void *
@@ -92,7 +107,7 @@ struct relay {
 	relay_end_cb *end_cb;
 	void *arg;
 
-	uint8_t *inbuf;               /* from inpool while it holds bytes */
+	struct ibuf *ib;              /* from inpool while it holds bytes */
 	size_t inoff, inlen;          /* unprocessed bytes: [inoff, inlen) */
 	struct wbuf *block;           /* staging block for plain reads */
 
@@ -145,25 +160,54 @@ maybe_ack(struct relay *r, int drained)
 		send_record(r, WIRE_REC_ACK, r->os.sent, NULL, 0);
 }
 
-/* Allocate a write buffer with ${cap} data bytes. */
+/*
+ * Allocate a write buffer with ${cap} data bytes.  Big ones come from the
+ * pool: a fresh malloc that size is an mmap, and its page faults cost more
+ * than the bytes.
+ */
 static struct wbuf *
 wbuf_new(struct relay *r, size_t cap, int to_carrier)
 {
-	struct wbuf *w = malloc(sizeof(*w) + cap);
+	int pooled = cap > WBUF_SMALL;
+	struct wbuf *w = pooled ? pool_get(&blockpool) :
+	    malloc(sizeof(*w) + cap);
 
 	if (w != NULL) {
 		w->r = r;
 		w->to_carrier = to_carrier;
-		w->pooled = 0;
+		w->pooled = pooled;
+		w->ib = NULL;
+		w->bytes = w->data;
 		w->len = w->off = 0;
 	}
 	return w;
+}
+
+/* A fresh input buffer, with the relay's reference; or NULL. */
+static struct ibuf *
+ibuf_get(void)
+{
+	struct ibuf *b = pool_get(&inpool);
+
+	if (b != NULL)
+		b->refs = 1;
+	return b;
+}
+
+/* Drop a reference to ${b}; the last one gives it back to the pool. */
+static void
+ibuf_unref(struct ibuf *b)
+{
+	if (b != NULL && --b->refs == 0)
+		pool_put(&inpool, b);
 }
 
 /* Release a write buffer to where it came from. */
 static void
 wbuf_release(struct wbuf *w)
 {
+	if (w != NULL)
+		ibuf_unref(w->ib);
 	if (w != NULL && w->pooled)
 		pool_put(&blockpool, w);
 	else
@@ -221,7 +265,7 @@ stream_send(struct relay *r, uv_stream_t *s, struct wbuf *w, size_t len)
 {
 	int to_carrier = w->to_carrier;
 	size_t *queued = to_carrier ? &r->carrier_queued : &r->plain_queued;
-	uv_buf_t b = uv_buf_init((char *)w->data + w->off, (unsigned)len);
+	uv_buf_t b = uv_buf_init((char *)w->bytes + w->off, (unsigned)len);
 	int n = 0;
 
 	if (*queued == 0) {
@@ -241,7 +285,7 @@ stream_send(struct relay *r, uv_stream_t *s, struct wbuf *w, size_t len)
 	}
 	w->off += (size_t)n;
 	w->len = len - (size_t)n;
-	b = uv_buf_init((char *)w->data + w->off, (unsigned)w->len);
+	b = uv_buf_init((char *)w->bytes + w->off, (unsigned)w->len);
 	*queued += w->len;
 	if ((n = uv_write(&w->req, s, &b, 1, on_write)) < 0) {
 		*queued -= w->len;
@@ -293,7 +337,7 @@ on_close(uv_handle_t *h)
 	crypto_aead_free(r->tx.aead);
 	crypto_aead_free(r->rx.aead);
 	session_wipe(&r->s);
-	pool_put(&inpool, r->inbuf);
+	ibuf_unref(r->ib);
 	free(r);
 }
 
@@ -496,11 +540,14 @@ handle_record(struct relay *r, const struct wire_rec *rec)
 				len -= (size_t)n;
 			}
 		}
-		if ((w = wbuf_new(r, len, 0)) == NULL) {
+		/* The rest is written from the input buffer, not copied. */
+		if ((w = wbuf_new(r, 0, 0)) == NULL) {
 			finish(r, RELAY_END_LOCAL, "out of memory");
 			return -1;
 		}
-		memcpy(w->data, body, len);
+		w->ib = r->ib;
+		w->ib->refs++;
+		w->bytes = (uint8_t *)body;
 		wbuf_release(stream_send(r, r->out, w, len));
 		if (r->ending)
 			return -1;
@@ -539,11 +586,11 @@ process_input(struct relay *r)
 {
 	long flen;
 
-	while (!r->ending && (r->attached || !r->proven) && r->inbuf != NULL &&
-	    (flen = record_frame_len(r->inbuf + r->inoff,
+	while (!r->ending && (r->attached || !r->proven) && r->ib != NULL &&
+	    (flen = record_frame_len(r->ib->data + r->inoff,
 	    r->inlen - r->inoff)) != 0) {
 		struct wire_rec rec;
-		uint8_t *frame = r->inbuf + r->inoff;
+		uint8_t *frame = r->ib->data + r->inoff;
 		int rc;
 
 		if (flen < 0) {
@@ -562,13 +609,24 @@ process_input(struct relay *r)
 		if (handle_record(r, &rec))
 			return;
 	}
-	if (r->inbuf != NULL && r->inoff == r->inlen) {
-		/* Nothing buffered: the buffer goes back to the pool. */
-		pool_put(&inpool, r->inbuf);
-		r->inbuf = NULL;
+	if (r->ib != NULL && r->inoff == r->inlen && r->ib->refs == 1) {
+		/* Nothing buffered or written from it: back to the pool. */
+		ibuf_unref(r->ib);
+		r->ib = NULL;
 		r->inoff = r->inlen = 0;
-	} else if (r->inbuf != NULL && INBUF_CAP - r->inlen < FRAME_MAX) {
-		memmove(r->inbuf, r->inbuf + r->inoff, r->inlen - r->inoff);
+	} else if (r->ib != NULL && INBUF_CAP - r->inlen < FRAME_MAX) {
+		/* Make room for a whole frame; keep what writes still use. */
+		struct ibuf *nb = r->ib;
+
+		if (r->ib->refs > 1 && (nb = ibuf_get()) == NULL) {
+			finish(r, RELAY_END_LOCAL, "out of memory");
+			return;
+		}
+		memmove(nb->data, r->ib->data + r->inoff, r->inlen - r->inoff);
+		if (nb != r->ib) {
+			ibuf_unref(r->ib);
+			r->ib = nb;
+		}
 		r->inlen -= r->inoff;
 		r->inoff = 0;
 	}
@@ -578,17 +636,33 @@ process_input(struct relay *r)
 		update_reading(r);
 }
 
+/*
+ * Read into the input buffer.  A read stops at the end of a big frame, so
+ * that frames end where reads end and little is left to move when bodies
+ * still being written pin the buffer (process_input); after a small frame
+ * a read takes at most READ_SMALL.
+ */
 static void
 carrier_alloc(uv_handle_t *h, size_t hint, uv_buf_t *buf)
 {
 	struct relay *r = h->data;
+	size_t n, have, need = READ_SMALL;
 
-	if (r->inbuf == NULL && (r->inbuf = pool_get(&inpool)) == NULL) {
+	if (r->ib == NULL && (r->ib = ibuf_get()) == NULL) {
 		*buf = uv_buf_init(NULL, 0);   /* libuv reports UV_ENOBUFS */
 		return;
 	}
-	*buf = uv_buf_init((char *)r->inbuf + r->inlen,
-	    (unsigned)(INBUF_CAP - r->inlen));
+	n = INBUF_CAP - r->inlen;
+	have = r->inlen - r->inoff;
+	if (have >= WIRE_REC_LENLEN) {
+		need = WIRE_REC_LENLEN + wire_get32(r->ib->data + r->inoff);
+		need = need > have ? need - have : 0;
+		if (need < READ_SMALL)
+			need = READ_SMALL;
+	}
+	if (n > need)
+		n = need;
+	*buf = uv_buf_init((char *)r->ib->data + r->inlen, (unsigned)n);
 }
 
 static void
@@ -650,14 +724,10 @@ flush_out(struct relay *r)
 	while (r->proven && !r->ending && !r->carrier_err && !r->carrier_shut &&
 	    r->carrier_queued < RELAY_HIGH_WATER &&
 	    (p = stream_out_next(&r->os, &n)) != NULL) {
-		if ((w = pool_get(&blockpool)) == NULL) {
+		if ((w = wbuf_new(r, WIRE_REC_OVERHEAD + n, 1)) == NULL) {
 			finish(r, RELAY_END_LOCAL, "out of memory");
 			return;
 		}
-		w->r = r;
-		w->to_carrier = 1;
-		w->pooled = 1;
-		w->off = 0;
 		if ((len = record_seal_from(&r->tx, w->data, WIRE_REC_DATA,
 		    r->os.sent, r->delivered, p, n)) < 0) {
 			wbuf_release(w);

@@ -6,7 +6,7 @@
 
 #include "stream.h"
 
-#define POOL_MAX 16   /* spare blocks kept for the whole process */
+#define POOL_MAX 32   /* spare blocks kept for the whole process */
 
 struct stream_block {
 	struct stream_block *next;
