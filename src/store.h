@@ -106,7 +106,8 @@ int store_del(struct store *st, const uint8_t *name, size_t namelen) WR_MUST;
 
 /**
  * store_gc(st):
- * Drop expired entries, looking at no more than STORE_GC_BATCH of them;
+ * Drop expired entries, looking at about STORE_GC_BATCH of them (the
+ * memory backend finishes the hash bucket it is in);
  * the next call goes on where this one stopped and wraps around, so
  * calling it every few seconds sweeps the whole store.  Values are not
  * opened (expiry is in the clear, and authenticated when a value is

@@ -110,7 +110,7 @@ lmdb_get(struct store_backend *be, const uint8_t *name, size_t namelen,
 	MDB_txn *txn;
 	MDB_val k = { namelen, (void *)(uintptr_t)name };
 	MDB_val v;
-	int rc, del = 0;
+	int rc, res, del = 0;
 
 	if (begin(l, &txn) != 0)
 		return (-1);
@@ -121,10 +121,10 @@ lmdb_get(struct store_backend *be, const uint8_t *name, size_t namelen,
 		set_errno(rc);
 		return (-1);
 	}
-	rc = look(ctx, v.mv_data, v.mv_size, &del);
-	if (rc == -1 || !del) {
+	res = look(ctx, v.mv_data, v.mv_size, &del);
+	if (res == -1 || !del) {
 		mdb_txn_abort(txn);
-		return (rc);
+		return (res);
 	}
 	if ((rc = mdb_del(txn, l->dbi, &k, NULL)) != 0) {
 		mdb_txn_abort(txn);
@@ -133,7 +133,7 @@ lmdb_get(struct store_backend *be, const uint8_t *name, size_t namelen,
 	}
 	if (commit(txn) != 0)
 		return (-1);
-	return (rc);
+	return (res);
 }
 
 static int
