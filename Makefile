@@ -4,7 +4,7 @@
 #   make demo            install missing packages, build, show the main job
 #   make deps            install missing Debian packages
 #   make fuzz            run each libFuzzer target for FUZZ_SECONDS (default 20)
-#   make bench           run the benchmarks in bench/
+#   make bench           run the benchmarks in bench/ (run.sh, store.sh)
 #   make noise-vectors VECTORS=FILE   check a Noise test-vector file
 #   make install         bin/ and man pages into $(DESTDIR)$(PREFIX) (/usr/local)
 # Options: CC=clang, SANITIZE=1 (ASan+UBSan).
@@ -104,6 +104,7 @@ fuzz: deps
 
 bench: all
 	sh bench/run.sh
+	sh bench/store.sh
 
 PREFIX ?= /usr/local
 install: all
