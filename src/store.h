@@ -47,7 +47,8 @@ struct store;
 /**
  * store_open(spec, secret, secretlen, errbuf, errlen):
  * Open the store named by ${spec}: "memory" (this process only, empty at
- * start) or "lmdb:PATH" (PATH a directory, created 0700 if missing, that
+ * start, at most STORE_LMDB_MAPSIZE bytes of names and sealed values) or
+ * "lmdb:PATH" (PATH a directory, created 0700 if missing, that
  * holds the LMDB environment; refused if others may write to it).  The
  * sealing key is derived from ${secret} (${secretlen} bytes, at least 16:
  * the cluster secret, 32 bytes) and ${secret} stays the caller's.  Returns
@@ -70,8 +71,8 @@ void store_set_clock(struct store *st, uint64_t (*now)(void *), void *arg);
  * Seal ${vallen} (0..STORE_VAL_MAX) bytes of ${val} for the name ${name}
  * (${namelen} bytes) and store it under that name, replacing any value
  * there, to lapse ${ttl} (1..STORE_TTL_MAX) seconds from now.  When the
- * store is full it first drops expired entries and tries once more.
- * Returns 0 or -1 (errno ENOSPC when still full).
+ * store is full it runs store_gc once and, if that dropped anything, tries
+ * once more.  Returns 0 or -1 (errno ENOSPC when still full).
  */
 int store_put(struct store *st, const uint8_t *name, size_t namelen,
     const uint8_t *val, size_t vallen, uint32_t ttl) WR_MUST;
