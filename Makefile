@@ -4,18 +4,18 @@
 #   make demo            install missing packages, build, show the main job
 #   make deps            install missing Debian packages
 #   make fuzz            run each libFuzzer target for FUZZ_SECONDS (default 20)
-#   make bench           run the benchmarks in bench/
+#   make bench           run the benchmarks in bench/ (run.sh, store.sh)
 #   make noise-vectors VECTORS=FILE   check a Noise test-vector file
 #   make install         bin/ and man pages into $(DESTDIR)$(PREFIX) (/usr/local)
 # Options: CC=clang, SANITIZE=1 (ASan+UBSan).
 
 CC ?= cc
 SANITIZE ?=
-PKGS := libcrypto libuv inih
+PKGS := libcrypto libuv inih lmdb
 CPPFLAGS += -D_GNU_SOURCE -Isrc
 CFLAGS ?= -O2 -g
 CFLAGS += -std=c11 -Wall -Wextra -Werror -Wshadow -Wno-unused-parameter -pthread
-LDLIBS += $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -lcrypto -luv -linih)
+LDLIBS += $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -lcrypto -luv -linih -llmdb)
 
 ifeq ($(SANITIZE),1)
 CFLAGS += -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
@@ -104,6 +104,7 @@ fuzz: deps
 
 bench: all
 	sh bench/run.sh
+	sh bench/store.sh
 
 PREFIX ?= /usr/local
 install: all

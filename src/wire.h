@@ -146,6 +146,28 @@
 #define WIRE_CLOSE_BACKEND 2      /* backend unreachable or reset */
 #define WIRE_CLOSE_PROTOCOL 3     /* peer broke the protocol */
 
+/*
+ * Session store values (not on the network, but every implementation that
+ * shares an LMDB or Redis store must agree; docs/STORE.md).  A stored value
+ * is
+ *   0  version u8 (WIRE_STORE_VERSION)
+ *   1  expiry u64      Unix time in seconds (big-endian) when it lapses
+ *   9  salt[24]        random, one per value
+ *  33  AES-256-GCM(key = HKDF(K, salt), nonce = 0, ad = bytes 0..32 || name,
+ *                  plaintext), tag last
+ * with K = HKDF-SHA256(SHA-256(WIRE_STORE_LABEL), cluster secret).
+ */
+#define WIRE_STORE_VERSION 1
+#define WIRE_STORE_LABEL "warren store v1"  /* no NUL */
+#define WIRE_STORE_SALTLEN 24
+#define WIRE_STORE_HDR (1 + 8 + WIRE_STORE_SALTLEN)
+#define WIRE_STORE_OVERHEAD (WIRE_STORE_HDR + CRYPTO_TAGLEN)
+#define WIRE_STORE_NAME_MAX 255           /* longest key name */
+#define WIRE_STORE_VAL_MAX (1024 * 1024)  /* longest plaintext value */
+#define WIRE_STORE_SESSION "sess:"        /* || session id: packed session */
+#define WIRE_STORE_INIT "init:"           /* || client static key: newest
+					     INIT timestamp (TAI64N) */
+
 /* Decoded front-door INIT payload. */
 struct wire_init {
 	uint8_t timestamp[WIRE_TAI64N_LEN];
