@@ -3,6 +3,8 @@
 #   make check           install missing packages, build, run every test
 #   make demo            install missing packages, build, show the main job
 #   make deps            install missing Debian packages
+#   make soak            long repeats: 100 duplex echo transfers, 5 runs of
+#                        the timing-sensitive system tests (CI runs it too)
 #   make fuzz            run each libFuzzer target for FUZZ_SECONDS (default 20)
 #   make bench           run the benchmarks in bench/ (run.sh, store.sh)
 #   make noise-vectors VECTORS=FILE   check a Noise test-vector file
@@ -36,7 +38,7 @@ WARREN_OBJ := $(patsubst %.c,$(B)/%.o,$(wildcard cmd/warren/*.c))
 UNIT_SRC := $(wildcard tests/unit/test_*.c)
 UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(B)/tests/%)
 
-.PHONY: all deps check unit system vectors demo fuzz fuzz-build bench noise-vectors install clean
+.PHONY: all deps check unit system soak vectors demo fuzz fuzz-build bench noise-vectors install clean
 all: bin/warrend bin/warren
 
 $(B)/%.o: %.c $(wildcard src/*.h cmd/*/*.h) Makefile
@@ -80,6 +82,14 @@ vectors noise-vectors: $(B)/noise-vectors
 
 system: all
 	prove -v tests/system/*.t
+
+SOAK_RUNS ?= 5
+soak: deps
+	$(MAKE) all
+	DUPLEX_RUNS=100 TEST_TIMEOUT=900 prove -v tests/system/15-duplex.t
+	sh scripts/repeat.sh $(SOAK_RUNS) tests/system/07-many.t \
+	    tests/system/10-latency.t tests/system/12-caps.t \
+	    tests/system/13-forged.t
 
 demo: deps
 	$(MAKE) all
