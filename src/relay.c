@@ -57,6 +57,7 @@ struct wbuf {
 	struct relay *r;
 	int to_carrier;
 	int pooled;          /* a record buffer: back to blockpool when done */
+	unsigned gen;        /* the carrier it was written to (r->gen) */
 	struct ibuf *ib;     /* the bytes are in this input buffer */
 	uint8_t *bytes;      /* data, or a body in ib */
 	size_t len;          /* bytes this request still accounts for */
@@ -95,7 +96,8 @@ pool_put(struct pool *p, void *buf)
 
 struct relay {
 	uv_loop_t *loop;
-	uv_tcp_t *carrier;
+	uv_tcp_t *carrier;            /* NULL while detached */
+	unsigned gen;                 /* counts the carriers attached */
 	uv_stream_t *in, *out;
 	uv_timer_t timer;
 	uv_shutdown_t carrier_shut_req, out_shut_req;
@@ -105,11 +107,12 @@ struct relay {
 	char peer[ADDR_STRLEN + 16];
 	relay_proven_cb *proven_cb;
 	relay_end_cb *end_cb;
+	relay_lost_cb *lost_cb;       /* NULL: the session ends with its carrier */
 	void *arg;
+	int dead_busy_ms;             /* silence that kills a busy carrier */
 
 	struct ibuf *ib;              /* from inpool while it holds bytes */
 	size_t inoff, inlen;          /* unprocessed bytes: [inoff, inlen) */
-	struct wbuf *block;           /* staging block for plain reads */
 
 	struct stream_out os;         /* our stream: kept until delivered */
 	uint64_t received, ack_sent;
@@ -117,10 +120,11 @@ struct relay {
 	size_t carrier_queued, plain_queued;
 	uint64_t last_rx, last_tx;
 	uint64_t last_moved;          /* a byte last moved on either stream */
+	uint64_t flush_until;         /* how long a CLOSE may take to go out */
 	int stall_ms;
 
 	unsigned proven : 1, attached : 1, plain_eof : 1, fin_sent : 1;
-	unsigned peer_fin : 1;
+	unsigned peer_fin : 1, fin_here : 1, established : 1;
 	unsigned out_shut : 1, out_shut_done : 1, carrier_shut : 1;
 	unsigned carrier_eof : 1, ending : 1, flush_then_end : 1;
 	unsigned plain_reading : 1, carrier_reading : 1, stalled : 1;
@@ -136,6 +140,7 @@ static void plain_failed(struct relay *r, int err);
 static void finish(struct relay *r, enum relay_end end, const char *text);
 static void maybe_done(struct relay *r);
 static void flush_out(struct relay *r);
+static void carrier_lost(struct relay *r, const char *text);
 static void send_record(struct relay *r, uint8_t type, uint64_t seq,
     const void *body, size_t bodylen);
 
@@ -176,6 +181,7 @@ wbuf_new(struct relay *r, size_t cap, int to_carrier)
 		w->r = r;
 		w->to_carrier = to_carrier;
 		w->pooled = pooled;
+		w->gen = r->gen;
 		w->ib = NULL;
 		w->bytes = w->data;
 		w->len = w->off = 0;
@@ -220,9 +226,13 @@ on_write(uv_write_t *req, int status)
 	struct wbuf *w = (struct wbuf *)req;
 	struct relay *r = w->r;
 	int to_carrier = w->to_carrier;
-
 	size_t len = w->len;
 
+	if (to_carrier && w->gen != r->gen) {
+		/* A write to a carrier that has been dropped since. */
+		wbuf_release(w);
+		return;
+	}
 	if (to_carrier)
 		r->carrier_queued -= len;
 	else
@@ -290,8 +300,10 @@ stream_send(struct relay *r, uv_stream_t *s, struct wbuf *w, size_t len)
 	if ((n = uv_write(&w->req, s, &b, 1, on_write)) < 0) {
 		*queued -= w->len;
 		wbuf_release(w);
-		finish(r, to_carrier ? RELAY_END_CARRIER : RELAY_END_LOCAL,
-		    uv_strerror(n));
+		if (to_carrier)
+			carrier_lost(r, uv_strerror(n));
+		else
+			finish(r, RELAY_END_LOCAL, uv_strerror(n));
 	}
 	return NULL;
 }
@@ -304,7 +316,8 @@ send_record(struct relay *r, uint8_t type, uint64_t seq, const void *body,
 	struct wbuf *w;
 	int len;
 
-	if (r->carrier_shut || r->ending || r->carrier_err)
+	if (r->carrier == NULL || r->carrier_shut || r->ending ||
+	    r->carrier_err)
 		return;
 	if ((w = wbuf_new(r, WIRE_REC_OVERHEAD + bodylen, 1)) == NULL) {
 		finish(r, RELAY_END_LOCAL, "out of memory");
@@ -398,6 +411,7 @@ relay_abort(struct relay *r, uint8_t reason, const char *text)
 	}
 	/* Let CLOSE reach the peer; the keepalive timer bounds the wait. */
 	r->flush_then_end = 1;
+	r->flush_until = uv_now(r->loop) + (uint64_t)r->keepalive_ms / 2;
 	r->end_kind = RELAY_END_LOCAL;
 	snprintf(r->end_text, sizeof(r->end_text), "%s", text);
 	update_reading(r);
@@ -477,34 +491,62 @@ maybe_done(struct relay *r)
 		finish(r, RELAY_END_DONE, "closed");
 }
 
+/*
+ * The first record on a carrier: the peer's HELLO (docs/PROTOCOL.md 7.4).
+ * It proves the carrier's keys, gives the peer's window, and says what
+ * the peer has received, from where sending starts again.  Returns -1 if
+ * the relay ended.
+ */
+static int
+handle_hello(struct relay *r, const struct wire_rec *rec)
+{
+	const uint8_t *b = rec->body;
+
+	if (rec->type != WIRE_REC_HELLO) {
+		carrier_lost(r, r->established ?
+		    "resumed carrier did not start with HELLO" :
+		    "bad HELLO");
+		return -1;
+	}
+	if (!crypto_equal(b, r->s.id, WIRE_SESSION_ID_LEN) ||
+	    wire_get32(b + WIRE_SESSION_ID_LEN) != r->s.carrier ||
+	    rec->seq < r->received || rec->ack < r->os.acked ||
+	    rec->ack > r->os.sent ||
+	    stream_out_rewind(&r->os, wire_get64(b + WIRE_SESSION_ID_LEN + 8))) {
+		finish(r, RELAY_END_CARRIER, "bad HELLO");
+		return -1;
+	}
+	r->os.window = wire_get32(b + WIRE_SESSION_ID_LEN + 4);
+	if (r->os.window < WIRE_WINDOW_MIN) {
+		finish(r, RELAY_END_CARRIER, "HELLO window too small");
+		return -1;
+	}
+	if (stream_out_ack(&r->os, rec->ack)) {
+		finish(r, RELAY_END_CARRIER, "bad HELLO");
+		return -1;
+	}
+	r->proven = 1;
+	r->established = 1;
+	if (r->proven_cb != NULL)
+		r->proven_cb(r, r->arg);
+	if (r->ending)
+		return -1;
+	flush_out(r);       /* what the peer lacks, again */
+	return r->ending ? -1 : 0;
+}
+
 /* Process one opened record. Returns -1 if the relay ended. */
 static int
 handle_record(struct relay *r, const struct wire_rec *rec)
 {
+	if (!r->proven)
+		return handle_hello(r, rec);
 	if (rec->ack != r->os.acked) {
 		if (stream_out_ack(&r->os, rec->ack)) {
 			finish(r, RELAY_END_CARRIER, "ack out of range");
 			return -1;
 		}
 		r->last_moved = uv_now(r->loop);
-	}
-	if (!r->proven) {
-		if (rec->type != WIRE_REC_HELLO ||
-		    !crypto_equal(rec->body, r->s.id, WIRE_SESSION_ID_LEN) ||
-		    wire_get32(rec->body + WIRE_SESSION_ID_LEN) != r->s.carrier ||
-		    rec->seq != r->received) {
-			finish(r, RELAY_END_CARRIER, "bad HELLO");
-			return -1;
-		}
-		r->os.window = wire_get32(rec->body + WIRE_SESSION_ID_LEN + 4);
-		if (r->os.window < WIRE_WINDOW_MIN) {
-			finish(r, RELAY_END_CARRIER, "HELLO window too small");
-			return -1;
-		}
-		r->proven = 1;
-		if (r->proven_cb != NULL)
-			r->proven_cb(r, r->arg);
-		return r->ending ? -1 : 0;
 	}
 	switch (rec->type) {
 	case WIRE_REC_DATA: {
@@ -556,11 +598,13 @@ handle_record(struct relay *r, const struct wire_rec *rec)
 	case WIRE_REC_ACK:
 		break;
 	case WIRE_REC_FIN:
-		if (r->peer_fin || rec->seq != r->received) {
+		/* A resumed carrier repeats a FIN the last one may have lost. */
+		if (r->fin_here || rec->seq != r->received) {
 			finish(r, RELAY_END_CARRIER, "bad FIN");
 			return -1;
 		}
 		r->peer_fin = 1;
+		r->fin_here = 1;
 		maybe_done(r);
 		break;
 	case WIRE_REC_CLOSE: {
@@ -593,16 +637,24 @@ process_input(struct relay *r)
 		uint8_t *frame = r->ib->data + r->inoff;
 		int rc;
 
+		/*
+		 * Bytes that do not authenticate may come from anyone on
+		 * the path: the carrier is lost, the session may resume.  An
+		 * authenticated record that is malformed is the peer's fault.
+		 */
 		if (flen < 0) {
-			finish(r, RELAY_END_CARRIER, "record length out of range");
+			carrier_lost(r, "record length out of range");
 			return;
 		}
 		if ((rc = record_open(&r->rx, frame, (size_t)flen,
 		    frame + WIRE_REC_LENLEN, &rec)) != 0) {
-			finish(r, RELAY_END_CARRIER, rc == -2 ?
-			    "malformed record (bad header, type or body size)" :
-			    r->proven ? "record failed to authenticate" :
-			    "carrier failed to prove the session keys");
+			if (rc == -2)
+				finish(r, RELAY_END_CARRIER, "malformed record "
+				    "(bad header, type or body size)");
+			else
+				carrier_lost(r, r->proven ?
+				    "record failed to authenticate" :
+				    "carrier failed to prove the session keys");
 			return;
 		}
 		r->inoff += (size_t)flen;
@@ -682,7 +734,7 @@ carrier_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
 		return;
 	if (r->carrier_err != 0) {
 		/* Everything the peer sent before it broke off has been read. */
-		finish(r, RELAY_END_CARRIER, uv_strerror(r->carrier_err));
+		carrier_lost(r, uv_strerror(r->carrier_err));
 		return;
 	}
 	if (nread == UV_EOF && r->peer_fin && r->fin_sent) {
@@ -692,7 +744,7 @@ carrier_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
 			finish(r, RELAY_END_DONE, "closed");
 		return;
 	}
-	finish(r, RELAY_END_CARRIER, nread == UV_EOF ? "carrier closed by peer" :
+	carrier_lost(r, nread == UV_EOF ? "carrier closed by peer" :
 	    uv_strerror((int)nread));
 }
 
@@ -721,7 +773,8 @@ flush_out(struct relay *r)
 	size_t n;
 	int len;
 
-	while (r->proven && !r->ending && !r->carrier_err && !r->carrier_shut &&
+	while (r->carrier != NULL && r->proven && !r->ending &&
+	    !r->carrier_err && !r->carrier_shut &&
 	    r->carrier_queued < RELAY_HIGH_WATER &&
 	    (p = stream_out_next(&r->os, &n)) != NULL) {
 		if ((w = wbuf_new(r, WIRE_REC_OVERHEAD + n, 1)) == NULL) {
@@ -741,7 +794,7 @@ flush_out(struct relay *r)
 		    (size_t)len));
 	}
 	if (r->plain_eof && !r->fin_sent && r->os.sent == r->os.end &&
-	    r->proven && !r->ending) {
+	    r->carrier != NULL && r->proven && !r->ending) {
 		r->fin_sent = 1;
 		send_record(r, WIRE_REC_FIN, r->os.sent, NULL, 0);
 		if (!r->ending)
@@ -786,7 +839,7 @@ carrier_failed(struct relay *r, int err)
 		return;
 	r->carrier_err = err;
 	if (r->proven && !r->attached) {
-		finish(r, RELAY_END_CARRIER, uv_strerror(err));
+		carrier_lost(r, uv_strerror(err));
 		return;
 	}
 	update_reading(r);
@@ -797,7 +850,7 @@ static void
 update_reading(struct relay *r)
 {
 	/* A read may fill a whole record: read only if one fits the window. */
-	int want_plain = r->attached && r->proven && !r->plain_eof &&
+	int want_plain = r->attached && r->established && !r->plain_eof &&
 	    !r->ending && !r->flush_then_end && !r->carrier_err &&
 	    stream_out_room(&r->os) >= STREAM_MIN_READ;
 	/*
@@ -805,8 +858,8 @@ update_reading(struct relay *r)
 	 * window bounds what can arrive.  Only a session still waiting for
 	 * its plain side (the backend connecting) leaves it unread.
 	 */
-	int want_carrier = !r->ending && !r->carrier_eof &&
-	    (r->attached || !r->proven);
+	int want_carrier = r->carrier != NULL && !r->ending &&
+	    !r->carrier_eof && (r->attached || !r->proven);
 
 	if (want_plain != r->plain_reading) {
 		if (want_plain)
@@ -868,28 +921,132 @@ on_timer(uv_timer_t *t)
 {
 	struct relay *r = t->data;
 	uint64_t now = uv_now(r->loop);
+	uint64_t dead = (uint64_t)r->keepalive_ms * RELAY_DEAD_FACTOR;
 
 	/*
-	 * A dead carrier is one we listen to and hear nothing from.  While
-	 * reading is paused on purpose (the plain side is not taking what
-	 * came, or the backend is still connecting), the peer's keepalives
-	 * wait unread in the socket: that is backpressure, not silence.
+	 * A dead carrier is one we read and hear nothing from.  The peer
+	 * answers data within RELAY_TICK_MS (below), so a resumable session
+	 * with bytes in flight gives up after dead_busy_ms, an idle one after
+	 * missing RELAY_DEAD_FACTOR keepalives.  The node waiting for its
+	 * backend does not read the carrier yet, and counts no silence.
 	 */
-	if (r->carrier_reading &&
-	    now - r->last_rx >= (uint64_t)r->keepalive_ms * RELAY_DEAD_FACTOR) {
+	if (r->lost_cb != NULL && r->os.sent != r->os.acked &&
+	    (uint64_t)r->dead_busy_ms < dead)
+		dead = (uint64_t)r->dead_busy_ms;
+	if (r->carrier_reading && now - r->last_rx >= dead) {
 		log_warn("carrier_dead", "peer=%s silent_ms=%llu", r->peer,
 		    (unsigned long long)(now - r->last_rx));
-		finish(r, RELAY_END_CARRIER, "carrier silent (keepalive timeout)");
+		carrier_lost(r, "carrier silent (keepalive timeout)");
 		return;
 	}
-	if (r->flush_then_end) {
+	if (r->flush_then_end && now >= r->flush_until) {
 		finish(r, r->end_kind, r->end_text);
 		return;
 	}
+	if (r->carrier == NULL)
+		return;
 	if (r->proven && r->attached)
 		check_stall(r, now);
-	if (now - r->last_tx + 50 >= (uint64_t)r->keepalive_ms)
+	/*
+	 * Keepalive when idle; and within a tick, an ACK for what was
+	 * delivered, or (while our plain side holds up the peer's bytes) to
+	 * show that this end is alive though it cannot acknowledge.
+	 */
+	if (now - r->last_tx + 50 >= (uint64_t)r->keepalive_ms ||
+	    (r->proven && (r->delivered != r->ack_sent ||
+	    r->received != r->delivered) &&
+	    now - r->last_tx + 50 >= RELAY_TICK_MS))
 		send_record(r, WIRE_REC_ACK, r->os.sent, NULL, 0);
+}
+
+/* Send our HELLO on the current carrier (docs/PROTOCOL.md 7.4). */
+static void
+send_hello(struct relay *r)
+{
+	uint8_t hello[WIRE_HELLO_BODY];
+
+	memcpy(hello, r->s.id, WIRE_SESSION_ID_LEN);
+	wire_put32(hello + WIRE_SESSION_ID_LEN, r->s.carrier);
+	wire_put32(hello + WIRE_SESSION_ID_LEN + 4, RELAY_WINDOW);
+	wire_put64(hello + WIRE_SESSION_ID_LEN + 8, r->received);
+	send_record(r, WIRE_REC_HELLO, r->os.end, hello, sizeof(hello));
+}
+
+/*
+ * Take carrier ${carrier} with the keys of ${s} (carrier number and
+ * direction keys) as the current one and send HELLO.  Returns -1 if the
+ * keys cannot be set up (the relay has ended then).
+ */
+static int
+carrier_start(struct relay *r, uv_tcp_t *carrier, const struct session *s)
+{
+	r->carrier = carrier;
+	carrier->data = r;
+	r->handles++;
+	r->gen++;
+	r->s.carrier = s->carrier;
+	memcpy(r->s.key_c2s, s->key_c2s, sizeof(r->s.key_c2s));
+	memcpy(r->s.key_s2c, s->key_s2c, sizeof(r->s.key_s2c));
+	r->tx.nonce = r->rx.nonce = 0;
+	r->tx.aead = crypto_aead_new(CRYPTO_AESGCM,
+	    r->node ? s->key_s2c : s->key_c2s);
+	r->rx.aead = crypto_aead_new(CRYPTO_AESGCM,
+	    r->node ? s->key_c2s : s->key_s2c);
+	if (r->tx.aead == NULL || r->rx.aead == NULL) {
+		finish(r, RELAY_END_LOCAL, "cipher setup failed");
+		return -1;
+	}
+	r->last_rx = r->last_tx = uv_now(r->loop);
+	uv_tcp_nodelay(carrier, 1);
+	send_hello(r);
+	if (r->ending)
+		return -1;
+	update_reading(r);
+	return 0;
+}
+
+/*
+ * Drop the current carrier (reset it) and forget its state; the session,
+ * its streams and its plain side stay.
+ */
+static void
+carrier_drop(struct relay *r)
+{
+	close_handle(r, (uv_handle_t *)r->carrier, 1);
+	r->carrier = NULL;
+	r->gen++;                 /* its writes in flight no longer count */
+	r->carrier_queued = 0;
+	r->carrier_reading = 0;
+	r->carrier_shut = r->carrier_eof = 0;
+	r->carrier_err = 0;
+	r->proven = r->fin_sent = r->fin_here = 0;
+	ibuf_unref(r->ib);
+	r->ib = NULL;
+	r->inoff = r->inlen = 0;
+	crypto_aead_free(r->tx.aead);
+	crypto_aead_free(r->rx.aead);
+	r->tx.aead = r->rx.aead = NULL;
+	crypto_wipe(r->s.key_c2s, sizeof(r->s.key_c2s));
+	crypto_wipe(r->s.key_s2c, sizeof(r->s.key_s2c));
+}
+
+/*
+ * The carrier broke (reset, silence, bytes that do not authenticate).  A
+ * resumable session that was established detaches and tells its owner,
+ * who may bring a new carrier (relay_resume); any other ends.
+ */
+static void
+carrier_lost(struct relay *r, const char *text)
+{
+	if (r->ending)
+		return;
+	if (r->lost_cb == NULL || !r->established || r->flush_then_end) {
+		finish(r, RELAY_END_CARRIER, text);
+		return;
+	}
+	carrier_drop(r);
+	update_reading(r);
+	r->lost_cb(r, r->arg, text);
 }
 
 struct relay *
@@ -898,16 +1055,13 @@ relay_new(uv_loop_t *loop, uv_tcp_t *carrier, const struct session *s,
     relay_end_cb *end, void *arg)
 {
 	struct relay *r;
-	uint8_t hello[WIRE_HELLO_BODY];
 
 	if ((r = calloc(1, sizeof(*r))) == NULL) {
 		uv_close((uv_handle_t *)carrier, (uv_close_cb)free);
 		return NULL;
 	}
 	r->loop = loop;
-	r->carrier = carrier;
-	carrier->data = r;
-	r->handles = 2;           /* carrier, timer */
+	r->handles = 1;           /* the timer; carrier_start adds the carrier */
 	r->s = *s;
 	r->node = node;
 	r->keepalive_ms = keepalive * 1000;
@@ -921,25 +1075,12 @@ relay_new(uv_loop_t *loop, uv_tcp_t *carrier, const struct session *s,
 	r->stall_ms = RELAY_STALL_DEFAULT * 1000;
 	uv_timer_init(loop, &r->timer);
 	r->timer.data = r;
-	r->tx.aead = crypto_aead_new(CRYPTO_AESGCM, node ? s->key_s2c : s->key_c2s);
-	r->rx.aead = crypto_aead_new(CRYPTO_AESGCM, node ? s->key_c2s : s->key_s2c);
-	if (r->tx.aead == NULL || r->rx.aead == NULL) {
-		r->end_cb = NULL;
-		finish(r, RELAY_END_LOCAL, "cipher setup failed");
-		return NULL;
-	}
-	uv_tcp_nodelay(carrier, 1);
-	uv_timer_start(&r->timer, on_timer, (uint64_t)r->keepalive_ms / 2,
-	    (uint64_t)r->keepalive_ms / 2);
-	memcpy(hello, s->id, WIRE_SESSION_ID_LEN);
-	wire_put32(hello + WIRE_SESSION_ID_LEN, s->carrier);
-	wire_put32(hello + WIRE_SESSION_ID_LEN + 4, RELAY_WINDOW);
+	r->dead_busy_ms = RELAY_DEAD_BUSY_DEFAULT * 1000;
+	uv_timer_start(&r->timer, on_timer, RELAY_TICK_MS, RELAY_TICK_MS);
 	r->end_cb = NULL;    /* the caller learns of a failure here from NULL */
-	send_record(r, WIRE_REC_HELLO, r->os.sent, hello, sizeof(hello));
-	if (r->ending)
+	if (carrier_start(r, carrier, s))
 		return NULL;
 	r->end_cb = end;
-	update_reading(r);
 	return r;
 }
 
@@ -977,6 +1118,33 @@ relay_stats(const struct relay *r, uint64_t *sent, uint64_t *received)
 {
 	*sent = r->os.sent;
 	*received = r->received;
+}
+
+void
+relay_set_resumable(struct relay *r, relay_lost_cb *lost, int dead_busy)
+{
+	r->lost_cb = lost;
+	r->dead_busy_ms = dead_busy * 1000;
+}
+
+int
+relay_resume(struct relay *r, uv_tcp_t *carrier, const struct session *s)
+{
+	if (r->ending || !r->established ||
+	    !crypto_equal(s->id, r->s.id, WIRE_SESSION_ID_LEN) ||
+	    s->carrier <= r->s.carrier) {
+		uv_close((uv_handle_t *)carrier, (uv_close_cb)free);
+		return -1;
+	}
+	if (r->carrier != NULL)
+		carrier_drop(r);  /* the owner knows it is dead before we do */
+	return carrier_start(r, carrier, s);
+}
+
+unsigned
+relay_carrier(const struct relay *r)
+{
+	return r->carrier != NULL ? r->s.carrier : 0;
 }
 
 void

@@ -18,6 +18,8 @@
 #define RELAY_ACK_EVERY (1u << 20)    /* ACK after this many bytes delivered */
 #define RELAY_DEAD_FACTOR 3           /* keepalives missed before "dead" */
 #define RELAY_STALL_DEFAULT 60        /* seconds without progress: "stall" */
+#define RELAY_TICK_MS 1000            /* timer; ACKs go out within a tick */
+#define RELAY_DEAD_BUSY_DEFAULT 3     /* seconds of silence with data in flight */
 
 struct relay;
 
@@ -37,7 +39,8 @@ const char *relay_end_str(enum relay_end end);
 
 /**
  * relay_proven_cb(r, arg):
- * Called once when the peer's HELLO has authenticated on the carrier.
+ * Called when the peer's HELLO has authenticated on a carrier: once for
+ * the first, and again for each carrier that relay_resume brings.
  */
 typedef void relay_proven_cb(struct relay *r, void *arg);
 
@@ -47,6 +50,15 @@ typedef void relay_proven_cb(struct relay *r, void *arg);
  */
 typedef void relay_end_cb(struct relay *r, void *arg, enum relay_end end,
     const char *text);
+
+/**
+ * relay_lost_cb(r, arg, text):
+ * Called when the carrier of a resumable session (relay_set_resumable) is
+ * lost for the reason ${text}.  The session is detached: its plain side
+ * and kept bytes stay, until relay_resume gives it a new carrier or
+ * relay_abort ends it.
+ */
+typedef void relay_lost_cb(struct relay *r, void *arg, const char *text);
 
 /**
  * relay_new(loop, carrier, s, node, keepalive, peer, proven, end, arg):
@@ -74,6 +86,31 @@ void relay_attach(struct relay *r, uv_stream_t *in, uv_stream_t *out);
  * end the session with RELAY_END_LOCAL.
  */
 void relay_abort(struct relay *r, uint8_t reason, const char *text);
+
+/**
+ * relay_set_resumable(r, lost, dead_busy):
+ * Make ${r} outlive its carrier: once established, a lost carrier calls
+ * ${lost} instead of ending the session, and a carrier silent for
+ * ${dead_busy} seconds while our bytes are in flight counts as lost.
+ */
+void relay_set_resumable(struct relay *r, relay_lost_cb *lost, int dead_busy);
+
+/**
+ * relay_resume(r, carrier, s):
+ * Take ownership of the connected TCP handle ${carrier} as the new carrier
+ * of ${r}, with the carrier number and keys of ${s} (its id must be the
+ * session's, its carrier number higher than the last); a carrier still
+ * attached is dropped first.  Both ends then send again exactly what the
+ * other lacks.  Returns -1 (and closes ${carrier}) if ${r} cannot take it.
+ */
+int relay_resume(struct relay *r, uv_tcp_t *carrier, const struct session *s);
+
+/**
+ * relay_carrier(r):
+ * The number of ${r}'s current carrier, or 0 while it has none (or on the
+ * first carrier).
+ */
+unsigned relay_carrier(const struct relay *r);
 
 /**
  * relay_set_stall(r, seconds):

@@ -114,7 +114,8 @@
  *  16  ack u64         bytes of the peer's stream received so far
  *  24  body
  */
-#define WIRE_REC_HELLO 1   /* body: session_id[16], carrier u32, window u32; seq = bytes sent */
+#define WIRE_REC_HELLO 1   /* body: session_id[16], carrier u32, window u32,
+			      received u64; seq = bytes read from the plain side */
 #define WIRE_REC_DATA 2    /* body: 1..WIRE_REC_MAXDATA stream bytes at offset seq */
 #define WIRE_REC_ACK 3     /* empty body; also the keepalive */
 #define WIRE_REC_FIN 4     /* empty body; seq = final length of sender's stream */
@@ -132,7 +133,7 @@
 #define WIRE_REC_MIN (WIRE_REC_HDR + CRYPTO_TAGLEN)
 #define WIRE_REC_MAX (WIRE_REC_HDR + WIRE_REC_MAXDATA + CRYPTO_TAGLEN)
 #define WIRE_REC_OVERHEAD (WIRE_REC_LENLEN + WIRE_REC_HDR + CRYPTO_TAGLEN)
-#define WIRE_HELLO_BODY (WIRE_SESSION_ID_LEN + 4 + 4)
+#define WIRE_HELLO_BODY (WIRE_SESSION_ID_LEN + 4 + 4 + 8)
 /*
  * The window in HELLO: how many bytes of its stream the sender of HELLO
  * accepts beyond what it has acknowledged (ack counts bytes delivered to

@@ -29,7 +29,7 @@ test_sizes(void **state)
 	assert_int_equal(WIRE_REC_MIN, 40);
 	assert_int_equal(WIRE_REC_MAX, WIRE_REC_HDR + WIRE_REC_MAXDATA + 16);
 	assert_int_equal(WIRE_REC_OVERHEAD, 44);
-	assert_int_equal(WIRE_HELLO_BODY, 24);
+	assert_int_equal(WIRE_HELLO_BODY, 32);
 	assert_int_equal(SESSION_PACKED_LEN, 169);
 }
 
