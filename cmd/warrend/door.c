@@ -200,9 +200,7 @@ pending_ok(struct node *n, const struct sockaddr *src)
 static int64_t
 clock_offset(const uint8_t ts[WIRE_TAI64N_LEN], uint64_t now)
 {
-	uint64_t t = wire_get64(ts) - 0x4000000000000000ULL;
-
-	return (int64_t)(t - now);
+	return (int64_t)(wire_tai64n_unix(ts) - now);
 }
 
 /*
