@@ -1,7 +1,7 @@
 /*
  * wire: every wire format and protocol constant of warren, in one place.
- * docs/PROTOCOL.md is the prose form of this file; keep them in step.
- * All integers on the wire are big-endian.
+ * docs/PROTOCOL.md is the normative text and this file implements it;
+ * change both in the same commit.  All integers on the wire are big-endian.
  */
 #ifndef WARREN_WIRE_H
 #define WARREN_WIRE_H
