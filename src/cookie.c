@@ -50,9 +50,9 @@ seal_key(const uint8_t base[32], const uint8_t epoch[8], uint8_t key[32])
 	return crypto_hmac(CRYPTO_SHA256, key, base, 32, parts, lens, 1);
 }
 
-/* Start a reply epoch: a fresh epoch id and its sealing context. */
+/* Start reply epoch ${epoch} (NULL: a random one) and its sealing context. */
 static int
-new_epoch(struct cookie_node *c)
+set_epoch(struct cookie_node *c, const uint8_t *epoch)
 {
 	uint8_t key[32];
 	int rc = -1;
@@ -60,12 +60,22 @@ new_epoch(struct cookie_node *c)
 	crypto_aead_free(c->aead);
 	c->aead = NULL;
 	c->counter = 0;
-	if (crypto_random(c->epoch, sizeof(c->epoch)) == 0 &&
+	if (epoch != NULL)
+		memcpy(c->epoch, epoch, sizeof(c->epoch));
+	if ((epoch != NULL || crypto_random(c->epoch, sizeof(c->epoch)) == 0) &&
 	    seal_key(c->seal_key, c->epoch, key) == 0 &&
 	    (c->aead = crypto_aead_new(CRYPTO_AESGCM, key)) != NULL)
 		rc = 0;
 	crypto_wipe(key, sizeof(key));
 	return rc;
+}
+
+/* Start a reply epoch: a fresh epoch id and its sealing context. */
+static int
+new_epoch(struct cookie_node *c)
+{
+
+	return set_epoch(c, NULL);
 }
 
 int
@@ -188,6 +198,20 @@ int
 cookie_mac2(const uint8_t cookie[WIRE_MACLEN], uint8_t pkt[WIRE_INIT_LEN])
 {
 	return mac16(cookie, WIRE_MACLEN, pkt, MAC2_OFF, pkt + MAC2_OFF);
+}
+
+int
+cookie_node_fix(struct cookie_node *c, const uint8_t secret[32],
+    const uint8_t epoch[8], uint64_t counter)
+{
+
+	memcpy(c->secret, secret, sizeof(c->secret));
+	crypto_wipe(c->prev, sizeof(c->prev));
+	c->has_prev = 0;
+	if (set_epoch(c, epoch))
+		return -1;
+	c->counter = counter;
+	return 0;
 }
 
 void

@@ -69,6 +69,16 @@ int cookie_mac2(const uint8_t cookie[WIRE_MACLEN], uint8_t pkt[WIRE_INIT_LEN])
     WR_MUST;
 
 /**
+ * cookie_node_fix(c, secret, epoch, counter):
+ * Test vectors only: make ${secret} the current cookie secret of ${c}
+ * (dropping the previous one), ${epoch} its epoch id, with its sealing
+ * key derived as for a random one, and ${counter} the nonce of the next
+ * COOKIE.  The programs never call it.
+ */
+int cookie_node_fix(struct cookie_node *c, const uint8_t secret[32],
+    const uint8_t epoch[8], uint64_t counter) WR_MUST;
+
+/**
  * cookie_node_wipe(c):
  * Erase the secrets of ${c}.
  */

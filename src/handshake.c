@@ -127,6 +127,15 @@ struct hs_client *
 hs_client_start_as(const struct hs_node *self, const uint8_t spub[32],
     const uint8_t *psk, const char *service, uint8_t pkt[WIRE_INIT_LEN])
 {
+
+	return hs_client_start_fixed(self, spub, psk, service, NULL, pkt);
+}
+
+struct hs_client *
+hs_client_start_fixed(const struct hs_node *self, const uint8_t spub[32],
+    const uint8_t *psk, const char *service, const struct hs_fixed *fx,
+    uint8_t pkt[WIRE_INIT_LEN])
+{
 	struct hs_client *c = NULL;
 	struct noise_keys keys;
 	struct wire_init init;
@@ -146,6 +155,10 @@ hs_client_start_as(const struct hs_node *self, const uint8_t spub[32],
 	memcpy(keys.rs, spub, 32);
 	keys.npsks = 1;
 	memcpy(keys.psks[0], psk ? psk : zero_psk, 32);
+	if (fx != NULL) {
+		keys.has_e = 1;
+		memcpy(keys.e_priv, fx->e_priv, 32);
+	}
 	c->hs = noise_hs_new(NOISE_PROTOCOL, NOISE_INITIATOR,
 	    (const uint8_t *)WIRE_PROLOGUE, strlen(WIRE_PROLOGUE), &keys);
 	if (c->hs == NULL)
@@ -153,11 +166,16 @@ hs_client_start_as(const struct hs_node *self, const uint8_t spub[32],
 	memcpy(c->mac1_key, self->mac1_key, 32);
 	if (hs_mac1_key(spub, smac1))
 		goto err;
-	if (crypto_random((uint8_t *)&c->sender, sizeof(c->sender)))
-		goto err;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	wire_tai64n(init.timestamp, (uint64_t)ts.tv_sec, (uint32_t)ts.tv_nsec);
+	if (fx != NULL) {
+		c->sender = fx->index;
+		memcpy(init.timestamp, fx->timestamp, WIRE_TAI64N_LEN);
+	} else {
+		if (crypto_random((uint8_t *)&c->sender, sizeof(c->sender)))
+			goto err;
+		clock_gettime(CLOCK_REALTIME, &ts);
+		wire_tai64n(init.timestamp, (uint64_t)ts.tv_sec,
+		    (uint32_t)ts.tv_nsec);
+	}
 	snprintf(init.service, sizeof(init.service), "%s", service);
 	if (strlen(service) > WIRE_SERVICE_MAX || wire_init_pack(&init, payload))
 		goto err;
@@ -309,6 +327,15 @@ int
 hs_node_reply(struct hs_pending *p, const uint8_t *psk,
     const struct wire_resp *resp, uint8_t pkt[WIRE_RESP_LEN], struct session *s)
 {
+
+	return hs_node_reply_fixed(p, psk, resp, NULL, pkt, s);
+}
+
+int
+hs_node_reply_fixed(struct hs_pending *p, const uint8_t *psk,
+    const struct wire_resp *resp, const struct hs_fixed *fx,
+    uint8_t pkt[WIRE_RESP_LEN], struct session *s)
+{
 	uint8_t payload[WIRE_RESP_PAYLOAD];
 	uint32_t index;
 	size_t n;
@@ -317,7 +344,11 @@ hs_node_reply(struct hs_pending *p, const uint8_t *psk,
 	if (psk != NULL)
 		noise_hs_set_psk(p->hs, psk);
 	wire_resp_pack(resp, payload);
-	if (crypto_random((uint8_t *)&index, sizeof(index)))
+	if (fx != NULL) {
+		index = fx->index;
+		if (noise_hs_set_e(p->hs, fx->e_priv))
+			goto out;
+	} else if (crypto_random((uint8_t *)&index, sizeof(index)))
 		goto out;
 	pkt[0] = WIRE_RESP;
 	pkt[1] = WIRE_VERSION;

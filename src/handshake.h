@@ -94,6 +94,27 @@ struct hs_client *hs_client_start_as(const struct hs_node *self,
     const uint8_t spub[32], const uint8_t *psk, const char *service,
     uint8_t pkt[WIRE_INIT_LEN]);
 
+/*
+ * Test vectors only (tests/unit/test_transcript.c): the inputs that
+ * hs_client_start and hs_node_reply otherwise draw at random or read from
+ * the clock.  The programs never use them.
+ */
+struct hs_fixed {
+	uint8_t e_priv[32];                  /* ephemeral private key */
+	uint32_t index;                      /* sender index */
+	uint8_t timestamp[WIRE_TAI64N_LEN];  /* INIT only: TAI64N */
+};
+
+/**
+ * hs_client_start_fixed(self, spub, psk, service, fx, pkt):
+ * As hs_client_start_as, with the ephemeral key, sender index and
+ * timestamp taken from ${fx} instead of the random source and the clock.
+ * For test vectors only.
+ */
+struct hs_client *hs_client_start_fixed(const struct hs_node *self,
+    const uint8_t spub[32], const uint8_t *psk, const char *service,
+    const struct hs_fixed *fx, uint8_t pkt[WIRE_INIT_LEN]);
+
 /**
  * hs_client_grant_key(c):
  * The grant PRF key of the handshake ${c} (valid once started).
@@ -157,6 +178,15 @@ const struct hs_grant_key *hs_pending_grant_key(const struct hs_pending *p);
 int hs_node_reply(struct hs_pending *p, const uint8_t *psk,
     const struct wire_resp *resp, uint8_t pkt[WIRE_RESP_LEN],
     struct session *s) WR_MUST;
+
+/**
+ * hs_node_reply_fixed(p, psk, resp, fx, pkt, s):
+ * As hs_node_reply, with the ephemeral key and sender index taken from
+ * ${fx} (its timestamp is not used).  For test vectors only.
+ */
+int hs_node_reply_fixed(struct hs_pending *p, const uint8_t *psk,
+    const struct wire_resp *resp, const struct hs_fixed *fx,
+    uint8_t pkt[WIRE_RESP_LEN], struct session *s) WR_MUST;
 
 /**
  * hs_pending_free(p):

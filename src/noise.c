@@ -793,6 +793,21 @@ noise_hs_set_psk(struct noise_hs *hs, const uint8_t psk[32])
 		hs->npsks = 1;
 }
 
+int
+noise_hs_set_e(struct noise_hs *hs, const uint8_t e_priv[CRYPTO_DHLEN])
+{
+
+	if (hs->has_e || hs->dead)
+		return (-1);
+	memcpy(hs->e_priv, e_priv, CRYPTO_DHLEN);
+	if (crypto_x25519_pub(hs->e_priv, hs->e_pub)) {
+		crypto_wipe(hs->e_priv, sizeof(hs->e_priv));
+		return (-1);
+	}
+	hs->has_e = 1;
+	return (0);
+}
+
 /**
  * noise_hs_export(hs, label, out):
  * Derive 32 bytes from the current chaining key: HKDF(ck, label) out1.

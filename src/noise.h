@@ -74,6 +74,17 @@ int noise_hs_supported(const char *protocol);
 void noise_hs_set_psk(struct noise_hs *hs, const uint8_t psk[32]);
 
 /**
+ * noise_hs_set_e(hs, e_priv):
+ * Test vectors only: make ${e_priv} the local ephemeral private key of
+ * ${hs}, which must not have one yet (no "e" token written, none given
+ * at creation).  A responder's ephemeral is made when it writes message 2,
+ * after it has read message 1, so noise_keys.has_e cannot fix it.
+ * Returns -1 if ${hs} already has an ephemeral key or on failure.
+ */
+int noise_hs_set_e(struct noise_hs *hs, const uint8_t e_priv[CRYPTO_DHLEN])
+    WR_MUST;
+
+/**
  * noise_hs_write(hs, payload, paylen, out, outcap, outlen):
  * Write the next handshake message carrying ${payload} into ${out} (at most
  * ${outcap} bytes); store its length in ${outlen}.  It must be our turn.

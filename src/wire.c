@@ -139,6 +139,12 @@ wire_rec_hdr(uint8_t out[WIRE_REC_HDR], uint8_t type, uint64_t seq, uint64_t ack
 void
 wire_tai64n(uint8_t out[WIRE_TAI64N_LEN], uint64_t sec, uint32_t nsec)
 {
-	wire_put64(out, 0x4000000000000000ULL + sec);
+	wire_put64(out, WIRE_TAI64_UNIX + sec);
 	wire_put32(out + 8, nsec);
+}
+
+uint64_t
+wire_tai64n_unix(const uint8_t ts[WIRE_TAI64N_LEN])
+{
+	return wire_get64(ts) - WIRE_TAI64_UNIX;
 }

@@ -1,7 +1,7 @@
 /*
  * wire: every wire format and protocol constant of warren, in one place.
- * docs/PROTOCOL.md is the prose form of this file; keep them in step.
- * All integers on the wire are big-endian.
+ * docs/PROTOCOL.md is the normative text and this file implements it;
+ * change both in the same commit.  All integers on the wire are big-endian.
  */
 #ifndef WARREN_WIRE_H
 #define WARREN_WIRE_H
@@ -32,6 +32,11 @@
  */
 #define WIRE_INIT_PAYLOAD 48
 #define WIRE_TAI64N_LEN 12
+/*
+ * The TAI64 label of the Unix epoch: 2^62 + 10, since 1970-01-01 00:00:00
+ * UTC is taken as TAI - 10 s (libtai's tai_unix, WireGuard's timestamps).
+ */
+#define WIRE_TAI64_UNIX 0x400000000000000aULL
 
 /*
  * INIT packet, WIRE_INIT_LEN bytes:
@@ -245,10 +250,19 @@ void wire_rec_hdr(uint8_t out[WIRE_REC_HDR], uint8_t type, uint64_t seq,
 
 /**
  * wire_tai64n(out, sec, nsec):
- * Write the TAI64N label of Unix time ${sec}.${nsec} (as WireGuard does:
- * 2^62 + sec, then nsec, big-endian) to ${out}.
+ * Write the standard TAI64N label of Unix time ${sec}.${nsec} to ${out}:
+ * u64 WIRE_TAI64_UNIX + ${sec}, then u32 ${nsec}, big-endian (as libtai
+ * and WireGuard do).
  */
 void wire_tai64n(uint8_t out[WIRE_TAI64N_LEN], uint64_t sec, uint32_t nsec);
+
+/**
+ * wire_tai64n_unix(ts):
+ * Return the Unix seconds of the TAI64N label ${ts} (its first 8 bytes
+ * minus WIRE_TAI64_UNIX, modulo 2^64: a label before the epoch gives a
+ * huge value, which a caller comparing clocks treats as far off).
+ */
+uint64_t wire_tai64n_unix(const uint8_t ts[WIRE_TAI64N_LEN]);
 
 /* Big-endian helpers. */
 static inline void wire_put16(uint8_t *p, uint16_t v) { p[0] = v >> 8; p[1] = v; }

@@ -227,6 +227,12 @@ on_end(struct relay *r, void *arg, enum relay_end end, const char *text)
 		c->g = NULL;
 	} else {
 		c->n->stats.sessions_live--;
+		/*
+		 * A clean end (FIN both ways, warrend(8)): say "finished", not
+		 * the relay's "closed", which reads like end=closed (a CLOSE).
+		 */
+		if (end == RELAY_END_DONE)
+			text = "finished";
 		log_info("session_end", "peer=%s service=%s end=%s bytes_in=%llu bytes_out=%llu reason=\"%s\"",
 		    c->peer, c->svc->name, relay_end_str(end),
 		    (unsigned long long)received, (unsigned long long)sent,

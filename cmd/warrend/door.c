@@ -7,8 +7,8 @@
  * source address.  Checks run cheapest first: size and type, mac1, then
  * under load mac2 (else a COOKIE reply) and the source's token bucket,
  * then the queue.  Queued INITs are handled a batch per loop turn: the
- * grant caps are checked before the Diffie-Hellman, replay, the client
- * key's rate and clock skew after it (they need the client's identity).
+ * grant caps are checked before the Diffie-Hellman; clock skew, replay and
+ * the client key's rate after it (they need the client's identity).
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -200,9 +200,17 @@ pending_ok(struct node *n, const struct sockaddr *src)
 static int64_t
 clock_offset(const uint8_t ts[WIRE_TAI64N_LEN], uint64_t now)
 {
-	uint64_t t = wire_get64(ts) - 0x4000000000000000ULL;
+	return (int64_t)(wire_tai64n_unix(ts) - now);
+}
 
-	return (int64_t)(t - now);
+/* Milliseconds from TAI64N label ${a} up to the later label ${b}. */
+static uint64_t
+tai64n_ms_between(const uint8_t a[WIRE_TAI64N_LEN],
+    const uint8_t b[WIRE_TAI64N_LEN])
+{
+	int64_t ns = (int64_t)wire_get32(b + 8) - (int64_t)wire_get32(a + 8);
+
+	return (wire_get64(b) - wire_get64(a)) * 1000 + ns / 1000000;
 }
 
 /*
@@ -254,7 +262,7 @@ door_init(struct node *n, uv_udp_t *udp, const uint8_t *pkt,
 	uint64_t now = (uint64_t)time(NULL);
 	char a[ADDR_STRLEN];
 	int64_t skew;
-	int rate, unknown;
+	int rate, unknown, in_skew;
 
 	memset(&resp, 0, sizeof(resp));
 	memset(&s, 0, sizeof(s));
@@ -279,15 +287,28 @@ door_init(struct node *n, uv_udp_t *udp, const uint8_t *pkt,
 	}
 
 	/*
-	 * Replay: a client's INIT timestamps must increase (TAI64N compares as
-	 * bytes).  A captured INIT replayed later gets no answer.
+	 * Clock first (PROTOCOL.md 4.6 steps 9 to 11): an INIT more than
+	 * clock_skew from the node's clock, ahead or behind, gets the CLOCK
+	 * answer even if it is older than the newest recorded, so a clock
+	 * set back by more than clock_skew is told so rather than met with
+	 * silence.  Within clock_skew a timestamp must exceed the newest
+	 * recorded for the key; one that does not is a replay or a clock that
+	 * stepped back, which look alike on the wire and get no answer.  An
+	 * answer costs the key a token of its rate; a silent drop costs none,
+	 * so replaying a captured INIT cannot drain the key's bucket.
 	 */
 	ts = n->last_ts[cl - n->cfg->clients];
-	if (memcmp(init.timestamp, ts, WIRE_TAI64N_LEN) <= 0) {
+	skew = clock_offset(init.timestamp, now);
+	in_skew = skew <= n->cfg->clock_skew && skew >= -n->cfg->clock_skew;
+	if (in_skew && memcmp(init.timestamp, ts, WIRE_TAI64N_LEN) <= 0) {
 		n->stats.drop_replay++;
 		if (door_log_ok(n, DLOG_CLIENT))
-			log_warn("replay", "src=%s client=%s", addr_str(src, a),
-			    cl->name);
+			log_warn("replay", "src=%s client=%s reason=%s "
+			    "behind_ms=%llu", addr_str(src, a), cl->name,
+			    memcmp(init.timestamp, ts, WIRE_TAI64N_LEN) == 0 ?
+			    "duplicate" : "stepped_back",
+			    (unsigned long long)tai64n_ms_between(init.timestamp,
+			    ts));
 		goto out;
 	}
 
@@ -303,8 +324,7 @@ door_init(struct node *n, uv_udp_t *udp, const uint8_t *pkt,
 		goto out;
 	}
 
-	skew = clock_offset(init.timestamp, now);
-	if (skew > n->cfg->clock_skew || skew < -n->cfg->clock_skew) {
+	if (!in_skew) {
 		/*
 		 * The client is authenticated, so tell it: its clock is wrong.
 		 * The timestamp is not recorded, so a fixed clock works at once.

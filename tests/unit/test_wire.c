@@ -33,6 +33,28 @@ test_sizes(void **state)
 	assert_int_equal(SESSION_PACKED_LEN, 169);
 }
 
+/*
+ * TAI64N is the standard label (libtai's tai_unix, WireGuard): the Unix
+ * epoch is 2^62 + 10.  Expected bytes worked out by hand:
+ * 1700000000 = 0x6553f100, + 10 = 0x6553f10a.
+ */
+static void
+test_tai64n(void **state)
+{
+	static const uint8_t epoch[WIRE_TAI64N_LEN] = {
+	    0x40, 0, 0, 0, 0, 0, 0, 0x0a, 0, 0, 0, 0 };
+	static const uint8_t t17[WIRE_TAI64N_LEN] = {
+	    0x40, 0, 0, 0, 0x65, 0x53, 0xf1, 0x0a, 0x3b, 0x9a, 0xc9, 0xff };
+	uint8_t buf[WIRE_TAI64N_LEN];
+
+	wire_tai64n(buf, 0, 0);
+	assert_memory_equal(buf, epoch, sizeof(buf));
+	assert_int_equal(wire_tai64n_unix(buf), 0);
+	wire_tai64n(buf, 1700000000, 999999999);
+	assert_memory_equal(buf, t17, sizeof(buf));
+	assert_int_equal(wire_tai64n_unix(buf), 1700000000);
+}
+
 /* Front-door packet classification. */
 
 static void
@@ -717,6 +739,7 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_sizes),
+		cmocka_unit_test(test_tai64n),
 		cmocka_unit_test(test_packet_type),
 		cmocka_unit_test(test_packet_type_version_reserved),
 		cmocka_unit_test(test_init_roundtrip),
