@@ -4,6 +4,8 @@
  * COOKIE reply instead of a Diffie-Hellman; the cookie is bound to the
  * client's address and port and to a node secret that rotates every
  * WIRE_COOKIE_ROTATE seconds (the previous secret is still accepted).
+ * A RESUME has the length of an INIT and its mac1 and mac2 at the same
+ * offsets, so every function here that takes an INIT takes a RESUME too.
  * Formats are in wire.h.
  */
 #ifndef WARREN_COOKIE_H

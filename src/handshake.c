@@ -9,13 +9,13 @@
 #include "handshake.h"
 #include "noise.h"
 
-#define GRANT_LABEL "warren grant"
 #define INIT_MAC1_OFF (8 + WIRE_INIT_NOISE)
 #define RESP_MAC1_OFF (12 + WIRE_RESP_NOISE)
 
 struct hs_client {
 	struct noise_hs *hs;
 	uint32_t sender;
+	uint8_t pub[32];             /* our own static public key */
 	uint8_t mac1_key[32];        /* keyed by our own public key */
 	struct hs_grant_key grant;
 };
@@ -23,20 +23,31 @@ struct hs_client {
 struct hs_pending {
 	struct noise_hs *hs;
 	uint32_t client_index;
+	uint8_t client_pub[32];
 	uint8_t client_mac1_key[32];
 	struct hs_grant_key grant;
 };
 
 static const uint8_t zero_psk[32];
 
-/* A granted handshake: give ${s} its id and the Split() keys. */
+/*
+ * A granted handshake: give ${s} its id, the Split() keys and the
+ * resumption secret, exported from the final chaining key with a label of
+ * its own (so neither it nor the traffic keys tell anything of the other).
+ */
 static int
 session_start(struct noise_hs *hs, const struct wire_resp *resp,
-    struct session *s)
+    const uint8_t client_pub[32], struct session *s)
 {
 	if (resp->status != WIRE_OK)
 		return 0;
 	memcpy(s->id, resp->session_id, WIRE_SESSION_ID_LEN);
+	memcpy(s->client_pub, client_pub, 32);
+	s->carrier = 0;
+	crypto_wipe(s->resume_next, sizeof(s->resume_next));
+	memset(s->resume_ts, 0, sizeof(s->resume_ts));
+	if (noise_hs_export(hs, WIRE_LABEL_RESUME, s->resume_secret))
+		return -1;
 	return noise_hs_split(hs, s->key_c2s, s->key_s2c);
 }
 
@@ -164,6 +175,7 @@ hs_client_start_fixed(const struct hs_node *self, const uint8_t spub[32],
 	if (c->hs == NULL)
 		goto err;
 	memcpy(c->mac1_key, self->mac1_key, 32);
+	memcpy(c->pub, self->pub, 32);
 	if (hs_mac1_key(spub, smac1))
 		goto err;
 	if (fx != NULL) {
@@ -187,7 +199,7 @@ hs_client_start_fixed(const struct hs_node *self, const uint8_t spub[32],
 	if (noise_hs_write(c->hs, payload, sizeof(payload), pkt + 8,
 	    WIRE_INIT_NOISE, &n) || n != WIRE_INIT_NOISE)
 		goto err;
-	if (noise_hs_export(c->hs, GRANT_LABEL, c->grant.key))
+	if (noise_hs_export(c->hs, WIRE_LABEL_GRANT, c->grant.key))
 		goto err;
 	if (mac1_compute(smac1, pkt, INIT_MAC1_OFF, pkt + INIT_MAC1_OFF))
 		goto err;
@@ -234,7 +246,7 @@ hs_client_finish(struct hs_client *c, const uint8_t *pkt, size_t len,
 		goto out;
 	if (wire_resp_parse(payload, resp))
 		goto out;
-	if (session_start(copy, resp, s))
+	if (session_start(copy, resp, c->pub, s))
 		goto out;
 	noise_hs_free(c->hs);
 	c->hs = copy;
@@ -301,8 +313,9 @@ hs_node_read(const struct hs_node *node, const uint8_t *pkt, size_t len,
 	if ((rs = noise_hs_remote_static(p->hs)) == NULL)
 		goto err;
 	memcpy(client_pub, rs, 32);
+	memcpy(p->client_pub, rs, 32);
 	if (hs_mac1_key(rs, p->client_mac1_key) ||
-	    noise_hs_export(p->hs, GRANT_LABEL, p->grant.key))
+	    noise_hs_export(p->hs, WIRE_LABEL_GRANT, p->grant.key))
 		goto err;
 	p->client_index = wire_get32(pkt + 4);
 	goto out;
@@ -362,7 +375,7 @@ hs_node_reply_fixed(struct hs_pending *p, const uint8_t *psk,
 	    pkt + RESP_MAC1_OFF))
 		goto out;
 	memset(pkt + RESP_MAC1_OFF + WIRE_MACLEN, 0, WIRE_MACLEN);
-	if (session_start(p->hs, resp, s))
+	if (session_start(p->hs, resp, p->client_pub, s))
 		goto out;
 	rc = 0;
 out:

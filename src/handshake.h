@@ -124,12 +124,13 @@ const struct hs_grant_key *hs_client_grant_key(const struct hs_client *c);
 /**
  * hs_client_finish(c, pkt, len, resp, s):
  * Process the node's RESP ${pkt}.  Returns 0 with the decoded payload in
- * ${resp} and, when ${resp}->status is WIRE_OK, the new session's id and
- * keys in ${s}.  Returns -1 if the packet is not an answer to ${c} (wrong
- * type, receiver or mac1: ignore it and keep waiting), or -2 if it looks
- * like one but fails to authenticate or parse (a forgery, or keys that do
- * not match).  After -1 or -2, ${c} is as it was: the real answer can
- * still come.
+ * ${resp} and, when ${resp}->status is WIRE_OK, the new session's id,
+ * keys, the client's static public key and the resumption secret in ${s}
+ * (carrier 0, no resume_next, a zero resume_ts).  Returns -1 if the
+ * packet is not an answer to ${c} (wrong type, receiver or mac1: ignore it
+ * and keep waiting), or -2 if it looks like one but fails to authenticate
+ * or parse (a forgery, or keys that do not match).  After -1 or -2, ${c}
+ * is as it was: the real answer can still come.
  */
 int hs_client_finish(struct hs_client *c, const uint8_t *pkt, size_t len,
     struct wire_resp *resp, struct session *s) WR_MUST;
@@ -173,7 +174,8 @@ const struct hs_grant_key *hs_pending_grant_key(const struct hs_pending *p);
  * hs_node_reply(p, psk, resp, pkt, s):
  * Write the RESP packet (WIRE_RESP_LEN bytes) carrying ${resp} to ${pkt},
  * mixing ${psk} (NULL: all zeros).  If ${resp}->status is WIRE_OK, fill
- * ${s} with the session id from ${resp} and the session keys.
+ * ${s} with the session id from ${resp}, the session keys, the client's
+ * static public key and the resumption secret (as hs_client_finish).
  */
 int hs_node_reply(struct hs_pending *p, const uint8_t *psk,
     const struct wire_resp *resp, uint8_t pkt[WIRE_RESP_LEN],

@@ -5,7 +5,7 @@
 
 #include "session.h"
 
-#define SESSION_MAGIC 0x77727331u   /* "wrs1" */
+#define SESSION_MAGIC 0x77727332u   /* "wrs2" */
 
 void
 session_pack(const struct session *s, uint8_t out[SESSION_PACKED_LEN])
@@ -23,7 +23,12 @@ session_pack(const struct session *s, uint8_t out[SESSION_PACKED_LEN])
 	memcpy(p, s->key_s2c, CRYPTO_KEYLEN); p += CRYPTO_KEYLEN;
 	wire_put32(p, s->carrier); p += 4;
 	wire_put64(p, s->sent); p += 8;
-	wire_put64(p, s->received);
+	wire_put64(p, s->received); p += 8;
+	memcpy(p, s->resume_secret, WIRE_RESUME_SECRET_LEN);
+	p += WIRE_RESUME_SECRET_LEN;
+	memcpy(p, s->resume_next, WIRE_RESUME_SECRET_LEN);
+	p += WIRE_RESUME_SECRET_LEN;
+	memcpy(p, s->resume_ts, WIRE_TAI64N_LEN);
 }
 
 int
@@ -49,7 +54,12 @@ session_unpack(const uint8_t buf[SESSION_PACKED_LEN], struct session *s)
 	memcpy(s->key_s2c, p, CRYPTO_KEYLEN); p += CRYPTO_KEYLEN;
 	s->carrier = wire_get32(p); p += 4;
 	s->sent = wire_get64(p); p += 8;
-	s->received = wire_get64(p);
+	s->received = wire_get64(p); p += 8;
+	memcpy(s->resume_secret, p, WIRE_RESUME_SECRET_LEN);
+	p += WIRE_RESUME_SECRET_LEN;
+	memcpy(s->resume_next, p, WIRE_RESUME_SECRET_LEN);
+	p += WIRE_RESUME_SECRET_LEN;
+	memcpy(s->resume_ts, p, WIRE_TAI64N_LEN);
 	return 0;
 }
 

@@ -20,10 +20,22 @@ struct session {
 	uint32_t carrier;                 /* number of the current carrier */
 	uint64_t sent;                    /* bytes of our stream sent */
 	uint64_t received;                /* bytes of the peer's stream received */
+	/*
+	 * Resumption (resume.h, PROTOCOL.md section 14).  resume_secret is
+	 * exported from the handshake that made or last resumed the
+	 * session, never from or to the traffic keys.  Node side only:
+	 * resume_next is the secret handed out in the last RESUMED whose
+	 * carrier has not proved itself yet (all zero: none).  resume_ts is
+	 * the newest RESUME timestamp: sent (client) or accepted (node).
+	 */
+	uint8_t resume_secret[WIRE_RESUME_SECRET_LEN];
+	uint8_t resume_next[WIRE_RESUME_SECRET_LEN];
+	uint8_t resume_ts[WIRE_TAI64N_LEN];
 };
 
 #define SESSION_PACKED_LEN (4 + WIRE_SESSION_ID_LEN + 1 + WIRE_SERVICE_MAX + 32 + \
-    2 * CRYPTO_KEYLEN + 4 + 8 + 8)
+    2 * CRYPTO_KEYLEN + 4 + 8 + 8 + 2 * WIRE_RESUME_SECRET_LEN + \
+    WIRE_TAI64N_LEN)
 
 /**
  * session_pack(s, out):

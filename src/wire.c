@@ -46,6 +46,27 @@ wire_init_parse(const uint8_t buf[WIRE_INIT_PAYLOAD], struct wire_init *out)
 }
 
 void
+wire_resume_pack(const struct wire_resume *in,
+    uint8_t out[WIRE_RESUME_PAYLOAD])
+{
+	memset(out, 0, WIRE_RESUME_PAYLOAD);
+	memcpy(out, in->timestamp, WIRE_TAI64N_LEN);
+	wire_put32(out + 12, in->carrier);
+}
+
+int
+wire_resume_parse(const uint8_t buf[WIRE_RESUME_PAYLOAD],
+    struct wire_resume *out)
+{
+	if (wire_get32(buf + 12) == 0 ||
+	    !all_zero(buf + 16, WIRE_RESUME_PAYLOAD - 16))
+		return -1;
+	memcpy(out->timestamp, buf, WIRE_TAI64N_LEN);
+	out->carrier = wire_get32(buf + 12);
+	return 0;
+}
+
+void
 wire_resp_pack(const struct wire_resp *in, uint8_t out[WIRE_RESP_PAYLOAD])
 {
 	memset(out, 0, WIRE_RESP_PAYLOAD);
@@ -96,6 +117,10 @@ wire_packet_type(const uint8_t *buf, size_t len)
 		return WIRE_RESP;
 	if (buf[0] == WIRE_COOKIE && len == WIRE_COOKIE_LEN)
 		return WIRE_COOKIE;
+	if (buf[0] == WIRE_RESUME && len == WIRE_RESUME_LEN)
+		return WIRE_RESUME;
+	if (buf[0] == WIRE_RESUMED && len == WIRE_RESUMED_LEN)
+		return WIRE_RESUMED;
 	return 0;
 }
 

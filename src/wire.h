@@ -18,6 +18,8 @@
 #define WIRE_INIT 1
 #define WIRE_RESP 2
 #define WIRE_COOKIE 3
+#define WIRE_RESUME 4
+#define WIRE_RESUMED 5
 
 #define WIRE_MACLEN 16
 #define WIRE_SERVICE_MAX 32              /* longest service name on the wire */
@@ -109,6 +111,64 @@
 #define WIRE_COOKIE_ROTATE 120
 
 /*
+ * Resume (PROTOCOL.md section 14).  A session's resumption secret
+ * (WIRE_RESUME_SECRET_LEN bytes) is exported from the final chaining key
+ * ck of every handshake that makes or resumes it:
+ *   secret = HMAC(HMAC(ck, WIRE_LABEL_RESUME), 0x01)
+ * and names the session to the node through
+ *   resume_id = HMAC(secret, WIRE_LABEL_RESUME_ID)[0..15].
+ * The grant key of either handshake is HMAC(HMAC(ck1, WIRE_LABEL_GRANT),
+ * 0x01) with ck1 the chaining key after Noise message 1.
+ */
+#define WIRE_LABEL_GRANT "warren grant"
+#define WIRE_LABEL_RESUME "warren resume"
+#define WIRE_LABEL_RESUME_ID "warren resume id"
+#define WIRE_RESUME_PROTOCOL "Noise_NNpsk0_25519_AESGCM_SHA256"
+#define WIRE_RESUME_PROLOGUE "warren/1 resume"  /* then RESUME bytes 0..23 */
+#define WIRE_RESUME_SECRET_LEN 32
+#define WIRE_RESUME_ID_LEN 16
+
+/*
+ * RESUME payload (NNpsk0 msg 1 payload), WIRE_RESUME_PAYLOAD bytes:
+ *   0  timestamp[12]   TAI64N of the client's clock, newer than any
+ *                      earlier RESUME of the session
+ *  12  carrier u32     the carrier number asked for (> the current one)
+ *  16  reserved[64]    zero (pads RESUME to the length of an INIT)
+ */
+#define WIRE_RESUME_PAYLOAD 80
+
+/*
+ * RESUME packet (client -> node), WIRE_RESUME_LEN bytes, as long as an
+ * INIT and with mac1 and mac2 at the same offsets:
+ *   0  type u8 = WIRE_RESUME, version u8, reserved u16
+ *   4  sender u32      the client's index for this resume
+ *   8  resume_id[16]
+ *  24  noise[WIRE_RESUME_NOISE]   e (32), enc payload (96)
+ * 152  mac1[16]        as INIT: keyed by SHA256("mac1----" || S_pub)
+ * 168  mac2[16]        as INIT: cookie MAC under load, else zero
+ * The Noise prologue is WIRE_RESUME_PROLOGUE then bytes 0..23.
+ */
+#define WIRE_RESUME_NOISE (32 + WIRE_RESUME_PAYLOAD + 16)
+#define WIRE_RESUME_ID_OFF 8
+#define WIRE_RESUME_NOISE_OFF (WIRE_RESUME_ID_OFF + WIRE_RESUME_ID_LEN)
+#define WIRE_RESUME_LEN (WIRE_RESUME_NOISE_OFF + WIRE_RESUME_NOISE + \
+    2 * WIRE_MACLEN)
+
+/*
+ * RESUMED packet (node -> client), WIRE_RESUMED_LEN bytes, laid out as a
+ * RESP:
+ *   0  type u8 = WIRE_RESUMED, version u8, reserved u16
+ *   4  sender u32      the node's index
+ *   8  receiver u32    the client's index from RESUME
+ *  12  noise[WIRE_RESUMED_NOISE]  e (32), enc RESP payload (80); status
+ *                      WIRE_OK or WIRE_BUSY only
+ * 124  mac1[16]        as RESP: keyed by SHA256("mac1----" || C_pub)
+ * 140  mac2[16]        zero (a client rejects anything else)
+ */
+#define WIRE_RESUMED_NOISE (32 + WIRE_RESP_PAYLOAD + 16)
+#define WIRE_RESUMED_LEN (12 + WIRE_RESUMED_NOISE + 2 * WIRE_MACLEN)
+
+/*
  * Carrier (TCP) records.  Each record is
  *   len u32            length of what follows, WIRE_REC_MIN..WIRE_REC_MAX
  *   sealed[len]        AEAD(key of this direction, nonce = record counter,
@@ -180,7 +240,13 @@ struct wire_init {
 	char service[WIRE_SERVICE_MAX + 1];
 };
 
-/* Decoded front-door RESP payload. */
+/* Decoded RESUME payload. */
+struct wire_resume {
+	uint8_t timestamp[WIRE_TAI64N_LEN];
+	uint32_t carrier;                /* 1 and up */
+};
+
+/* Decoded front-door RESP payload (also the RESUMED payload). */
 struct wire_resp {
 	uint8_t status;
 	uint16_t client_port;
@@ -218,6 +284,16 @@ int wire_init_pack(const struct wire_init *in, uint8_t out[WIRE_INIT_PAYLOAD]);
 int wire_init_parse(const uint8_t buf[WIRE_INIT_PAYLOAD], struct wire_init *out);
 
 /**
+ * wire_resume_pack(in, out) / wire_resume_parse(buf, out):
+ * Encode or decode a RESUME payload; parse fails on a carrier of 0 or a
+ * nonzero reserved byte.
+ */
+void wire_resume_pack(const struct wire_resume *in,
+    uint8_t out[WIRE_RESUME_PAYLOAD]);
+int wire_resume_parse(const uint8_t buf[WIRE_RESUME_PAYLOAD],
+    struct wire_resume *out);
+
+/**
  * wire_resp_pack(in, out) / wire_resp_parse(buf, out):
  * Encode or decode a RESP payload; parse fails on nonzero reserved bytes
  * or an unknown status.
@@ -227,9 +303,9 @@ int wire_resp_parse(const uint8_t buf[WIRE_RESP_PAYLOAD], struct wire_resp *out)
 
 /**
  * wire_packet_type(buf, len):
- * Cheap first look at a front-door packet: return WIRE_INIT, WIRE_RESP or
- * WIRE_COOKIE if ${len} is exactly that type's length and version and reserved bytes
- * are right; otherwise 0.
+ * Cheap first look at a front-door packet: return WIRE_INIT, WIRE_RESP,
+ * WIRE_COOKIE, WIRE_RESUME or WIRE_RESUMED if ${len} is exactly that
+ * type's length and the version and reserved bytes are right; otherwise 0.
  */
 int wire_packet_type(const uint8_t *buf, size_t len);
 

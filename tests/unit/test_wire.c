@@ -30,7 +30,12 @@ test_sizes(void **state)
 	assert_int_equal(WIRE_REC_MAX, WIRE_REC_HDR + WIRE_REC_MAXDATA + 16);
 	assert_int_equal(WIRE_REC_OVERHEAD, 44);
 	assert_int_equal(WIRE_HELLO_BODY, 32);
-	assert_int_equal(SESSION_PACKED_LEN, 169);
+	assert_int_equal(WIRE_RESUME_NOISE, 128);
+	assert_int_equal(WIRE_RESUME_LEN, 184);
+	assert_int_equal(WIRE_RESUME_LEN, WIRE_INIT_LEN);
+	assert_int_equal(WIRE_RESUMED_NOISE, 112);
+	assert_int_equal(WIRE_RESUMED_LEN, 156);
+	assert_int_equal(SESSION_PACKED_LEN, 245);
 }
 
 /*
@@ -84,6 +89,27 @@ test_packet_type(void **state)
 	buf[0] = 3;
 	assert_int_equal(wire_packet_type(buf, WIRE_INIT_LEN), 0);
 	assert_int_equal(wire_packet_type(buf, WIRE_RESP_LEN), 0);
+
+	/* RESUME is as long as INIT, RESUMED as RESP: the type tells. */
+	buf[0] = WIRE_RESUME;
+	assert_int_equal(wire_packet_type(buf, WIRE_RESUME_LEN), WIRE_RESUME);
+	assert_int_equal(wire_packet_type(buf, WIRE_RESUME_LEN - 1), 0);
+	assert_int_equal(wire_packet_type(buf, WIRE_RESUME_LEN + 1), 0);
+	assert_int_equal(wire_packet_type(buf, WIRE_RESUMED_LEN), 0);
+	buf[0] = WIRE_RESUMED;
+	assert_int_equal(wire_packet_type(buf, WIRE_RESUMED_LEN), WIRE_RESUMED);
+	assert_int_equal(wire_packet_type(buf, WIRE_RESUMED_LEN - 1), 0);
+	assert_int_equal(wire_packet_type(buf, WIRE_RESUMED_LEN + 1), 0);
+	assert_int_equal(wire_packet_type(buf, WIRE_RESUME_LEN), 0);
+	buf[0] = 6;
+	assert_int_equal(wire_packet_type(buf, WIRE_RESUME_LEN), 0);
+	assert_int_equal(wire_packet_type(buf, WIRE_RESUMED_LEN), 0);
+	buf[0] = WIRE_RESUME;
+	buf[1] = WIRE_VERSION + 1;
+	assert_int_equal(wire_packet_type(buf, WIRE_RESUME_LEN), 0);
+	buf[1] = WIRE_VERSION;
+	buf[3] = 1;
+	assert_int_equal(wire_packet_type(buf, WIRE_RESUME_LEN), 0);
 }
 
 static void
@@ -674,6 +700,12 @@ session_fill(struct session *s)
 	s->carrier = 3;
 	s->sent = 0x0102030405060708ULL;
 	s->received = 0x1112131415161718ULL;
+	for (int i = 0; i < WIRE_RESUME_SECRET_LEN; i++) {
+		s->resume_secret[i] = (uint8_t)(0x20 + i);
+		s->resume_next[i] = (uint8_t)(0xa0 + i);
+	}
+	for (int i = 0; i < WIRE_TAI64N_LEN; i++)
+		s->resume_ts[i] = (uint8_t)(0xe0 + i);
 }
 
 static void
@@ -684,7 +716,7 @@ test_session_roundtrip(void **state)
 
 	session_fill(&in);
 	session_pack(&in, buf);
-	assert_int_equal(wire_get32(buf), 0x77727331);   /* "wrs1" */
+	assert_int_equal(wire_get32(buf), 0x77727332);   /* "wrs2" */
 	memset(&out, 0x55, sizeof(out));
 	assert_int_equal(session_unpack(buf, &out), 0);
 	assert_memory_equal(out.id, in.id, WIRE_SESSION_ID_LEN);
@@ -695,6 +727,16 @@ test_session_roundtrip(void **state)
 	assert_int_equal(out.carrier, 3);
 	assert_true(out.sent == in.sent);
 	assert_true(out.received == in.received);
+	assert_memory_equal(out.resume_secret, in.resume_secret,
+	    WIRE_RESUME_SECRET_LEN);
+	assert_memory_equal(out.resume_next, in.resume_next,
+	    WIRE_RESUME_SECRET_LEN);
+	assert_memory_equal(out.resume_ts, in.resume_ts, WIRE_TAI64N_LEN);
+	/* The resume fields are the last 76 bytes, in that order. */
+	assert_memory_equal(buf + SESSION_PACKED_LEN - 76, in.resume_secret,
+	    WIRE_RESUME_SECRET_LEN);
+	assert_memory_equal(buf + SESSION_PACKED_LEN - 12, in.resume_ts,
+	    WIRE_TAI64N_LEN);
 
 	/* A 32-character service name. */
 	memset(in.service, 'z', WIRE_SERVICE_MAX);
