@@ -50,7 +50,7 @@ enum cfg_sec {
 /* Key ids: bits of cfg_parser.seen. */
 enum cfg_keyid {
 	K_PRIVATE_KEY, K_LISTEN, K_GRANT_PORTS, K_GRANT_TIMEOUT, K_STORE,
-	K_STALL_TIMEOUT,
+	K_STALL_TIMEOUT, K_LINGER, K_DEAD_BUSY, K_RESUME_TIMEOUT,
 	K_CLUSTER_SECRET, K_CONTROL, K_KEEPALIVE, K_LOG_LEVEL, K_TIMEOUT,
 	K_CONNECT, K_EXEC, K_MODE, K_PUBLIC_KEY, K_SERVICES, K_PRESHARED_KEY,
 	K_NODES, K_LOAD_THRESHOLD, K_HANDSHAKE_QUEUE, K_SOURCE_RATE,
@@ -70,6 +70,7 @@ static const struct cfg_keydef keys_server[] = {
 	{ "store", K_STORE }, { "cluster_secret", K_CLUSTER_SECRET },
 	{ "control", K_CONTROL }, { "keepalive", K_KEEPALIVE },
 	{ "stall_timeout", K_STALL_TIMEOUT },
+	{ "linger", K_LINGER }, { "dead_busy", K_DEAD_BUSY },
 	{ "log_level", K_LOG_LEVEL },
 	{ "load_threshold", K_LOAD_THRESHOLD },
 	{ "handshake_queue", K_HANDSHAKE_QUEUE },
@@ -95,7 +96,8 @@ static const struct cfg_keydef keys_sclient[] = {
 static const struct cfg_keydef keys_cclient[] = {
 	{ "private_key", K_PRIVATE_KEY },
 	{ "timeout", K_TIMEOUT }, { "log_level", K_LOG_LEVEL },
-	{ "stall_timeout", K_STALL_TIMEOUT }, { NULL, 0 }
+	{ "stall_timeout", K_STALL_TIMEOUT }, { "dead_busy", K_DEAD_BUSY },
+	{ "resume_timeout", K_RESUME_TIMEOUT }, { NULL, 0 }
 };
 static const struct cfg_keydef keys_cluster[] = {
 	{ "public_key", K_PUBLIC_KEY }, { "nodes", K_NODES },
@@ -588,6 +590,12 @@ badports:
 	case K_STALL_TIMEOUT:
 		cfg_seconds(p, "stall_timeout", value, &srv->stall_timeout);
 		break;
+	case K_LINGER:
+		cfg_seconds(p, "linger", value, &srv->linger);
+		break;
+	case K_DEAD_BUSY:
+		cfg_seconds(p, "dead_busy", value, &srv->dead_busy);
+		break;
 	case K_LOG_LEVEL:
 		cfg_loglevel(p, value, &srv->log_level);
 		break;
@@ -742,6 +750,12 @@ cfg_cclient_key(struct cfg_parser *p, enum cfg_keyid id, const char *value)
 		break;
 	case K_STALL_TIMEOUT:
 		cfg_seconds(p, "stall_timeout", value, &cli->stall_timeout);
+		break;
+	case K_DEAD_BUSY:
+		cfg_seconds(p, "dead_busy", value, &cli->dead_busy);
+		break;
+	case K_RESUME_TIMEOUT:
+		cfg_seconds(p, "resume_timeout", value, &cli->resume_timeout);
 		break;
 	case K_LOG_LEVEL:
 		cfg_loglevel(p, value, &cli->log_level);
@@ -1293,6 +1307,8 @@ cfg_server_new(const char *name)
 	srv->store = CFG_STORE_MEMORY;
 	srv->keepalive = 10;
 	srv->stall_timeout = 60;
+	srv->linger = 600;
+	srv->dead_busy = 3;       /* RELAY_DEAD_BUSY_DEFAULT */
 	srv->load_threshold = 512;
 	srv->handshake_queue = 4096;
 	srv->source_rate = 20;
@@ -1453,6 +1469,8 @@ cfg_client_do(const char *text, const char *name, int fromfile)
 	}
 	p.cli->timeout = 5;
 	p.cli->stall_timeout = 60;
+	p.cli->dead_busy = 3;       /* RELAY_DEAD_BUSY_DEFAULT */
+	p.cli->resume_timeout = 600;
 	p.cli->log_level = LOG_WARN;
 	if (cfg_run(&p, text, name, fromfile, &buf))
 		goto fail;

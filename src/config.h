@@ -69,6 +69,8 @@ struct cfg_server {
 	int control_line;           /* the line of control =, or 0 */
 	int keepalive;              /* seconds between keepalives, default 10 */
 	int stall_timeout;          /* seconds without progress: "stall", 60 */
+	int linger;                 /* seconds a session waits for a carrier, 600 */
+	int dead_busy;              /* seconds of silence with data in flight, 3 */
 	enum log_level log_level;   /* default info */
 	/* Front-door defences; defaults and reasons in warren.conf(5). */
 	int load_threshold;         /* queued handshakes; 0: always under load */
@@ -103,6 +105,8 @@ struct cfg_client_file {
 	uint8_t private_key[32];
 	int timeout;                /* seconds to wait for a node, default 5 */
 	int stall_timeout;          /* seconds without progress: "stall", 60 */
+	int dead_busy;              /* seconds of silence with data in flight, 3 */
+	int resume_timeout;         /* seconds to keep resuming a session, 600 */
 	enum log_level log_level;   /* default warn */
 	struct cfg_cluster *clusters;
 	size_t nclusters;

@@ -29,6 +29,7 @@
 #include "cookie.h"
 #include "handshake.h"
 #include "log.h"
+#include "resume.h"
 #include "wire.h"
 
 #define FIRST_WAIT_MS 100
@@ -74,6 +75,10 @@ rtt_learn(const struct cfg_cluster *cl, size_t i, uint64_t ms)
 }
 
 _Static_assert(CFG_MAXNODES < 32, "dial.unresolved has a bit per node");
+_Static_assert(WIRE_RESUME_LEN == WIRE_INIT_LEN, "attempt.init holds both");
+
+/* A resume that fails is tried again by its caller: say so at debug. */
+#define FAIL_LEVEL(d) ((d)->rs != NULL ? LOG_DEBUG : LOG_ERROR)
 
 struct dial;
 
@@ -82,7 +87,8 @@ struct attempt {
 	struct dial *d;
 	uv_udp_t *udp;               /* opened by the first try to the node */
 	struct hs_client *hs;        /* the INIT in flight to it */
-	uint8_t init[WIRE_INIT_LEN];
+	struct resume_client *rc;    /* or the RESUME */
+	uint8_t init[WIRE_INIT_LEN]; /* the INIT or RESUME packet */
 	uint64_t sent_ms;            /* when it was sent */
 	uint8_t cookie[WIRE_MACLEN]; /* from the node, when it is under load */
 	int has_cookie;
@@ -120,11 +126,16 @@ struct dial {
 	uv_tcp_t *tcp;
 	uv_connect_t creq;
 	struct session s;
+	struct session *rs;           /* the session being resumed (caller's) */
 	int keepalive;
 	int done, cancelled;
 };
 
 static void try_next(struct dial *d);
+static int dial_begin(uv_loop_t *loop, const struct cfg_client_file *cfg,
+    const struct hs_node *self, const struct cfg_cluster *cluster,
+    const char *service, struct session *rs, dial_cb *cb, void *arg,
+    struct dial **dp);
 static void send_init(struct attempt *a);
 static void on_timer(uv_timer_t *t);
 static void late_answer(struct attempt *a, uint32_t index);
@@ -150,6 +161,8 @@ close_udp(struct dial *d)
 			a->udp = NULL;
 		}
 		hs_client_free(a->hs);
+		resume_client_free(a->rc);
+		a->rc = NULL;
 		a->hs = NULL;
 		a->has_cookie = 0;
 		crypto_wipe(a->cookie, sizeof(a->cookie));
@@ -181,7 +194,7 @@ on_connect(uv_connect_t *req, int status)
 		if (status == UV_ECANCELED)
 			status = UV_ETIMEDOUT;
 		if (!d->cancelled)
-			log_error("carrier_failed", "peer=%s msg=\"cannot open the carrier to %s: %s\"",
+			log_msg(FAIL_LEVEL(d), "carrier_failed", "peer=%s msg=\"cannot open the carrier to %s: %s\"",
 			    d->peer, d->peer, uv_strerror(status));
 		if (!uv_is_closing((uv_handle_t *)tcp))
 			uv_close((uv_handle_t *)tcp, (uv_close_cb)free);
@@ -215,11 +228,12 @@ open_carrier(struct attempt *a, const struct wire_resp *resp)
 
 	memcpy(&d->node, &a->addr, sizeof(d->node));
 	snprintf(d->peer, sizeof(d->peer), "%s", a->peer);
-	port = grant_port(hs_client_grant_key(a->hs)->key, resp->decoy,
+	port = grant_port(d->rs != NULL ? resume_client_grant_key(a->rc)->key :
+	    hs_client_grant_key(a->hs)->key, resp->decoy,
 	    resp->window, resp->client_addr, resp->port_lo, resp->port_hi);
 	if (port < 0 || uv_udp_getsockname(a->udp, (struct sockaddr *)&local,
 	    &len) < 0) {
-		log_error("carrier_failed", "peer=%s msg=\"cannot derive the grant\"",
+		log_msg(FAIL_LEVEL(d), "carrier_failed", "peer=%s msg=\"cannot derive the grant\"",
 		    d->peer);
 		finish(d, NULL);
 		return;
@@ -283,6 +297,41 @@ report_status(struct attempt *a, int status)
 		    a->peer, d->cl->name, d->service, d->service);
 }
 
+/* An answer from ${a}'s node to a RESUME (PROTOCOL.md 14). */
+static void
+resume_recv(struct attempt *a, const uint8_t *pkt, size_t len)
+{
+	struct dial *d = a->d;
+	struct wire_resp resp;
+	struct resume_keys keys;
+	uint32_t index;
+	int rc;
+
+	if (a->rc == NULL)
+		return;
+	rc = resume_client_finish(a->rc, pkt, len, &resp, &keys);
+	if (rc == -1) {
+		if (resume_client_answers(a->rc, pkt, len, &index) == 0)
+			late_answer(a, index);
+		return;
+	}
+	if (rc == -2) {
+		d->bad++;
+		snprintf(d->bad_peer, sizeof(d->bad_peer), "%s", a->peer);
+		log_debug("bad_answer", "peer=%s count=%u", a->peer, d->bad);
+		return;
+	}
+	rtt_learn(d->cl, (size_t)(a - d->at), uv_now(d->loop) - a->sent_ms);
+	if (resp.status != WIRE_OK) {
+		log_debug("resume_busy", "peer=%s", a->peer);
+		finish(d, NULL);
+		return;
+	}
+	resume_keys_apply(&keys, d->rs);
+	d->s = *d->rs;
+	open_carrier(a, &resp);
+}
+
 static void
 udp_alloc(uv_handle_t *h, size_t hint, uv_buf_t *buf)
 {
@@ -307,7 +356,8 @@ udp_recv(uv_udp_t *udp, ssize_t nread, const uv_buf_t *buf,
 		d->refused = 1;
 		return;
 	}
-	if (a->hs != NULL && cookie_open(d->cl->public_key, a->init,
+	if ((a->hs != NULL || a->rc != NULL) && cookie_open(d->cl->public_key,
+	    a->init,
 	    (uint8_t *)buf->base, (size_t)nread, cookie) == 0) {
 		/*
 		 * The node is under load: a fresh INIT with mac2, at once (but
@@ -324,6 +374,10 @@ udp_recv(uv_udp_t *udp, ssize_t nread, const uv_buf_t *buf,
 		log_debug("cookie", "peer=%s", a->peer);
 		if (again)
 			send_init(a);
+		return;
+	}
+	if (d->rs != NULL) {
+		resume_recv(a, (uint8_t *)buf->base, (size_t)nread);
 		return;
 	}
 	if (a->hs == NULL)
@@ -386,11 +440,18 @@ send_init(struct attempt *a)
 	unsigned k = d->nsent % SENT_KEEP;
 	uv_buf_t b;
 
-	hs_client_free(a->hs);
-	a->hs = hs_client_start_as(d->self, cl->public_key,
-	    cl->has_psk ? cl->psk : NULL, d->service, a->init);
-	if (a->hs == NULL)
-		return;
+	if (d->rs != NULL) {
+		resume_client_free(a->rc);
+		if ((a->rc = resume_client_start(d->rs, cl->public_key,
+		    a->init)) == NULL)
+			return;
+	} else {
+		hs_client_free(a->hs);
+		a->hs = hs_client_start_as(d->self, cl->public_key,
+		    cl->has_psk ? cl->psk : NULL, d->service, a->init);
+		if (a->hs == NULL)
+			return;
+	}
 	if (a->has_cookie &&
 	    uv_now(d->loop) - a->cookie_ms < (WIRE_COOKIE_ROTATE - 10) * 1000ULL &&
 	    cookie_mac2(a->cookie, a->init) != 0)
@@ -483,14 +544,14 @@ try_next(struct dial *d)
 	uint32_t *rtt;
 
 	if (now >= d->deadline && d->bad > 0) {
-		log_error("key_mismatch", "peer=%s cluster=%s answers=%u msg=\"key mismatch: the node's answer did not authenticate (%u answer%s in %d s, none valid); check the public_key and preshared_key of cluster %s in %s\"",
+		log_msg(FAIL_LEVEL(d), "key_mismatch", "peer=%s cluster=%s answers=%u msg=\"key mismatch: the node's answer did not authenticate (%u answer%s in %d s, none valid); check the public_key and preshared_key of cluster %s in %s\"",
 		    d->bad_peer, cl->name, d->bad, d->bad, d->bad > 1 ? "s" : "",
 		    d->cfg->timeout, cl->name, d->cfg->path);
 		finish(d, NULL);
 		return;
 	}
 	if (now >= d->deadline) {
-		log_error("no_answer", "cluster=%s msg=\"no answer from cluster %s (%s%s) after %d s: %s\"",
+		log_msg(FAIL_LEVEL(d), "no_answer", "cluster=%s msg=\"no answer from cluster %s (%s%s) after %d s: %s\"",
 		    cl->name, cl->name, cl->nodes[0], cl->nnodes > 1 ? ", ..." : "",
 		    d->cfg->timeout, d->refused ?
 		    "a node refused the packet: is warrend running there?" :
@@ -502,7 +563,7 @@ try_next(struct dial *d)
 	if (a->udp != NULL || open_udp(a, i) == 0)
 		send_init(a);
 	else if (d->unresolved == (1u << cl->nnodes) - 1) {
-		log_error("bad_node", "cluster=%s msg=\"%s: cannot resolve %s %s%s of cluster %s\"",
+		log_msg(FAIL_LEVEL(d), "bad_node", "cluster=%s msg=\"%s: cannot resolve %s %s%s of cluster %s\"",
 		    cl->name, d->cfg->path, cl->nnodes > 1 ? "any node" :
 		    "node", cl->nodes[0], cl->nnodes > 1 ? ", ..." : "",
 		    cl->name);
@@ -524,6 +585,24 @@ dial_start(uv_loop_t *loop, const struct cfg_client_file *cfg,
     const struct hs_node *self, const struct cfg_cluster *cluster,
     const char *service, dial_cb *cb, void *arg, struct dial **dp)
 {
+	return dial_begin(loop, cfg, self, cluster, service, NULL, cb, arg, dp);
+}
+
+int
+dial_resume(uv_loop_t *loop, const struct cfg_client_file *cfg,
+    const struct hs_node *self, const struct cfg_cluster *cluster,
+    struct session *s, dial_cb *cb, void *arg, struct dial **dp)
+{
+	return dial_begin(loop, cfg, self, cluster, s->service, s, cb, arg, dp);
+}
+
+/* Start a dial for a new session, or (${rs} not NULL) to resume ${rs}. */
+static int
+dial_begin(uv_loop_t *loop, const struct cfg_client_file *cfg,
+    const struct hs_node *self, const struct cfg_cluster *cluster,
+    const char *service, struct session *rs, dial_cb *cb, void *arg,
+    struct dial **dp)
+{
 	struct dial *d;
 
 	if (strlen(service) == 0 || strlen(service) > WIRE_SERVICE_MAX) {
@@ -541,6 +620,7 @@ dial_start(uv_loop_t *loop, const struct cfg_client_file *cfg,
 	snprintf(d->service, sizeof(d->service), "%s", service);
 	d->cb = cb;
 	d->arg = arg;
+	d->rs = rs;
 	for (size_t i = 0; i < CFG_MAXNODES; i++)
 		d->at[i].d = d;
 	d->wait_ms = FIRST_WAIT_MS;

@@ -37,6 +37,20 @@ int dial_start(uv_loop_t *loop, const struct cfg_client_file *cfg,
     const char *service, dial_cb *cb, void *arg, struct dial **dp);
 
 /**
+ * dial_resume(loop, cfg, self, cluster, s, cb, arg, dp):
+ * As dial_start, but to put the live session ${s} on a new carrier
+ * (PROTOCOL.md 14): a RESUME to the cluster's nodes in turn until one
+ * grants a carrier or the timeout passes.  ${s} stays the caller's and
+ * must outlive the dial; it is updated in place (the resume timestamp at
+ * once; the carrier number, keys and resumption secret when a node
+ * answers), and ${cb} gets it.  Failures are logged at debug level only:
+ * the caller decides when to try again and when to give up.
+ */
+int dial_resume(uv_loop_t *loop, const struct cfg_client_file *cfg,
+    const struct hs_node *self, const struct cfg_cluster *cluster,
+    struct session *s, dial_cb *cb, void *arg, struct dial **dp);
+
+/**
  * dial_cancel(d):
  * Give up dial ${d}, whose callback has not run yet: the callback runs
  * with no carrier (now, or once a carrier connect in progress unwinds)

@@ -37,14 +37,33 @@ struct agent {
 struct local {
 	struct agent *ag;
 	struct local *next, **pprev;  /* in ag->dialing, then ag->locals */
-	struct dial *dial;            /* while dialing */
+	struct dial *dial;            /* while dialing or resuming */
 	struct relay *r;
 	uv_stream_t *in, *out;
 	char name[ADDR_STRLEN];
+	struct session s;             /* for resuming: secrets, carrier number */
+	uv_timer_t *retry;            /* the next resume attempt */
+	uint64_t lost_ms;             /* when the carrier was lost */
+	unsigned backoff_ms;
+	int ended, gave_up;
 };
+
+#define RESUME_FIRST_MS 200           /* first wait between resume dials */
+#define RESUME_MAX_MS 10000           /* the longest */
+
+/* Wipe and free ${l}. */
+static void
+local_free(struct local *l)
+{
+	session_wipe(&l->s);
+	free(l);
+}
 
 static void on_dialed(void *arg, uv_tcp_t *carrier, const struct session *s,
     int keepalive, const char *peer);
+static void on_resumed(void *arg, uv_tcp_t *carrier, const struct session *s,
+    int keepalive, const char *peer);
+static void resume_now(uv_timer_t *t);
 
 /* Put ${l} on list ${head}; take it off with local_unlink. */
 static void
@@ -87,11 +106,112 @@ on_end(struct relay *r, void *arg, enum relay_end end, const char *text)
 		log_info("session_end", "local=%s", l->name);
 		l->ag->status = 0;
 	} else {
-		log_error("session_end", "local=%s msg=\"session ended: %s\"",
-		    l->name, text);
+		/* A resume that gave up has said so (resume_failed). */
+		log_msg(l->gave_up ? LOG_INFO : LOG_ERROR, "session_end",
+		    "local=%s msg=\"session ended: %s\"", l->name, text);
 		l->ag->status = 1;
 	}
-	free(l);
+	if (l->retry != NULL)
+		uv_close((uv_handle_t *)l->retry, (uv_close_cb)free);
+	l->retry = NULL;
+	l->r = NULL;
+	if (l->dial != NULL) {
+		l->ended = 1;           /* on_resumed frees l */
+		dial_cancel(l->dial);
+		return;
+	}
+	local_free(l);
+}
+
+/* Try to resume ${l}'s session once more, after a wait (backing off). */
+static void
+resume_later(struct local *l)
+{
+	struct agent *ag = l->ag;
+	uint64_t waited = uv_now(ag->loop) - l->lost_ms;
+
+	if (waited >= (uint64_t)ag->cfg->resume_timeout * 1000) {
+		log_error("resume_failed", "local=%s msg=\"the connection to "
+		    "cluster %s was lost and could not be resumed within %d s "
+		    "(resume_timeout); closing the local connection\"",
+		    l->name, ag->cluster->name, ag->cfg->resume_timeout);
+		l->gave_up = 1;
+		relay_abort(l->r, WIRE_CLOSE_ERROR, "could not resume");
+		return;
+	}
+	if (l->retry == NULL) {
+		if ((l->retry = malloc(sizeof(*l->retry))) == NULL) {
+			relay_abort(l->r, WIRE_CLOSE_ERROR, "out of memory");
+			return;
+		}
+		uv_timer_init(ag->loop, l->retry);
+		l->retry->data = l;
+	}
+	uv_timer_start(l->retry, resume_now, l->backoff_ms, 0);
+	l->backoff_ms = l->backoff_ms * 2 < RESUME_MAX_MS ?
+	    l->backoff_ms * 2 : RESUME_MAX_MS;
+}
+
+/* Send a RESUME for ${l}'s session now. */
+static void
+resume_dial(struct local *l)
+{
+	struct agent *ag = l->ag;
+
+	if (ag->stopping || l->r == NULL)
+		return;
+	if (dial_resume(ag->loop, ag->cfg, &ag->self, ag->cluster, &l->s,
+	    on_resumed, l, &l->dial) < 0) {
+		l->dial = NULL;
+		resume_later(l);
+	}
+}
+
+static void
+resume_now(uv_timer_t *t)
+{
+	resume_dial(t->data);
+}
+
+/*
+ * The session's carrier was lost: the local connection stays open while
+ * we resume (PROTOCOL.md 14), until resume_timeout.
+ */
+static void
+on_lost(struct relay *r, void *arg, const char *text)
+{
+	struct local *l = arg;
+
+	log_info("carrier_lost", "local=%s reason=\"%s\"", l->name, text);
+	if (l->dial != NULL)
+		return;                 /* a resume is already under way */
+	if (l->retry == NULL || !uv_is_active((uv_handle_t *)l->retry)) {
+		l->lost_ms = uv_now(l->ag->loop);
+		l->backoff_ms = RESUME_FIRST_MS;
+	}
+	resume_dial(l);
+}
+
+static void
+on_resumed(void *arg, uv_tcp_t *carrier, const struct session *s,
+    int keepalive, const char *peer)
+{
+	struct local *l = arg;
+
+	l->dial = NULL;
+	if (l->ended) {
+		if (carrier != NULL)
+			uv_close((uv_handle_t *)carrier, (uv_close_cb)free);
+		local_free(l);
+		return;
+	}
+	if (carrier == NULL) {
+		resume_later(l);
+		return;
+	}
+	if (relay_resume(l->r, carrier, s) == 0)
+		log_info("resumed", "local=%s node=%s carrier=%u", l->name,
+		    peer, (unsigned)s->carrier);
 }
 
 static void
@@ -114,11 +234,13 @@ on_dialed(void *arg, uv_tcp_t *carrier, const struct session *s,
 			uv_close((uv_handle_t *)l->in, (uv_close_cb)free);
 		if (l->out != l->in)
 			uv_close((uv_handle_t *)l->out, (uv_close_cb)free);
-		free(l);
+		local_free(l);
 		return;
 	}
 	log_info("session_up", "local=%s node=%s", l->name, peer);
+	l->s = *s;
 	relay_set_stall(r, l->ag->cfg->stall_timeout);
+	relay_set_resumable(r, on_lost, l->ag->cfg->dead_busy);
 	l->r = r;
 	local_link(l, &l->ag->locals);
 	relay_attach(r, l->in, l->out);

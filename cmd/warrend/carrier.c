@@ -6,6 +6,11 @@
  * else's SYN), for grant_timeout seconds.  The first carrier to prove the
  * session keys consumes it: the listener closes, warrend connects to the
  * backend and the relay takes over.
+ *
+ * A session outlives its carrier (PROTOCOL.md 14): when the carrier is
+ * lost the session is detached and waits up to linger seconds; a RESUME
+ * for it (carrier_resume) opens a grant whose carrier, once it proves the
+ * resumed keys, replaces the lost one.  The backend connection stays.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -16,6 +21,7 @@
 #include "grant.h"
 #include "log.h"
 #include "relay.h"
+#include "resume.h"
 #include "warrend.h"
 
 #define GRANT_TRIES 16
@@ -35,6 +41,8 @@ struct grant {
 	int armed, port;
 	int held;                    /* counted in n->held and held_by */
 	struct conn *pending;        /* a carrier that has not proven yet */
+	struct conn *resume;         /* the session this grant resumes */
+	struct resume_keys keys;     /* its new carrier's, once answered */
 	uint8_t ip[LIMIT_KEYLEN], ipport[LIMIT_KEYLEN];   /* pending counts */
 };
 
@@ -53,7 +61,13 @@ struct conn {
 	uv_connect_t creq;
 	uv_timer_t *ctimer;          /* bounds the connect */
 	int connecting, timed_out;
+	int started;                 /* the backend connect was started */
 	char peer[ADDR_STRLEN];
+	struct session s;            /* resumption secrets and carrier number */
+	uint8_t rid[2][WIRE_RESUME_ID_LEN];   /* its resume ids (PROTOCOL 14) */
+	int nrid;
+	struct grant *rg;            /* a resume's grant, until it proves */
+	uv_timer_t *linger;          /* while detached: the end of linger */
 };
 
 /* Count one more (${d} = 1) or one fewer (-1) session held by ${cl}. */
@@ -70,6 +84,7 @@ grant_freed(uv_handle_t *h)
 	struct grant *g = h->data;
 
 	session_wipe(&g->s);
+	crypto_wipe(&g->keys, sizeof(g->keys));
 	free(g);
 }
 
@@ -90,6 +105,8 @@ grant_close(struct grant *g)
 	(void)limit_counts_add(g->n->pending_ipport, g->ipport, -1);
 	if (g->pending != NULL)
 		g->pending->g = NULL;
+	if (g->resume != NULL)
+		g->resume->rg = NULL;
 	if (g->listener != NULL)
 		uv_close((uv_handle_t *)g->listener, (uv_close_cb)free);
 	uv_close((uv_handle_t *)&g->timer, grant_freed);
@@ -104,6 +121,8 @@ grant_expired(uv_timer_t *t)
 	g->n->stats.grants_expired++;
 	log_info("grant_expired", "port=%d src=%s", g->port,
 	    addr_str((struct sockaddr *)&g->client, a));
+	if (g->resume != NULL && g->listener == NULL)
+		return;      /* its carrier came: it proves itself or is lost */
 	if (g->pending != NULL && g->pending->r != NULL)
 		relay_abort(g->pending->r, WIRE_CLOSE_ERROR, "grant expired");
 	grant_close(g);
@@ -112,8 +131,83 @@ grant_expired(uv_timer_t *t)
 static void
 conn_maybe_free(struct conn *c)
 {
-	if (c->r == NULL && !c->connecting)
+	if (c->r == NULL && !c->connecting) {
+		session_wipe(&c->s);
 		free(c);
+	}
+}
+
+/* Compute the ids under which a RESUME may name ${c}'s session. */
+static void
+conn_index(struct conn *c)
+{
+	static const uint8_t zero[WIRE_RESUME_SECRET_LEN];
+
+	c->nrid = 0;
+	if (resume_id(c->s.resume_secret, c->rid[0]) == 0)
+		c->nrid = 1;
+	if (!crypto_equal(c->s.resume_next, zero, sizeof(zero)) &&
+	    resume_id(c->s.resume_next, c->rid[c->nrid]) == 0)
+		c->nrid++;
+}
+
+/* The live session that resume id ${id} names, or NULL. */
+static struct conn *
+conn_by_rid(struct node *n, const uint8_t id[WIRE_RESUME_ID_LEN])
+{
+	struct conn *c;
+
+	for (c = n->conns; c != NULL; c = c->next)
+		for (int i = 0; i < c->nrid; i++)
+			if (c->r != NULL && c->started &&
+			    crypto_equal(c->rid[i], id, WIRE_RESUME_ID_LEN))
+				return c;
+	return NULL;
+}
+
+/* Stop waiting for a carrier: the session has one again, or ended. */
+static void
+linger_stop(struct conn *c)
+{
+	if (c->linger != NULL) {
+		uv_close((uv_handle_t *)c->linger, (uv_close_cb)free);
+		c->linger = NULL;
+		c->n->stats.sessions_detached--;
+	}
+}
+
+/* A detached session had no carrier for linger seconds: end it. */
+static void
+on_linger(uv_timer_t *t)
+{
+	struct conn *c = t->data;
+	char text[WIRE_CLOSE_TEXT_MAX];
+
+	snprintf(text, sizeof(text), "no carrier for %d s (linger)",
+	    c->n->cfg->linger);
+	relay_abort(c->r, WIRE_CLOSE_ERROR, text);
+}
+
+/*
+ * The carrier of ${c}'s session was lost: keep the session and its backend
+ * for linger seconds, for the client to resume.
+ */
+static void
+on_lost(struct relay *r, void *arg, const char *text)
+{
+	struct conn *c = arg;
+
+	log_info("carrier_lost", "peer=%s service=%s reason=\"%s\"", c->peer,
+	    c->svc->name, text);
+	if (c->rg != NULL)
+		grant_close(c->rg);   /* a resumed carrier that failed */
+	if (c->linger != NULL || (c->linger = malloc(sizeof(*c->linger))) == NULL)
+		return;
+	c->n->stats.sessions_detached++;
+	uv_timer_init(c->n->loop, c->linger);
+	c->linger->data = c;
+	uv_timer_start(c->linger, on_linger, (uint64_t)c->n->cfg->linger * 1000,
+	    0);
 }
 
 /* Give up on a backend connect (its callback runs with UV_ECANCELED). */
@@ -171,8 +265,28 @@ static void
 on_proven(struct relay *r, void *arg)
 {
 	struct conn *c = arg;
+	struct grant *g = c->rg;
 	int rc;
 
+	if (c->started) {
+		/* A resumed carrier proved the keys of its RESUMED. */
+		if (g == NULL || relay_carrier(r) != g->keys.carrier) {
+			relay_abort(r, WIRE_CLOSE_PROTOCOL, "unexpected carrier");
+			return;
+		}
+		resume_keys_apply(&g->keys, &c->s);
+		conn_index(c);
+		addr_str((struct sockaddr *)&g->client, c->peer);
+		c->n->stats.resumes++;
+		log_info("session_resumed", "peer=%s service=%s carrier=%u",
+		    c->peer, c->svc->name, (unsigned)c->s.carrier);
+		grant_close(g);
+		linger_stop(c);
+		return;
+	}
+	c->started = 1;
+	conn_index(c);
+	relay_set_resumable(r, on_lost, c->n->cfg->dead_busy);
 	if (c->g != NULL) {
 		log_info("carrier_up", "peer=%s port=%d service=%s", c->peer,
 		    c->g->port, c->svc->name);
@@ -246,9 +360,33 @@ on_end(struct relay *r, void *arg, enum relay_end end, const char *text)
 	if (c->held)
 		held_add(c->n, c->cl, -1);
 	c->held = 0;
+	if (c->rg != NULL)
+		grant_close(c->rg);
+	linger_stop(c);
 	c->r = NULL;
 	backend_cancel(c);    /* the session is over: stop connecting for it */
 	conn_maybe_free(c);
+}
+
+/*
+ * The carrier of resume grant ${g} connected: it replaces the session's
+ * carrier at once (the client only resumes when its carrier is gone), and
+ * the grant, which accepts no other, waits for its proof (on_proven) or
+ * its loss (on_lost).
+ */
+static void
+resume_carrier(struct grant *g, uv_tcp_t *tcp)
+{
+	struct conn *c = g->resume;
+	struct session s = c->s;
+
+	uv_close((uv_handle_t *)g->listener, (uv_close_cb)free);
+	g->listener = NULL;
+	s.carrier = g->keys.carrier;
+	memcpy(s.key_c2s, g->keys.key_c2s, sizeof(s.key_c2s));
+	memcpy(s.key_s2c, g->keys.key_s2c, sizeof(s.key_s2c));
+	(void)relay_resume(c->r, tcp, &s);
+	session_wipe(&s);
 }
 
 static void
@@ -271,12 +409,17 @@ on_connection(uv_stream_t *server, int status)
 	}
 	addr_str((struct sockaddr *)&peer, a);
 	if (!addr_same_host((struct sockaddr *)&peer,
-	    (struct sockaddr *)&g->client) || !g->armed || g->pending != NULL) {
+	    (struct sockaddr *)&g->client) || !g->armed || g->pending != NULL ||
+	    (g->resume != NULL && g->resume->r == NULL)) {
 		g->n->stats.grant_probes++;
 		if (door_log_ok(g->n, DLOG_GRANT))
 			log_warn("grant_probe", "src=%s port=%d", a, g->port);
 		if (uv_tcp_close_reset(tcp, (uv_close_cb)free) < 0)
 			uv_close((uv_handle_t *)tcp, (uv_close_cb)free);
+		return;
+	}
+	if (g->resume != NULL) {
+		resume_carrier(g, tcp);
 		return;
 	}
 	if ((c = calloc(1, sizeof(*c))) == NULL) {
@@ -294,6 +437,7 @@ on_connection(uv_stream_t *server, int status)
 		c->next->pprev = &c->next;
 	g->n->conns = c;
 	c->pprev = &g->n->conns;
+	c->s = g->s;
 	c->r = relay_new(g->n->loop, tcp, &g->s, 1, g->n->cfg->keepalive, a,
 	    on_proven, on_end, c);
 	if (c->r == NULL) {
@@ -388,8 +532,34 @@ held_ok(struct node *n, const struct cfg_client *cl,
 	return 1;
 }
 
+static struct grant *grant_open(struct node *n, uv_udp_t *udp,
+    const struct sockaddr *client, const struct cfg_client *cl,
+    const struct cfg_service *svc, const uint8_t grant_key[32],
+    struct wire_resp *resp);
+
 struct grant *
 carrier_grant(struct node *n, uv_udp_t *udp, const struct sockaddr *client,
+    const struct cfg_client *cl, const struct cfg_service *svc,
+    const uint8_t grant_key[32], struct wire_resp *resp)
+{
+	struct grant *g;
+
+	grant_supersede(n, cl, client);
+	if (!held_ok(n, cl, client) ||
+	    (g = grant_open(n, udp, client, cl, svc, grant_key, resp)) == NULL)
+		return NULL;
+	held_add(n, cl, 1);
+	g->held = 1;
+	return g;
+}
+
+/*
+ * Open a grant for [client] ${cl} at address ${client} on the address of
+ * front door ${udp}: the port from ${grant_key} and a fresh decoy, whose
+ * fields go into ${resp}.  Returns NULL (after logging) if no port opens.
+ */
+static struct grant *
+grant_open(struct node *n, uv_udp_t *udp, const struct sockaddr *client,
     const struct cfg_client *cl, const struct cfg_service *svc,
     const uint8_t grant_key[32], struct wire_resp *resp)
 {
@@ -400,9 +570,6 @@ carrier_grant(struct node *n, uv_udp_t *udp, const struct sockaddr *client,
 	char a[ADDR_STRLEN];
 	struct grant *g;
 
-	grant_supersede(n, cl, client);
-	if (!held_ok(n, cl, client))
-		return NULL;
 	if (uv_udp_getsockname(udp, (struct sockaddr *)&local, &len) < 0 ||
 	    (g = calloc(1, sizeof(*g))) == NULL)
 		return NULL;
@@ -447,8 +614,6 @@ carrier_grant(struct node *n, uv_udp_t *udp, const struct sockaddr *client,
 	g->pprev = &n->grants;
 	n->ngrants++;
 	n->stats.grants++;
-	held_add(n, cl, 1);
-	g->held = 1;
 	if (limit_counts_add(n->pending_ip, g->ip, 1) ||
 	    limit_counts_add(n->pending_ipport, g->ipport, 1)) {
 		grant_close(g);     /* counts are undone there */
@@ -470,6 +635,73 @@ void
 carrier_grant_cancel(struct grant *g)
 {
 	grant_close(g);
+}
+
+int
+carrier_resume(struct node *n, uv_udp_t *udp, const uint8_t *pkt,
+    const struct sockaddr *src, uint8_t out[WIRE_RESUMED_LEN])
+{
+	uint8_t id[WIRE_RESUME_ID_LEN];
+	struct resume_pending *p = NULL;
+	struct wire_resume req;
+	struct wire_resp resp;
+	struct resume_keys keys;
+	struct grant *g = NULL;
+	struct conn *c = NULL;
+	const char *why = NULL;
+	char a[ADDR_STRLEN];
+	int rc = -1;
+
+	memset(&resp, 0, sizeof(resp));
+	if (resume_peek_id(pkt, WIRE_RESUME_LEN, id))
+		why = "malformed";
+	else if ((c = conn_by_rid(n, id)) == NULL)
+		why = "unknown_session";
+	else if ((p = resume_node_read(&c->s, pkt, WIRE_RESUME_LEN,
+	    &req)) == NULL)
+		why = "handshake";
+	else if (resume_node_accept(&c->s, p))
+		why = "replay";
+	if (why != NULL) {
+		n->stats.resume_drops++;
+		if (door_log_ok(n, DLOG_DROP))
+			log_warn("resume_drop", "reason=%s src=%s", why,
+			    addr_str(src, a));
+		goto out;
+	}
+	conn_index(c);           /* accepting may have rotated the secret */
+	if (c->rg != NULL)
+		grant_close(c->rg);  /* the client moved on from that answer */
+	if ((g = grant_open(n, udp, src, c->cl, c->svc,
+	    resume_pending_grant_key(p)->key, &resp)) == NULL)
+		n->stats.busy++;
+	resp.status = g != NULL ? WIRE_OK : WIRE_BUSY;
+	resp.client_port = (uint16_t)addr_port(src);
+	grant_addr16(src, resp.client_addr);
+	memcpy(resp.session_id, c->s.id, sizeof(resp.session_id));
+	rc = resume_node_reply(p, &c->s, &resp, out, &keys);
+	p = NULL;                /* spent */
+	if (rc != 0) {
+		log_error("reply_failed", "src=%s", addr_str(src, a));
+		goto out;
+	}
+	conn_index(c);
+	if (g != NULL) {
+		g->resume = c;
+		g->keys = keys;
+		g->armed = 1;
+		c->rg = g;
+		g = NULL;
+		log_info("resume_granted", "src=%s service=%s carrier=%u",
+		    addr_str(src, a), c->svc->name, (unsigned)keys.carrier);
+	}
+out:
+	if (g != NULL)
+		grant_close(g);
+	resume_pending_free(p);
+	crypto_wipe(&keys, sizeof(keys));
+	crypto_wipe(&resp, sizeof(resp));
+	return rc;
 }
 
 size_t

@@ -30,7 +30,8 @@
 	X(drop_grants_full) X(denied_service) X(no_service) X(busy) \
 	X(busy_max_sessions) X(busy_global) X(grants) \
 	X(grants_expired) X(grants_superseded) X(grant_probes) X(carriers_rejected) X(sessions) \
-	X(sessions_live) X(backend_errors) X(log_suppressed) X(control_refused)
+	X(sessions_live) X(backend_errors) X(log_suppressed) X(control_refused) \
+	X(resumes) X(resume_drops)
 
 struct ctl_conn {
 	uv_pipe_t pipe;
@@ -100,6 +101,8 @@ ctl_answer(struct ctl_conn *c, const char *cmd)
 		PRINT("handshake_queue %zu\n", n->qlen);
 		PRINT("grants_live %zu\n", n->ngrants);
 		PRINT("sessions_stalled %zu\n", carrier_stalled(n));
+		PRINT("sessions_detached %llu\n",
+		    (unsigned long long)n->stats.sessions_detached);
 		PRINT("sessions_held %zu\n", n->held);
 		PRINT("sessions_cap %zu\n", n->sessions_cap);
 		PRINT("fd_limit %llu\n", (unsigned long long)n->fd_limit);

@@ -91,11 +91,14 @@ static void
 door_filter(struct node *n, int on)
 {
 	static struct sock_filter code[] = {
+		/* INIT and RESUME: the same length, two types. */
 		BPF_STMT(BPF_LD | BPF_W | BPF_LEN, 0),
-		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, 8 + WIRE_INIT_LEN, 0, 3),
+		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, 8 + WIRE_INIT_LEN, 0, 4),
 		BPF_STMT(BPF_LD | BPF_W | BPF_ABS, 8),
 		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K,
-		    (uint32_t)WIRE_INIT << 24 | (uint32_t)WIRE_VERSION << 16, 0, 1),
+		    (uint32_t)WIRE_INIT << 24 | (uint32_t)WIRE_VERSION << 16, 1, 0),
+		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K,
+		    (uint32_t)WIRE_RESUME << 24 | (uint32_t)WIRE_VERSION << 16, 0, 1),
 		BPF_STMT(BPF_RET | BPF_K, 0xffffffff),
 		BPF_STMT(BPF_RET | BPF_K, 0),
 	};
@@ -388,6 +391,23 @@ out:
 }
 
 /*
+ * Handle one queued RESUME (size, type, mac1 and mac2 already checked,
+ * as for an INIT): the same cap on pending grants per source, then the
+ * session's own checks in carrier_resume.  Anything wrong gets silence.
+ */
+static void
+door_resume(struct node *n, uv_udp_t *udp, const uint8_t *pkt,
+    const struct sockaddr *src)
+{
+	uint8_t out[WIRE_RESUMED_LEN];
+
+	if (pending_ok(n, src) &&
+	    carrier_resume(n, udp, pkt, src, out) == 0)
+		door_send(n, udp, out, sizeof(out), src);
+	crypto_wipe(out, sizeof(out));
+}
+
+/*
  * Answer an INIT without a valid mac2 with a cookie; return 1 if it had
  * none (so it gets no Diffie-Hellman).  Cookies come out of their own
  * per-source bucket, so a flood from a few sources costs a table lookup a
@@ -433,7 +453,10 @@ door_work(uv_idle_t *idle)
 		n->qlen--;
 		if (door_under_load(n) && cookie_instead(n, j->udp, j->pkt, src))
 			continue;
-		door_init(n, j->udp, j->pkt, src);
+		if (j->pkt[0] == WIRE_RESUME)
+			door_resume(n, j->udp, j->pkt, src);
+		else
+			door_init(n, j->udp, j->pkt, src);
 	}
 	if (n->qlen == 0)
 		uv_idle_stop(idle);
@@ -449,6 +472,7 @@ door_recv(uv_udp_t *udp, ssize_t nread, const uv_buf_t *buf,
 	uint8_t key[LIMIT_KEYLEN];
 	char a[ADDR_STRLEN];
 	struct door_job *j;
+	int type;
 
 	/*
 	 * nread 0 with no src: nothing read, or the end of an mmsg batch.
@@ -458,7 +482,8 @@ door_recv(uv_udp_t *udp, ssize_t nread, const uv_buf_t *buf,
 		return;
 	n->stats.rx_packets++;
 	if ((flags & UV_UDP_PARTIAL) ||
-	    wire_packet_type(pkt, (size_t)nread) != WIRE_INIT) {
+	    ((type = wire_packet_type(pkt, (size_t)nread)) != WIRE_INIT &&
+	    type != WIRE_RESUME)) {
 		n->stats.drop_malformed++;
 		if (door_log_ok(n, DLOG_DROP))
 			log_info("drop", "reason=malformed src=%s len=%zd",

@@ -32,6 +32,7 @@ struct node_stats {
 	uint64_t grants, grants_expired, grants_superseded, grant_probes;
 	uint64_t carriers_rejected;
 	uint64_t sessions, sessions_live, backend_errors, log_suppressed;
+	uint64_t resumes, resume_drops, sessions_detached;
 	uint64_t control_refused;    /* control connections over the cap */
 };
 
@@ -142,6 +143,17 @@ struct grant *carrier_grant(struct node *n, uv_udp_t *udp,
     const struct sockaddr *client, const struct cfg_client *cl,
     const struct cfg_service *svc, const uint8_t grant_key[32],
     struct wire_resp *resp);
+
+/**
+ * carrier_resume(n, udp, pkt, src, out):
+ * Handle the RESUME ${pkt} (WIRE_RESUME_LEN bytes, cheap checks passed)
+ * from ${src} on front door ${udp}: find its session, check it and, if it
+ * is good, open a grant for its next carrier and write the RESUMED answer
+ * to ${out}; return 0.  Return -1 if nothing must be sent (an unknown
+ * session, a forgery, a replay: counted and logged, rate-limited).
+ */
+int carrier_resume(struct node *n, uv_udp_t *udp, const uint8_t *pkt,
+    const struct sockaddr *src, uint8_t out[WIRE_RESUMED_LEN]);
 
 /**
  * carrier_grant_arm(g, s):
