@@ -58,6 +58,7 @@ enum cfg_keyid {
 	K_PENDING_PER_IP_PORT, K_MAX_GRANTS, K_CLOCK_SKEW, K_CLIENT_RATE_LOAD,
 	K_MAX_SESSIONS, K_COUNT
 };
+_Static_assert(K_COUNT <= 64, "cfg_parser.seen has a bit per key");
 
 struct cfg_keydef {
 	const char *name;
@@ -114,7 +115,7 @@ struct cfg_parser {
 	enum cfg_sec sec;           /* the current section */
 	char secname[8 + CFG_NAMELEN]; /* "service ssh", for messages */
 	int sec_line;               /* the line of its header */
-	unsigned seen;              /* keys seen in it (1 << K_*) */
+	uint64_t seen;              /* keys seen in it (1 << K_*) */
 	int key_line[K_COUNT];      /* the line of each key seen in it */
 	int toolong;                /* this line was too long: reported */
 	int main_line;              /* line of [server] / [client], or 0 */
@@ -834,7 +835,7 @@ cfg_handler(void *user, const char *section, const char *name,
 	if (p->toolong) {
 		/* Only note the key, so it is not also reported missing. */
 		if (k->name != NULL)
-			p->seen |= 1u << k->id;
+			p->seen |= (uint64_t)1 << k->id;
 		return (1);
 	}
 	if (k->name == NULL) {
@@ -842,12 +843,12 @@ cfg_handler(void *user, const char *section, const char *name,
 		    p->secname);
 		return (1);
 	}
-	if (p->seen & (1u << k->id)) {
+	if (p->seen & ((uint64_t)1 << k->id)) {
 		cfg_err(p, p->lineno, "duplicate key %s in [%s]", k->name,
 		    p->secname);
 		return (1);
 	}
-	p->seen |= 1u << k->id;
+	p->seen |= (uint64_t)1 << k->id;
 	p->key_line[k->id] = p->lineno;
 	if (value[0] == '\0') {
 		cfg_err(p, p->lineno, "%s has an empty value", k->name);
@@ -884,7 +885,7 @@ cfg_section_end(struct cfg_parser *p)
 	const char *n;
 	int l = p->sec_line;
 
-#define MISSING(k) ((p->seen & (1u << (k))) == 0)
+#define MISSING(k) ((p->seen & ((uint64_t)1 << (k))) == 0)
 	switch (p->sec) {
 	case SEC_SERVER:
 		if (MISSING(K_PRIVATE_KEY))
