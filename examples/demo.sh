@@ -133,13 +133,29 @@ end=$(date +%s.%N)
 echo "   sent $in...  received $out...  in $(awk "BEGIN { printf \"%.2f\", $end - $start }") s (both directions at once)"
 [ "$in" = "$out" ] && echo "   identical." || { echo "   MISMATCH"; exit 1; }
 
-say "10. Someone without a key gets nothing: a stranger's client is met with silence"
+say "10. The session outlives its TCP connection: while 200 MiB go both ways, the carrier is reset 3 times (ss -K)"
+(
+	sleep 0.3
+	for i in 1 2 3; do
+		echo "\$ ss -K 'sport >= :$GLO' 'sport <= :$GHI'   # reset the carrier"
+		ss -K "sport >= :$GLO" "sport <= :$GHI" > /dev/null 2>&1 || true
+		sleep 0.4
+	done
+) &
+killer=$!
+out=$(socat -b 262144 -t 10 TCP:127.0.0.1:$FWD - < data | sha256sum | cut -c1-16)
+wait $killer
+echo "   sent $in...  received $out...  (the program saw no error)"
+[ "$in" = "$out" ] && echo "   identical: nothing lost, nothing twice." || { echo "   MISMATCH"; exit 1; }
+grep -E "event=(carrier_lost|session_resumed)" warrend.log | tail -n 6 | sed 's/^/   warrend: /'
+
+say "11. Someone without a key gets nothing: a stranger's client is met with silence"
 "$BIN/warren" genkey > stranger.key
 sed "s/client.key/stranger.key/; s/^private_key.*/&\ntimeout = 2/" client.conf > stranger.conf
 run sh -c "echo hi | $BIN/warren connect -c stranger.conf echo" || true
 grep -E "event=unknown_client" warrend.log | tail -n 1 | sed 's/^/   warrend: /'
 
-say "11. warrend's counters, from its control socket (every drop reason and limit; zeros left out)"
+say "12. warrend's counters, from its control socket (every drop reason and limit; zeros left out)"
 run "$BIN/warren" status -s "$D/control.sock" | awk '$2 != 0 { print "   " $0 }'
 
 say "Done. warrend stops, the temporary directory $D is removed."
