@@ -1044,6 +1044,17 @@ carrier_lost(struct relay *r, const char *text)
 		finish(r, RELAY_END_CARRIER, text);
 		return;
 	}
+	/*
+	 * Lost in the orderly teardown, with both streams complete: the peer
+	 * has delivered all we sent, and we all it sent.  Nothing is left to
+	 * send again (only, perhaps, our FIN record, whose loss the peer's
+	 * linger covers): a resume would find a session the peer has ended.
+	 */
+	if (r->plain_eof && r->peer_fin && r->out_shut_done &&
+	    r->os.acked == r->os.end && r->delivered == r->received) {
+		finish(r, RELAY_END_DONE, "closed");
+		return;
+	}
 	carrier_drop(r);
 	update_reading(r);
 	r->lost_cb(r, r->arg, text);
