@@ -13,21 +13,25 @@
 
 #define DEFAULT_CONTROL "/run/warren/warrend.sock"
 
-int
-cmd_status(const char *path)
+/*
+ * Send ${cmd} to the control socket ${path} and copy the answer to
+ * stdout.  Returns 0, 1 if warrend refused the command, or -1 after
+ * logging why the socket failed.
+ */
+static int
+ask(const char *path, const char *cmd)
 {
 	struct sockaddr_un su;
 	char buf[4096];
 	ssize_t n;
-	int fd, rc = 1, first = 1, failed = 0;
+	size_t len = strlen(cmd);
+	int fd, rc = -1, first = 1, failed = 0;
 
-	if (path == NULL)
-		path = DEFAULT_CONTROL;
 	memset(&su, 0, sizeof(su));
 	su.sun_family = AF_UNIX;
 	if (strlen(path) >= sizeof(su.sun_path)) {
 		log_error("status", "msg=\"control socket path too long: %s\"", path);
-		return 1;
+		return -1;
 	}
 	memcpy(su.sun_path, path, strlen(path));
 	if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) < 0 ||
@@ -36,7 +40,7 @@ cmd_status(const char *path)
 		    path, strerror(errno), path);
 		goto out;
 	}
-	if (write(fd, "status\n", 7) != 7)
+	if (write(fd, cmd, len) != (ssize_t)len || write(fd, "\n", 1) != 1)
 		goto fail;
 	while ((n = read(fd, buf, sizeof(buf))) > 0) {
 		if (first && strncmp(buf, "error", 5) == 0)
@@ -55,4 +59,17 @@ out:
 	if (fd >= 0)
 		close(fd);
 	return rc;
+}
+
+int
+cmd_status(const char *path)
+{
+	int rc;
+
+	if (path == NULL)
+		path = DEFAULT_CONTROL;
+	/* The counters, then one line per live session. */
+	if ((rc = ask(path, "status")) != 0 || (rc = ask(path, "sessions")) != 0)
+		return 1;
+	return 0;
 }

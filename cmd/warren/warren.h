@@ -25,8 +25,8 @@ int cmd_connect(const char *cfgpath, const char *target);
 
 /**
  * cmd_status(path):
- * Print warrend's counters, asked from control socket ${path} (NULL: the
- * default /run/warren/warrend.sock).
+ * Print warrend's counters and live sessions, asked from control socket
+ * ${path} (NULL: the default /run/warren/warrend.sock).
  */
 int cmd_status(const char *path);
 

@@ -13,6 +13,7 @@
  * resumed keys, replaces the lost one.  The backend connection stays.
  */
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -62,6 +63,7 @@ struct conn {
 	uv_timer_t *ctimer;          /* bounds the connect */
 	int connecting, timed_out;
 	int started;                 /* the backend connect was started */
+	uint64_t start_ms;           /* when the first carrier proved itself */
 	char peer[ADDR_STRLEN];
 	struct session s;            /* resumption secrets and carrier number */
 	uint8_t rid[2][WIRE_RESUME_ID_LEN];   /* its resume ids (PROTOCOL 14) */
@@ -285,6 +287,7 @@ on_proven(struct relay *r, void *arg)
 		return;
 	}
 	c->started = 1;
+	c->start_ms = uv_now(c->n->loop);
 	conn_index(c);
 	relay_set_resumable(r, on_lost, c->n->cfg->dead_busy);
 	if (c->g != NULL) {
@@ -702,6 +705,38 @@ out:
 	crypto_wipe(&keys, sizeof(keys));
 	crypto_wipe(&resp, sizeof(resp));
 	return rc;
+}
+
+char *
+carrier_sessions(struct node *n, size_t *len)
+{
+	FILE *f;
+	char *buf = NULL;
+	struct conn *c;
+	uint64_t now = uv_now(n->loop), in, out;
+
+	if ((f = open_memstream(&buf, len)) == NULL)
+		return NULL;
+	for (c = n->conns; c != NULL; c = c->next) {
+		if (c->r == NULL || !c->started)
+			continue;
+		relay_stats(c->r, &out, &in);
+		fprintf(f, "session id=%02x%02x%02x%02x client=%s service=%s "
+		    "peer=%s age_s=%llu bytes_in=%llu bytes_out=%llu "
+		    "carriers=%u state=%s%s\n", c->s.id[0], c->s.id[1],
+		    c->s.id[2], c->s.id[3], c->cl->name, c->svc->name, c->peer,
+		    (unsigned long long)(now - c->start_ms) / 1000,
+		    (unsigned long long)in, (unsigned long long)out,
+		    (unsigned)c->s.carrier + 1,
+		    c->linger != NULL ? "detached" : c->connecting ?
+		    "connecting" : "attached",
+		    relay_stalled(c->r) ? " stalled=1" : "");
+	}
+	if (fclose(f) != 0) {
+		free(buf);
+		return NULL;
+	}
+	return buf;
 }
 
 size_t

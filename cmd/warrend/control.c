@@ -2,6 +2,7 @@
  * control: warrend's local control socket (a Unix stream socket, mode
  * 0600).  A client writes one command line; warrend answers and closes.
  *   status   one "name value" line per counter, then the live state
+ *   sessions one "session key=value ..." line per live session
  * A connection that has not been answered within CTL_IDLE_MS is closed,
  * and at most CTL_MAX are open at once (more are closed at once), so that
  * idle clients cannot hold the node's descriptors.
@@ -43,6 +44,7 @@ struct ctl_conn {
 	size_t len;
 	uv_write_t req;
 	char reply[REPLY_MAX];
+	char *big;                   /* a longer answer (sessions), malloc'd */
 };
 
 static void
@@ -50,8 +52,10 @@ ctl_closed(uv_handle_t *h)
 {
 	struct ctl_conn *c = h->data;
 
-	if (--c->handles == 0)
+	if (--c->handles == 0) {
+		free(c->big);
 		free(c);
+	}
 }
 
 /* Close connection ${c} (its pipe and timer); ${c} is freed after. */
@@ -113,7 +117,8 @@ ctl_answer(struct ctl_conn *c, const char *cmd)
 				PRINT("client_sessions:%s %u\n",
 				    n->cfg->clients[i].name, n->held_by[i]);
 	} else
-		PRINT("error unknown command \"%.32s\" (try: status)\n", cmd);
+		PRINT("error unknown command \"%.32s\" (try: status, "
+		    "sessions)\n", cmd);
 #undef STAT
 #undef PRINT
 	return off < REPLY_MAX ? off : REPLY_MAX - 1;
@@ -145,7 +150,16 @@ ctl_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
 	if (nl != NULL)
 		*nl = '\0';
 	uv_read_stop(s);
-	b = uv_buf_init(c->reply, (unsigned)ctl_answer(c, c->cmd));
+	if (strcmp(c->cmd, "sessions") == 0) {
+		size_t len;
+
+		if ((c->big = carrier_sessions(c->n, &len)) == NULL) {
+			ctl_close(c);
+			return;
+		}
+		b = uv_buf_init(c->big, (unsigned)len);
+	} else
+		b = uv_buf_init(c->reply, (unsigned)ctl_answer(c, c->cmd));
 	c->req.data = c;
 	if (uv_write(&c->req, s, &b, 1, ctl_written) < 0)
 		ctl_close(c);

@@ -176,6 +176,14 @@ int control_start(struct node *n);
 void control_stop(struct node *n);
 
 /**
+ * carrier_sessions(n, len):
+ * Describe every live session of ${n}, one "session key=value ..." line
+ * each (PROTOCOL.md 13), in a buffer the caller frees; its length goes in
+ * ${len}.  Returns NULL if out of memory.
+ */
+char *carrier_sessions(struct node *n, size_t *len);
+
+/**
  * carrier_stalled(n):
  * Return how many sessions of ${n} are stalled now (see relay_set_stall).
  */
