@@ -57,6 +57,7 @@ listen = 127.0.0.1:$UDP
 grant_ports = $GLO-$GHI
 grant_timeout = 10
 control = $D/control.sock
+store = lmdb:$D/store
 
 [service echo]
 connect = 127.0.0.1:$ECHO

@@ -1305,7 +1305,12 @@ cfg_server_new(const char *name)
 	srv->grant_lo = CFG_GRANT_LO;
 	srv->grant_hi = CFG_GRANT_HI;
 	srv->grant_timeout = 10;
-	srv->store = CFG_STORE_MEMORY;
+	srv->store = CFG_STORE_LMDB;
+	if ((srv->store_arg = strdup(CFG_STORE_DEFAULT)) == NULL) {
+		free(srv->path);
+		free(srv);
+		return (NULL);
+	}
 	srv->keepalive = 10;
 	srv->stall_timeout = 60;
 	srv->linger = 600;

@@ -16,6 +16,7 @@
 #define CFG_NAMELEN 64      /* service, client and cluster names: 1..63 chars */
 #define CFG_MAXLISTEN 8
 #define CFG_MAXNODES 16
+#define CFG_STORE_DEFAULT "/var/lib/warren"   /* store = lmdb:this */
 /*
  * The default grant_ports: above Linux's default ephemeral range
  * (net.ipv4.ip_local_port_range = 32768 60999), so that the node's own

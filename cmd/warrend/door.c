@@ -21,6 +21,7 @@
 #include "crypto.h"
 #include "grant.h"
 #include "log.h"
+#include "store.h"
 #include "warrend.h"
 #include "wire.h"
 
@@ -229,6 +230,45 @@ client_unknown(void *arg, const uint8_t pub[32])
 	return n->checked == NULL;
 }
 
+void
+door_init_name(const struct cfg_client *cl,
+    uint8_t name[sizeof(WIRE_STORE_INIT) - 1 + 32])
+{
+	memcpy(name, WIRE_STORE_INIT, sizeof(WIRE_STORE_INIT) - 1);
+	memcpy(name + sizeof(WIRE_STORE_INIT) - 1, cl->public_key, 32);
+}
+
+void
+door_store_failed(struct node *n, const char *what)
+{
+	int err = errno;
+
+	if (n->store_failed)
+		return;
+	n->store_failed = 1;
+	log_error("store", "op=%s err=\"%s\" msg=\"the session store failed: "
+	    "new sessions go on, but an INIT replayed after a restart of "
+	    "warrend may be answered once\"", what, store_errstr(err));
+}
+
+/*
+ * Keep ${cl}'s newest INIT timestamp ${ts} in the store too, for
+ * 2 x clock_skew (after that, the clock check stops a replay).
+ */
+static void
+remember_ts(struct node *n, const struct cfg_client *cl,
+    const uint8_t ts[WIRE_TAI64N_LEN])
+{
+	uint8_t name[sizeof(WIRE_STORE_INIT) - 1 + 32];
+
+	door_init_name(cl, name);
+	if (store_put(n->store, name, sizeof(name), ts, WIRE_TAI64N_LEN,
+	    2 * (uint32_t)n->cfg->clock_skew + 1) < 0)
+		door_store_failed(n, "put");
+	else
+		n->store_failed = 0;
+}
+
 /*
  * A Diffie-Hellman spent on nothing (a key no [client] has, or a message
  * that does not decrypt): under load, the source gets no handshake for
@@ -340,6 +380,7 @@ door_init(struct node *n, uv_udp_t *udp, const uint8_t *pkt,
 			    addr_str(src, a), cl->name, (long long)skew);
 	} else {
 		memcpy(ts, init.timestamp, WIRE_TAI64N_LEN);
+		remember_ts(n, cl, ts);
 		/*
 		 * One answer on the wire for a name that does not exist and
 		 * one this key may not use: a key holder cannot list the

@@ -3,6 +3,8 @@
  * stderr.
  */
 #include <dirent.h>
+#include <errno.h>
+#include <limits.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -10,6 +12,7 @@
 #include <sys/resource.h>
 
 #include "log.h"
+#include "store.h"
 #include "warrend.h"
 
 #define VERSION "0.1.0"
@@ -52,16 +55,55 @@ on_signal(uv_signal_t *s, int signum)
 	uv_close((uv_handle_t *)&n->sigterm, NULL);
 }
 
+/*
+ * Open the session store (warren.conf(5) store =) and load from it the
+ * newest INIT timestamp of each [client], so that an INIT captured before
+ * a restart is still a replay after it.  Values are sealed under a key
+ * derived from cluster_secret, or else from the node's private key.
+ */
+static int
+store_start(struct node *n)
+{
+	const struct cfg_server *cfg = n->cfg;
+	char spec[PATH_MAX + 8], err[256];
+	uint8_t name[sizeof(WIRE_STORE_INIT) - 1 + 32];
+	size_t len;
+
+	if (cfg->store == CFG_STORE_MEMORY)
+		snprintf(spec, sizeof(spec), "memory");
+	else
+		snprintf(spec, sizeof(spec), "lmdb:%s", cfg->store_arg);
+	if ((n->store = store_open(spec, cfg->has_cluster_secret ?
+	    cfg->cluster_secret : cfg->private_key, 32, err,
+	    sizeof(err))) == NULL) {
+		if (cfg->store_line > 0)
+			log_error("store", "msg=\"%s:%d: store = %s: %s\"",
+			    cfg->path, cfg->store_line, spec, err);
+		else
+			log_error("store", "msg=\"%s: the default store %s: %s "
+			    "(create it, or set store = in [server])\"",
+			    cfg->path, spec, err);
+		return -1;
+	}
+	for (size_t i = 0; i < cfg->nclients; i++) {
+		door_init_name(&cfg->clients[i], name);
+		if (store_get(n->store, name, sizeof(name), n->last_ts[i],
+		    WIRE_TAI64N_LEN, &len) < 0 && errno != ENOENT)
+			door_store_failed(n, "get");
+	}
+	return 0;
+}
+
 /* Refuse what this version cannot run yet, naming the file and line. */
 static int
 check_supported(const struct cfg_server *cfg)
 {
 	int rc = 0;
 
-	if (cfg->store != CFG_STORE_MEMORY) {
-		log_error("config", "msg=\"%s:%d: store = %s%s: only store = memory is available in this version\"",
-		    cfg->path, cfg->store_line,
-		    cfg->store == CFG_STORE_LMDB ? "lmdb:" : "redis://",
+	if (cfg->store == CFG_STORE_REDIS) {
+		log_error("config", "msg=\"%s:%d: store = redis://%s: only "
+		    "store = memory and lmdb:PATH are available in this "
+		    "version\"", cfg->path, cfg->store_line,
 		    cfg->store_arg ? cfg->store_arg : "");
 		rc = -1;
 	}
@@ -223,7 +265,8 @@ main(int argc, char **argv)
 	n.sigint.data = n.sigterm.data = &n;
 	uv_signal_start(&n.sigint, on_signal, SIGINT);
 	uv_signal_start(&n.sigterm, on_signal, SIGTERM);
-	if (door_start(&n) == 0 && control_start(&n) == 0) {
+	if (store_start(&n) == 0 && door_start(&n) == 0 &&
+	    control_start(&n) == 0) {
 		size_caps(&n);
 		log_info("started", "version=%s services=%zu clients=%zu "
 		    "fd_limit=%llu sessions_cap=%zu", VERSION, n.cfg->nservices,
@@ -246,6 +289,7 @@ main(int argc, char **argv)
 	limit_counts_free(n.pending_ipport);
 	limit_counts_free(n.established);
 	cookie_node_wipe(&n.cookie);
+	store_free(n.store);
 	if (rc == 0)
 		log_info("stopped", "sessions=%llu",
 		    (unsigned long long)n.stats.sessions);

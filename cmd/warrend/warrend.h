@@ -88,6 +88,8 @@ struct node {
 	size_t held, sessions_cap;
 	uint64_t fd_limit;
 	uint8_t (*last_ts)[WIRE_TAI64N_LEN];  /* newest INIT time per [client] */
+	struct store *store;                 /* warren.conf(5) store = */
+	int store_failed;                    /* a store error was logged */
 	int stopping;
 };
 
@@ -119,6 +121,21 @@ void door_refresh(struct node *n);
  * second, bursts of 20); else count it as suppressed and return 0.
  */
 int door_log_ok(struct node *n, enum door_log kind);
+
+/**
+ * door_init_name(cl, name):
+ * The store key under which the newest INIT timestamp of [client] ${cl}
+ * is kept: WIRE_STORE_INIT || its public key.
+ */
+void door_init_name(const struct cfg_client *cl,
+    uint8_t name[sizeof(WIRE_STORE_INIT) - 1 + 32]);
+
+/**
+ * door_store_failed(n, what):
+ * Log (once, until the store works again) that the store operation
+ * ${what} failed, with errno's reason.
+ */
+void door_store_failed(struct node *n, const char *what);
 
 /**
  * door_stop(n):

@@ -2,7 +2,7 @@
 # Errors that a person can cause get one clear line and a non-zero exit;
 # what is not authorized gets silence.
 . "$(dirname "$0")/lib.sh"
-plan 64
+plan 66
 make_keys other
 UDP=$(free_port); ECHO=$(free_port); DOWN=$(free_port); RELAY=$(free_port)
 start_echo "$ECHO"
@@ -233,12 +233,20 @@ check "warren: a bad nodes line: non-zero exit" [ "$RC" -ne 0 ]
 like "$ERR" "badnode.conf:$n: " "warren: the message names badnode.conf:$n"
 
 # What this version cannot run yet is refused at its own line.
-sed "s|^\[server\]\$|[server]\nstore = lmdb:$T/store|" "$T/server.conf" > "$T/lmdb.conf"
-n=$(grep -n '^store' "$T/lmdb.conf" | cut -d: -f1)
-out=$(timeout 10 "$BIN/warrend" -c "$T/lmdb.conf" --check 2>&1); rc=$?
-check "warrend --check: store = lmdb: non-zero exit" [ "$rc" -ne 0 ]
-like "$out" "lmdb.conf:$n: store = lmdb:$T/store: only store = memory" \
-    "warrend --check: the message names lmdb.conf:$n and the store as written"
+grep -v '^store' "$T/server.conf" |
+    sed "s|^\[server\]\$|[server]\nstore = redis://127.0.0.1:6379|" > "$T/redis.conf"
+n=$(grep -n '^store' "$T/redis.conf" | cut -d: -f1)
+out=$(timeout 10 "$BIN/warrend" -c "$T/redis.conf" --check 2>&1); rc=$?
+check "warrend --check: store = redis: non-zero exit" [ "$rc" -ne 0 ]
+like "$out" "redis.conf:$n: store = redis://127.0.0.1:6379: only store = memory and lmdb:PATH" \
+    "warrend --check: the message names redis.conf:$n and the store as written"
+grep -v '^store' "$T/server.conf" |
+    sed "s|^\[server\]\$|[server]\nstore = lmdb:/proc/warren-no-store|" > "$T/nostore.conf"
+n=$(grep -n '^store' "$T/nostore.conf" | cut -d: -f1)
+out=$(timeout 10 "$BIN/warrend" -c "$T/nostore.conf" 2>&1); rc=$?
+check "warrend: a store it cannot open: non-zero exit at start" [ "$rc" -ne 0 ]
+like "$out" "event=store msg=\"[^\"]*nostore.conf:$n: store = lmdb:/proc/warren-no-store: " \
+    "warrend: the store error names nostore.conf:$n and the store"
 
 # A node name that does not resolve: one line naming it, at once.  The
 # client runs in a network namespace of its own (only lo), so the name

@@ -373,10 +373,9 @@ check "warrend restarts (calm)" start_warrend "$T/calm.conf"
 W=$WARREND_PID
 got=$(udp_probe "$T/init.bin" 127.0.0.1 "$UDP" 127.0.0.13)
 diag "the captured INIT replayed after a restart: a ${got}-byte reply"
-todo_is "$got" 0 "the captured INIT replayed after a restart of warrend: no reply" \
-    "warrend keeps the newest INIT time per key in memory only"
-todo_is "$(count "$T/warrend.log" "event=grant_open port=[0-9]* src=127.0.0.13:")" 0 \
-    "and no grant for the replayer" "warrend keeps the newest INIT time per key in memory only"
+is "$got" 0 "the captured INIT replayed after a restart of warrend: no reply"
+is "$(count "$T/warrend.log" "event=grant_open port=[0-9]* src=127.0.0.13:")" 0 \
+    "and no grant for the replayer"
 stop "$W"
 mv "$T/warrend.log" "$T/warrend-restart.log"
 

@@ -250,6 +250,7 @@ server_conf() {
 		echo "grant_ports = $glo-$ghi"
 		echo "grant_timeout = ${GRANT_TIMEOUT:-5}"
 		echo "keepalive = ${KEEPALIVE:-5}"
+		echo "store = ${STORE:-lmdb:$T/store}"
 		echo "log_level = debug"
 		names=""
 		for s in "$@"; do

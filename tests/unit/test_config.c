@@ -340,8 +340,8 @@ test_server_defaults(void **state)
 	assert_int_equal(cfg->grant_ports_line, 0);
 	assert_int_equal(cfg->max_sessions, 64);
 	assert_int_equal(cfg->grant_timeout, 10);
-	assert_int_equal(cfg->store, CFG_STORE_MEMORY);
-	assert_null(cfg->store_arg);
+	assert_int_equal(cfg->store, CFG_STORE_LMDB);
+	assert_string_equal(cfg->store_arg, CFG_STORE_DEFAULT);
 	assert_int_equal(cfg->has_cluster_secret, 0);
 	assert_null(cfg->control);
 	assert_int_equal(cfg->keepalive, 10);
