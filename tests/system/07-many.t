@@ -8,7 +8,7 @@ make_keys
 UDP=$(free_port); ECHO=$(free_port); FWD=$(free_port)
 start_echo "$ECHO"
 GRANT_TIMEOUT=10 server_conf "$T/server.conf" "$UDP" 31000 31999 echo=127.0.0.1:$ECHO
-TIMEOUT=10 client_conf "$T/client.conf" "$UDP"
+TIMEOUT=30 client_conf "$T/client.conf" "$UDP"
 check "warrend starts" start_warrend "$T/server.conf"
 bg "$BIN/warren" forward -c "$T/client.conf" 127.0.0.1:$FWD echo 2> "$T/forward.log"
 FPID=$LASTPID
