@@ -1,8 +1,12 @@
 #!/bin/sh
 # An ssh session through "warren connect" as ProxyCommand to a throwaway
-# sshd on loopback: a command, and a few MB each way with hash checks.
+# sshd on loopback: a command, and a few MB each way with hash checks;
+# then a 200 MB stream whose carrier is reset 5 times (ss -K) at random
+# moments: the session resumes each time, ssh never notices, and the
+# bytes are exact.
 . "$(dirname "$0")/lib.sh"
-plan 9
+plan 13
+GLO=36000; GHI=36999   # this test's own grant ports: ss -K kills only them
 SSHD=${SSHD:-/usr/sbin/sshd}
 make_keys
 UDP=$(free_port); SSH=$(free_port)
@@ -33,7 +37,7 @@ check "sshd accepts its config" "$SSHD" -t -f "$T/sshd_config"
 bg "$SSHD" -D -f "$T/sshd_config" -E "$T/sshd.log"
 wait_port "$SSH"
 
-server_conf "$T/server.conf" "$UDP" 31000 31999 ssh=127.0.0.1:$SSH
+server_conf "$T/server.conf" "$UDP" $GLO $GHI ssh=127.0.0.1:$SSH
 client_conf "$T/client.conf" "$UDP"
 check "warrend starts" start_warrend "$T/server.conf"
 
@@ -72,3 +76,29 @@ is "$(sha "$T/up.scp" 2>/dev/null)" "$want" "scp of 8 MB: equal SHA-256"
 # carrier ended is not asserted; that all 4 sessions ended is.
 check "warrend ended the 4 ssh sessions" \
     wait_count "$T/warrend.log" "event=session_end.*service=ssh" 4 10
+
+# A 200 MB stream over ssh while the carrier is reset 5 times.
+openssl enc -aes-128-ctr -nosalt -K "$(openssl rand -hex 16)" \
+    -iv "$(openssl rand -hex 16)" < /dev/zero 2>/dev/null |
+    head -c 200000000 > "$T/big"
+want=$(sha "$T/big")
+r0=$(count "$T/warrend.log" "event=session_resumed")
+(
+	sleep 1
+	for i in 1 2 3 4 5; do
+		sleep "0.$(shuf -i 2-6 -n 1)"
+		ss -K "sport >= :$GLO" "sport <= :$GHI" > /dev/null 2>&1
+	done
+) &
+KILLER=$!
+got=$(wssh "cat $T/big" < /dev/null 2> "$T/ssh-resume.log" | sha -)
+rc=$?
+wait "$KILLER"
+is "$got" "$want" "ssh 'cat' of 200 MB through 5 carrier resets: equal SHA-256"
+# The only lines are warren's own info lines (carrier_lost, resumed).
+is "$(grep -v ' warren level=info ' "$T/ssh-resume.log")" "" \
+    "ssh reported nothing, and warren no warning or error"
+r1=$(count "$T/warrend.log" "event=session_resumed")
+diag "the session resumed $((r1 - r0)) times"
+check "warrend resumed the session at least once" [ "$r1" -gt "$r0" ]
+is "$(count "$T/warrend.log" 'level=error')" 0 "warrend logged no error"
