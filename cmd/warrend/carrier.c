@@ -121,8 +121,9 @@ grant_expired(uv_timer_t *t)
 	char a[ADDR_STRLEN];
 
 	g->n->stats.grants_expired++;
-	log_info("grant_expired", "port=%d src=%s", g->port,
-	    addr_str((struct sockaddr *)&g->client, a));
+	if (door_log_ok(g->n, DLOG_SESSION))
+		log_info("grant_expired", "port=%d src=%s", g->port,
+		    addr_str((struct sockaddr *)&g->client, a));
 	if (g->resume != NULL && g->listener == NULL)
 		return;      /* its carrier came: it proves itself or is lost */
 	if (g->pending != NULL && g->pending->r != NULL)
@@ -199,8 +200,9 @@ on_lost(struct relay *r, void *arg, const char *text)
 {
 	struct conn *c = arg;
 
-	log_info("carrier_lost", "peer=%s service=%s reason=\"%s\"", c->peer,
-	    c->svc->name, text);
+	if (door_log_ok(c->n, DLOG_SESSION))
+		log_info("carrier_lost", "peer=%s service=%s reason=\"%s\"", c->peer,
+		    c->svc->name, text);
 	if (c->rg != NULL)
 		grant_close(c->rg);   /* a resumed carrier that failed */
 	if (c->linger != NULL || (c->linger = malloc(sizeof(*c->linger))) == NULL)
@@ -280,8 +282,9 @@ on_proven(struct relay *r, void *arg)
 		conn_index(c);
 		addr_str((struct sockaddr *)&g->client, c->peer);
 		c->n->stats.resumes++;
-		log_info("session_resumed", "peer=%s service=%s carrier=%u",
-		    c->peer, c->svc->name, (unsigned)c->s.carrier);
+		if (door_log_ok(c->n, DLOG_SESSION))
+			log_info("session_resumed", "peer=%s service=%s carrier=%u",
+			    c->peer, c->svc->name, (unsigned)c->s.carrier);
 		grant_close(g);
 		linger_stop(c);
 		return;
@@ -291,8 +294,9 @@ on_proven(struct relay *r, void *arg)
 	conn_index(c);
 	relay_set_resumable(r, on_lost, c->n->cfg->dead_busy);
 	if (c->g != NULL) {
-		log_info("carrier_up", "peer=%s port=%d service=%s", c->peer,
-		    c->g->port, c->svc->name);
+		if (door_log_ok(c->n, DLOG_SESSION))
+			log_info("carrier_up", "peer=%s port=%d service=%s", c->peer,
+			    c->g->port, c->svc->name);
 		c->g->pending = NULL;
 		c->held = c->g->held;    /* the session keeps the grant's place */
 		c->g->held = 0;
@@ -337,8 +341,9 @@ on_end(struct relay *r, void *arg, enum relay_end end, const char *text)
 		 * carrier under the same keys would use again.
 		 */
 		c->n->stats.carriers_rejected++;
-		log_warn("carrier_rejected", "src=%s port=%d reason=\"%s\"",
-		    c->peer, c->g->port, text);
+		if (door_log_ok(c->n, DLOG_SESSION))
+			log_warn("carrier_rejected", "src=%s port=%d reason=\"%s\"",
+			    c->peer, c->g->port, text);
 		c->g->pending = NULL;
 		grant_close(c->g);
 		c->g = NULL;
@@ -350,10 +355,11 @@ on_end(struct relay *r, void *arg, enum relay_end end, const char *text)
 		 */
 		if (end == RELAY_END_DONE)
 			text = "finished";
-		log_info("session_end", "peer=%s service=%s end=%s bytes_in=%llu bytes_out=%llu reason=\"%s\"",
-		    c->peer, c->svc->name, relay_end_str(end),
-		    (unsigned long long)received, (unsigned long long)sent,
-		    text);
+		if (door_log_ok(c->n, DLOG_SESSION))
+			log_info("session_end", "peer=%s service=%s end=%s bytes_in=%llu bytes_out=%llu reason=\"%s\"",
+			    c->peer, c->svc->name, relay_end_str(end),
+			    (unsigned long long)received, (unsigned long long)sent,
+			    text);
 	}
 	if ((*c->pprev = c->next) != NULL)
 		c->next->pprev = c->pprev;
@@ -622,8 +628,9 @@ grant_open(struct node *n, uv_udp_t *udp, const struct sockaddr *client,
 		grant_close(g);     /* counts are undone there */
 		return NULL;
 	}
-	log_info("grant_open", "port=%d src=%s timeout=%d", g->port,
-	    addr_str(client, a), cfg->grant_timeout);
+	if (door_log_ok(n, DLOG_SESSION))
+		log_info("grant_open", "port=%d src=%s timeout=%d", g->port,
+		    addr_str(client, a), cfg->grant_timeout);
 	return g;
 }
 
@@ -695,8 +702,9 @@ carrier_resume(struct node *n, uv_udp_t *udp, const uint8_t *pkt,
 		g->armed = 1;
 		c->rg = g;
 		g = NULL;
-		log_info("resume_granted", "src=%s service=%s carrier=%u",
-		    addr_str(src, a), c->svc->name, (unsigned)keys.carrier);
+		if (door_log_ok(n, DLOG_SESSION))
+			log_info("resume_granted", "src=%s service=%s carrier=%u",
+			    addr_str(src, a), c->svc->name, (unsigned)keys.carrier);
 	}
 out:
 	if (g != NULL)

@@ -46,7 +46,15 @@ door_alloc(uv_handle_t *h, size_t hint, uv_buf_t *buf)
 int
 door_log_ok(struct node *n, enum door_log kind)
 {
-	if (limit_tb_take(&n->loglim[kind], 10, 20, uv_now(n->loop)))
+	/*
+	 * Packet-path lines: 10 a second, bursts of 20.  A session's own
+	 * lines (grant, carrier up, lost, resumed, end: the audit trail)
+	 * come from clients that hold a key: 200 a second, bursts of 1000.
+	 */
+	int rate = kind == DLOG_SESSION ? 200 : 10;
+	int burst = kind == DLOG_SESSION ? 1000 : 20;
+
+	if (limit_tb_take(&n->loglim[kind], rate, burst, uv_now(n->loop)))
 		return 1;
 	n->stats.log_suppressed++;
 	return 0;
@@ -419,8 +427,10 @@ door_init(struct node *n, uv_udp_t *udp, const uint8_t *pkt,
 		memcpy(s.client_pub, cpub, 32);
 		carrier_grant_arm(g, &s);
 		g = NULL;
-		log_info("session_granted", "src=%s client=%s service=%s",
-		    addr_str(src, a), cl->name, svc->name);
+		if (door_log_ok(n, DLOG_SESSION))
+			log_info("session_granted", "src=%s client=%s "
+			    "service=%s", addr_str(src, a), cl->name,
+			    svc->name);
 	}
 	door_send(n, udp, out, sizeof(out), src);
 out:

@@ -38,7 +38,7 @@ struct node_stats {
 
 /* Kinds of packet-path log lines, each rate-limited on its own. */
 enum door_log { DLOG_DROP, DLOG_CLIENT, DLOG_LIMIT, DLOG_GRANT, DLOG_CONTROL,
-    DLOG_N };
+    DLOG_SESSION, DLOG_N };
 
 /* An INIT waiting for its Diffie-Hellman. */
 struct door_job {
