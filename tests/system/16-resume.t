@@ -41,6 +41,19 @@ ip link set lo up || { echo "Bail out! cannot bring lo up in the namespace"; exi
 NODE=10.88.0.1; A=10.88.0.2; B=10.88.0.5
 peer_ns $NODE/24 $A ||
     { echo "Bail out! cannot make the outside namespace and its veth pair"; exit 1; }
+# When the test ends, whatever is still in the outside namespace is
+# killed (a warren connect whose parents the watchdog ended first).
+PEER_NETNS=$(readlink /proc/$PEER_PID/ns/net)
+sweep_peer() {
+	[ -n "$PEER_NETNS" ] && [ "$PEER_NETNS" != "$(readlink /proc/$$/ns/net)" ] || return 0
+	perl -e 'my $ns = shift;
+		for my $d (glob "/proc/[0-9]*") {
+			my $l = readlink("$d/ns/net");
+			kill 9, substr($d, 6) if defined $l && $l eq $ns;
+		}' "$PEER_NETNS"
+	return 0
+}
+at_exit sweep_peer
 # Deleting the primary address A must keep B (a secondary in the same
 # subnet) for the roaming part.
 in_peer sh -c 'echo 1 > /proc/sys/net/ipv4/conf/wpeer0/promote_secondaries' ||
@@ -217,7 +230,7 @@ FPID=$LASTPID
 wait_port "$FWD"
 xfer_a() {
 	{ pace $((16 * MiB)) < "$T/data64" |
-	    timeout 90 socat -b 262144 -t 30 - TCP:127.0.0.1:$FWD 2> "$T/a-socat.err"
+	    timeout -k 5 90 socat -b 262144 -t 30 - TCP:127.0.0.1:$FWD 2> "$T/a-socat.err"
 	    echo $? > "$T/a.rc"; } | sha - > "$T/a.sha.tmp"
 	mv "$T/a.sha.tmp" "$T/a.sha"
 }
@@ -273,7 +286,7 @@ stop "$XA"
 # the outside namespace: $T/NAME.sha (when done), NAME.rc, NAME-agent.log.
 xfer_out() {
 	{ pace "$3" < "$2" |
-	    timeout 90 nsenter -t "$PEER_PID" -n "$BIN/warren" connect -c "$5" "$4" \
+	    timeout -k 5 90 nsenter -t "$PEER_PID" -n "$BIN/warren" connect -c "$5" "$4" \
 	    2> "$T/$1-agent.log"
 	    echo $? > "$T/$1.rc"; } | sha - > "$T/$1.sha.tmp"
 	mv "$T/$1.sha.tmp" "$T/$1.sha"
@@ -342,7 +355,7 @@ FPID_D=$LASTPID
 wait_port "$FWD_D"
 xfer_d() {
 	{ pace $((4 * MiB)) < "$T/data64" | head -c $((32 * MiB)) |
-	    timeout 90 socat -b 262144 -t 30 - TCP:127.0.0.1:$FWD_D 2> "$T/d-socat.err"
+	    timeout -k 5 90 socat -b 262144 -t 30 - TCP:127.0.0.1:$FWD_D 2> "$T/d-socat.err"
 	    echo $? > "$T/d.rc"; } | sha - > "$T/d.sha.tmp"
 	mv "$T/d.sha.tmp" "$T/d.sha"
 }
