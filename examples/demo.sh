@@ -33,7 +33,10 @@ UDP=$(pick_port 17000 17999)
 ECHO=$(pick_port 18000 18999)
 FWD=$(pick_port 19000 19999)
 SLOW=$(pick_port 16000 16999)
-GLO=46000; GHI=46999
+# Grant ports above the kernel's ephemeral range (32768-60999), as by
+# default: step 10 resets connections by port, and warrend's own
+# connection to the backend must not be among them.
+GLO=62000; GHI=62999
 
 say "1. Keys: one X25519 key pair for the server, one for the client (base64, WireGuard style)"
 cd "$D"

@@ -690,7 +690,6 @@ carrier_resume(struct node *n, uv_udp_t *udp, const uint8_t *pkt,
 	grant_addr16(src, resp.client_addr);
 	memcpy(resp.session_id, c->s.id, sizeof(resp.session_id));
 	rc = resume_node_reply(p, &c->s, &resp, out, &keys);
-	p = NULL;                /* spent */
 	if (rc != 0) {
 		log_error("reply_failed", "src=%s", addr_str(src, a));
 		goto out;

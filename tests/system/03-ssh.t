@@ -6,7 +6,10 @@
 # bytes are exact.
 . "$(dirname "$0")/lib.sh"
 plan 13
-GLO=36000; GHI=36999   # this test's own grant ports: ss -K kills only them
+# This test's own grant ports, above the ephemeral range (32768-60999) so
+# that ss -K by port kills carriers only, never warrend's own connection
+# to sshd.
+GLO=61000; GHI=61999
 SSHD=${SSHD:-/usr/sbin/sshd}
 make_keys
 UDP=$(free_port); SSH=$(free_port)
