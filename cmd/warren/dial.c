@@ -524,7 +524,8 @@ open_udp(struct attempt *a, size_t i)
 	a->udp->data = a;
 	if ((rc = uv_udp_connect(a->udp, (struct sockaddr *)&a->addr)) < 0 ||
 	    (rc = uv_udp_recv_start(a->udp, udp_alloc, udp_recv)) < 0) {
-		log_warn("bad_node", "node=%s msg=\"cannot reach node %s: %s\"",
+		log_msg(d->rs != NULL ? LOG_DEBUG : LOG_WARN, "bad_node",
+		    "node=%s msg=\"cannot reach node %s: %s\"",
 		    spec, spec, uv_strerror(rc));
 		uv_close((uv_handle_t *)a->udp, (uv_close_cb)free);
 		a->udp = NULL;
