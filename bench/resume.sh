@@ -19,7 +19,9 @@
 #            through one `warren forward` (M full handshakes), one byte
 #            echoed on each; then every carrier killed at once and one
 #            byte echoed on each again (M resumes).  Rates, latencies and
-#            the CPU time warrend and the agent spent on each.
+#            the CPU time warrend and the agent spent on each.  For
+#            reference, bench/connrate's rate of new sessions (BENCH_CONC
+#            threads, one session after another, RESUME_CONNRATE_SECONDS).
 #   memory   VmRSS of warrend and of the agent with 0 and RESUME_IDLE idle
 #            sessions (bench/resume hold), and with RESUME_BUSY sessions
 #            moving bulk data (bench/source) at full speed; KiB per
@@ -30,6 +32,7 @@
 #   RESUME_KILLS [50]  RESUME_CUTS [4]  RESUME_DEAD_BUSY ["1 3"]
 #   RESUME_M ["100 500"]  RESUME_IDLE ["100 500"]  RESUME_BUSY ["1 8"]
 #   RESUME_REPS [2]  RESUME_PARTS ["outage cut rate memory"]
+#   RESUME_CONNRATE_SECONDS [5]  BENCH_CONC [8]
 #   BENCH_OUT [build/bench]  KEEP=1 keeps the temporary directory.
 # Needs `make` first.  Output: a markdown block on stdout and in
 # build/bench/resume.txt, raw lines after it.
@@ -56,6 +59,8 @@ IDLE=${RESUME_IDLE:-100 500}
 BUSY=${RESUME_BUSY:-1 8}
 REPS=${RESUME_REPS:-2}
 PARTS=${RESUME_PARTS:-outage cut rate memory}
+CSECS=${RESUME_CONNRATE_SECONDS:-5}
+CONC=${BENCH_CONC:-8}
 GLO=10000 GHI=14999          # grant ports: the carriers are the agent's
                              # TCP connections to these
 START=$(date +%s)
@@ -78,7 +83,7 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 1' INT TERM HUP
 
-for h in backend source resume; do
+for h in backend source connrate resume; do
 	${CC:-cc} -O2 -Wall -pthread -o "$OUT/$h" "bench/$h.c" || exit 1
 done
 if [ ! -x "$BIN/warrend" ] || [ ! -x "$BIN/warren" ]; then
@@ -219,10 +224,10 @@ esac
 case " $PARTS " in *" rate "*)
 	for m in $MS; do
 	start rate$r-$m 3 warn || exit 1
+	w0=$(cpu_ns $WPID); a0=$(cpu_ns $APID); p0=$(counter rx_packets)
 	"$OUT/resume" burst "$FWD" $GLO $GHI "$m" > "$T/rate$r-$m.txt" \
 	    2> "$T/rate$r-$m.err" &
 	HP=$!; PIDS="$PIDS $HP"
-	w0=$(cpu_ns $WPID); a0=$(cpu_ns $APID); p0=$(counter rx_packets)
 	if wait_line "$T/rate$r-$m.txt" '^handshake' 120; then
 		w1=$(cpu_ns $WPID); a1=$(cpu_ns $APID); p1=$(counter rx_packets)
 		c0=$(counter resumes)
@@ -247,7 +252,20 @@ case " $PARTS " in *" rate "*)
 		say "rate #$r: handshakes FAILED: $(tail -n 2 "$T/rate$r-$m.err")"
 	fi
 	stop $HP $APID $WPID
-	done ;;
+	done
+	# For reference, new sessions one after the other on CONC threads,
+	# as bench/run.sh measures them: no burst, no retries.
+	start crate$r 3 warn || exit 1
+	w0=$(cpu_ns $WPID); a0=$(cpu_ns $APID); p0=$(counter rx_packets)
+	if l=$(timeout 60 "$OUT/connrate" "$FWD" "$CSECS" "$CONC" 2> "$T/crate$r.err"); then
+		w1=$(cpu_ns $WPID); a1=$(cpu_ns $APID); p1=$(counter rx_packets)
+		n=$(kv "$l" sessions)
+		echo "connrate $r $l conc=$CONC warrend_cpu_ms_per=$(echo "$w0 $w1 $n" | awk '{ printf "%.3f", ($2 - $1) / 1e6 / $3 }') agent_cpu_ms_per=$(echo "$a0 $a1 $n" | awk '{ printf "%.3f", ($2 - $1) / 1e6 / $3 }') door_packets_per=$(echo "$p0 $p1 $n" | awk '{ printf "%.2f", ($2 - $1) / $3 }') load=$(cut -d' ' -f1 /proc/loadavg)" >> "$RAW"
+		say "connrate #$r: $(tail -n 1 "$RAW")"
+	else
+		echo "connrate $r failed" >> "$RAW"
+	fi
+	stop $APID $WPID ;;
 esac
 # ------------------------------------------------------------ memory
 case " $PARTS " in *" memory "*)
@@ -326,6 +344,10 @@ $1 == "rate" && $2 == "resume" && $4 != "failed" { m = kv($0, "sessions"); rs = 
 	    ha / m, kv($0, "agent_cpu_ms") / m, hp / m, kv($0, "door_packets") / m,
 	    hsl, kv($0, "lat_p50_ms") " / " kv($0, "lat_max_ms"),
 	    kv($0, "killed"), kv($0, "resumes_counted"), kv($0, "load")) }
+$1 == "connrate" && $3 != "failed" {
+	cr = cr sprintf("| %s | %s | %.0f | %s | %s | %s | %s / %s | %s |\n", $2, kv($0, "conc"), kv($0, "rate"),
+	    kv($0, "warrend_cpu_ms_per"), kv($0, "agent_cpu_ms_per"), kv($0, "door_packets_per"),
+	    kv($0, "p50_ms"), kv($0, "p99_ms"), kv($0, "load")) }
 $1 == "memory" && $2 == "idle" { n = kv($0, "sessions")
 	if (n == 0) { w0[$3] = kv($0, "warrend_kib"); a0[$3] = kv($0, "agent_kib") }
 	iw[$3, n] = kv($0, "warrend_kib"); ia[$3, n] = kv($0, "agent_kib"); idle[n] = 1; mr[$3] = 1 }
@@ -344,6 +366,11 @@ END {
 		print "| run | sessions at once | handshakes/s | resumes/s | resume/handshake | warrend CPU ms per handshake / per resume | agent CPU ms per handshake / per resume | front-door packets per handshake / per resume | latency p50 / max ms, handshakes | latency p50 / max ms, resumes | carriers killed / resumes counted | load |"
 		print "|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|"
 		printf "%s\n", rt
+	}
+	if (cr != "") {
+		print "| run | connrate threads | sessions/s | warrend CPU ms per session | agent CPU ms per session | front-door packets per session | latency p50 / p99 ms | load |"
+		print "|--:|--:|--:|--:|--:|--:|--:|--:|"
+		printf "%s\n", cr
 	}
 	for (r = 1; r <= reps; r++) {
 		if (!(r in mr)) continue
