@@ -29,7 +29,7 @@
 # Everything runs RESUME_REPS times (default 2) in fresh processes.
 #
 # Environment (defaults in brackets):
-#   RESUME_KILLS [50]  RESUME_CUTS [4]  RESUME_DEAD_BUSY ["1 3"]
+#   RESUME_KILLS [50]  RESUME_CUTS [5]  RESUME_DEAD_BUSY ["1 3"]
 #   RESUME_M ["100 500"]  RESUME_IDLE ["100 500"]  RESUME_BUSY ["1 8"]
 #   RESUME_REPS [2]  RESUME_PARTS ["outage cut rate memory"]
 #   RESUME_CONNRATE_SECONDS [5]  BENCH_CONC [8]
@@ -52,7 +52,7 @@ ip link set lo up || exit 1
 BIN=${BIN:-$TOP/bin}
 OUT=${BENCH_OUT:-$TOP/build/bench}
 KILLS=${RESUME_KILLS:-50}
-CUTS=${RESUME_CUTS:-4}
+CUTS=${RESUME_CUTS:-5}
 DEADS=${RESUME_DEAD_BUSY:-1 3}
 MS=${RESUME_M:-100 500}
 IDLE=${RESUME_IDLE:-100 500}
