@@ -183,6 +183,7 @@ case " $PARTS " in *" outage "*)
 	if timeout 120 "$OUT/resume" ping "$FWD" $GLO $GHI "$KILLS" \
 	    > "$T/out$r.txt" 2> "$T/out$r.err"; then
 		l=$(tail -n 1 "$T/out$r.txt")
+		sed -n "s/^kill /kill reset $r /p" "$T/out$r.txt" >> "$RAW"
 		echo "outage reset $r $l resumed_log=$(grep -c 'event=resumed' "$T/out$r-warren.log") load=$(cut -d' ' -f1 /proc/loadavg)" >> "$RAW"
 		say "outage (reset) #$r: $l"
 	else
@@ -211,6 +212,7 @@ case " $PARTS " in *" cut "*)
 		tc qdisc del dev lo root 2>/dev/null
 		if [ $rc = 0 ]; then
 			l=$(tail -n 1 "$T/cut$r-$d.txt")
+			sed -n "s/^kill /kill cut$d $r /p" "$T/cut$r-$d.txt" >> "$RAW"
 			echo "outage cut$d $r $l resumed_log=$(grep -c 'event=resumed' "$T/cut$r-$d-warren.log") load=$(cut -d' ' -f1 /proc/loadavg)" >> "$RAW"
 			say "outage (cut, dead_busy $d) #$r: $l"
 		else
