@@ -6,7 +6,7 @@
 #   make soak            long repeats: 100 duplex echo transfers, 5 runs of
 #                        the timing-sensitive system tests (CI runs it too)
 #   make fuzz            run each libFuzzer target for FUZZ_SECONDS (default 20)
-#   make bench           run the benchmarks in bench/ (run.sh, store.sh)
+#   make bench           run the benchmarks in bench/ (run.sh, store.sh, resume.sh)
 #   make noise-vectors VECTORS=FILE   check a Noise test-vector file
 #   make install         bin/ and man pages into $(DESTDIR)$(PREFIX) (/usr/local)
 # Options: CC=clang, SANITIZE=1 (ASan+UBSan).
@@ -115,6 +115,7 @@ fuzz: deps
 bench: all
 	sh bench/run.sh
 	sh bench/store.sh
+	sh bench/resume.sh
 
 PREFIX ?= /usr/local
 install: all
