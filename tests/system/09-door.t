@@ -18,7 +18,7 @@
 plan 122
 ip link set lo up || { echo "Bail out! cannot bring lo up in the namespace"; exit 1; }
 
-GLO=16384; GHI=17407; GT=10
+GLO=16384; GHI=17407; GT=20   # held clients wait for their SYNs that long
 make_keys other fresh
 UDP=$(free_port); ECHO=$(free_port); RELAY=$(free_port); NAT=$(free_port)
 start_echo "$ECHO"
