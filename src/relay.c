@@ -933,7 +933,8 @@ on_timer(uv_timer_t *t)
 	if (r->lost_cb != NULL && r->os.sent != r->os.acked &&
 	    (uint64_t)r->dead_busy_ms < dead)
 		dead = (uint64_t)r->dead_busy_ms;
-	if (r->carrier_reading && now - r->last_rx >= dead) {
+	/* Checked every tick: within a tick before the limit, not after it. */
+	if (r->carrier_reading && now - r->last_rx + RELAY_TICK_MS >= dead) {
 		log_warn("carrier_dead", "peer=%s silent_ms=%llu", r->peer,
 		    (unsigned long long)(now - r->last_rx));
 		carrier_lost(r, "carrier silent (keepalive timeout)");

@@ -18,7 +18,7 @@
 #define RELAY_ACK_EVERY (1u << 20)    /* ACK after this many bytes delivered */
 #define RELAY_DEAD_FACTOR 3           /* keepalives missed before "dead" */
 #define RELAY_STALL_DEFAULT 60        /* seconds without progress: "stall" */
-#define RELAY_TICK_MS 1000            /* timer; ACKs go out within a tick */
+#define RELAY_TICK_MS 500             /* timer; ACKs go out within a tick */
 #define RELAY_DEAD_BUSY_DEFAULT 3     /* seconds of silence with data in flight */
 
 struct relay;
