@@ -675,10 +675,12 @@ on_poll(uv_timer_t *h)
 /*
  * Set up a case: the session, a carrier, both relays and their plain
  * sides.  ${na} bytes go from the application (client end) to the backend
- * (node end), ${nb} the other way.
+ * (node end), ${nb} the other way.  A non-zero ${plain_buf} sets the
+ * kernel buffers of the plain pairs that small, so that a test end that
+ * stops reading holds bytes in its relay at once.
  */
 static void
-tc_init(struct tc *t, int run, uint64_t na, uint64_t nb,
+tc_init(struct tc *t, int run, uint64_t na, uint64_t nb, int plain_buf,
     void (*step)(struct tc *))
 {
 	int fd[2], pfd[2], i;
@@ -718,6 +720,16 @@ tc_init(struct tc *t, int run, uint64_t na, uint64_t nb,
 		e->shut_at_end = 1;
 		e->cfd = fd[i];
 		tcp_pair(pfd);
+		if (plain_buf > 0) {
+			int k;
+
+			for (k = 0; k < 2; k++) {
+				assert_int_equal(setsockopt(pfd[k], SOL_SOCKET,
+				    SO_SNDBUF, &plain_buf, sizeof(plain_buf)), 0);
+				assert_int_equal(setsockopt(pfd[k], SOL_SOCKET,
+				    SO_RCVBUF, &plain_buf, sizeof(plain_buf)), 0);
+			}
+		}
 		assert_int_equal(uv_tcp_init(&t->loop, &e->app), 0);
 		assert_int_equal(uv_tcp_open(&e->app, pfd[0]), 0);
 		e->app.data = e;
@@ -771,6 +783,15 @@ tc_run(struct tc *t)
 	assert_int_equal(rc, 0);
 }
 
+/* RELAY_TEST_FIRST=k starts each case at run k (a failing variant). */
+static int
+first_run(void)
+{
+	const char *v = getenv("RELAY_TEST_FIRST");
+
+	return v != NULL && atoi(v) > 0 ? atoi(v) : 0;
+}
+
 static int
 runs(void)
 {
@@ -820,8 +841,8 @@ test_swaps_bulk(void **state)
 	int run;
 
 	assert_non_null(t);
-	for (run = 0; run < runs(); run++) {
-		tc_init(t, run, A_BYTES, A_BYTES, step_a);
+	for (run = first_run(); run < first_run() + runs(); run++) {
+		tc_init(t, run, A_BYTES, A_BYTES, 0, step_a);
 		t->e[0].lead = t->e[1].lead = A_LEAD;
 		tc_run(t);
 		assert_true(t->swaps >= A_SWAPS);
@@ -928,8 +949,8 @@ test_swap_window_full(void **state)
 	int run;
 
 	assert_non_null(t);
-	for (run = 0; run < runs(); run++) {
-		tc_init(t, run, B_BYTES, B_BYTES, step_b);
+	for (run = first_run(); run < first_run() + runs(); run++) {
+		tc_init(t, run, B_BYTES, B_BYTES, 0, step_b);
 		set_paused(&t->e[1], 1);
 		t->e[1].write_go = 0;
 		tc_run(t);
@@ -987,11 +1008,11 @@ test_swap_half_close(void **state)
 	int run;
 
 	assert_non_null(t);
-	for (run = 0; run < runs(); run++) {
+	for (run = first_run(); run < first_run() + runs(); run++) {
 		int a = run & 1;
 
 		tc_init(t, run, a ? C_LONG : C_SHORT, a ? C_SHORT : C_LONG,
-		    step_c);
+		    0, step_c);
 		tc_run(t);
 		assert_true(t->swaps >= 3);
 	}
@@ -1000,77 +1021,144 @@ test_swap_half_close(void **state)
 
 /*
  * (d) A swap during the orderly teardown.  Both ends write 4 MiB and shut
- * their write sides; the carrier is swapped or killed at one of these
- * moments (by run): when the first end sees EOF (swap, kill the client's
- * carrier fd, kill the node's), when both ends' shutdowns have completed,
- * when both ends have seen EOF, or when the first relay has ended (the
- * other's carrier killed).  A moment passed with a relay ended (the
- * teardown won the race) is fine; a relay stranded detached is not.
+ * their write sides.  The carrier is swapped or killed (by run):
+ *   0  when the first end sees EOF (a swap)
+ *   1  when both ends' shutdowns have completed (a swap)
+ *   2  when the first relay has ended (the other's carrier killed)
+ * Those moments race the teardown, which often wins.  The rest hold the
+ * teardown half-way, deterministically: the backend does not read (its
+ * plain pair has small kernel buffers, so the node relay keeps most of
+ * the client's bytes and its FIN), the application has read everything
+ * and EOF, so the client has sent its FIN, received the node's, and shut
+ * its side of the carrier.  Then, 200 ms on:
+ *   3  a swap, then the backend reads again
+ *   4  the client's carrier fd shut (SHUT_RDWR), swapped from lost_cb
+ *   5  the node's carrier fd shut (SHUT_RDWR), swapped 100 ms later
+ *   6  the node's carrier fd shut for writing, swapped at once (timer)
+ *   7  a swap, and as soon as both are proven the node's fd shut
+ * Both relays must end done and every byte arrive; a relay stranded
+ * detached after its peer ended, or one that never ends, fails the case.
  */
 #define D_BYTES (4ull * MIB)
-#define D_VARIANTS 6
+#define D_PLAINBUF (16 * 1024)
+#define D_HOLD_MS 200
+
+/* The teardown is held: the client's half is done, the backend waits. */
+static int
+held(struct tc *t)
+{
+	uint64_t now = uv_now(&t->loop);
+
+	if (!(t->e[0].eof && t->e[0].got == t->e[0].expect &&
+	    t->e[0].shut_done && t->e[1].shut_done && t->e[1].paused &&
+	    t->e[1].got < t->e[1].expect && ready(t))) {
+		t->mark_time = 0;
+		return 0;
+	}
+	if (t->mark_time == 0)
+		t->mark_time = now;
+	return now - t->mark_time >= D_HOLD_MS;
+}
 
 static void
 step_d(struct tc *t)
 {
-	int v = t->run % D_VARIANTS, i;
-	int first_eof = t->e[0].eof || t->e[1].eof;
+	static const enum kill hk[] = { K_SWAP, K_RDWR_CLIENT, K_RDWR_NODE,
+	    K_WR_NODE, K_SWAP };
+	static const enum swap_when hw[] = { W_SYNC, W_SYNC, W_DEFER100,
+	    W_DEFER0, W_SYNC };
+	int v = t->variant, i;
 
-	if (t->phase != 0)
-		return;
-	switch (v) {
+	switch (t->phase) {
 	case 0:
-	case 1:
-	case 2:
-		if (!first_eof || !ready(t))
-			return;
-		t->phase = 1;
-		kill_carrier(t, v == 0 ? K_SWAP : v == 1 ? K_RDWR_CLIENT :
-		    K_RDWR_NODE, v == 1 ? W_SYNC : W_DEFER100);
-		break;
-	case 3:
-		if (!t->e[0].shut_done || !t->e[1].shut_done || !ready(t))
-			return;
-		t->phase = 1;
-		kill_carrier(t, K_SWAP, W_SYNC);
-		break;
-	case 4:
-		if (!t->e[0].eof || !t->e[1].eof)
-			return;
-		t->phase = 1;
-		if (ready(t))
+		if (v == 0 && (t->e[0].eof || t->e[1].eof) && ready(t)) {
+			t->phase = 9;
 			kill_carrier(t, K_SWAP, W_SYNC);
-		else
-			vlog(t, "teardown won: no swap");
+		} else if (v == 1 && t->e[0].shut_done && t->e[1].shut_done &&
+		    ready(t)) {
+			t->phase = 9;
+			kill_carrier(t, K_SWAP, W_SYNC);
+		} else if (v == 2) {
+			for (i = 0; i < 2; i++)
+				if (t->e[i].ended && t->e[!i].r != NULL &&
+				    !t->e[!i].lost) {
+					t->phase = 9;
+					vlog(t, "%s ended; kill the %s's "
+					    "carrier", t->e[i].name,
+					    t->e[!i].name);
+					t->expect_loss = 1;
+					(void)shutdown(t->e[!i].cfd, SHUT_RDWR);
+					return;
+				}
+		} else if (v >= 3 && held(t)) {
+			vlog(t, "teardown held: backend read %llu of %llu",
+			    (unsigned long long)t->e[1].got,
+			    (unsigned long long)t->e[1].expect);
+			t->phase = v == 7 ? 1 : 2;
+			kill_carrier(t, hk[v - 3], hw[v - 3]);
+		}
 		break;
-	case 5:
-		for (i = 0; i < 2; i++)
-			if (t->e[i].ended && t->e[!i].r != NULL &&
-			    !t->e[!i].lost) {
-				t->phase = 1;
-				vlog(t, "%s ended; kill the %s's carrier",
-				    t->e[i].name, t->e[!i].name);
-				t->expect_loss = 1;
-				(void)shutdown(t->e[!i].cfd, SHUT_RDWR);
-				return;
-			}
+	case 1:   /* variant 7: the node's fd, on the new carrier */
+		if (!ready(t))
+			return;
+		t->phase = 2;
+		kill_carrier(t, K_RDWR_NODE, W_SYNC);
+		break;
+	case 2:
+		if (!ready(t) && t->e[0].r != NULL && t->e[1].r != NULL)
+			return;
+		t->phase = 3;
+		set_paused(&t->e[1], 0);
 		break;
 	default:
 		break;
 	}
 }
 
+/* Run variant ${v} of case (d). */
+static void
+run_d(struct tc *t, int run, int v)
+{
+	tc_init(t, run, D_BYTES, D_BYTES, v >= 3 ? D_PLAINBUF : 0, step_d);
+	t->variant = v;
+	if (v >= 3)
+		set_paused(&t->e[1], 1);
+	tc_run(t);
+}
+
+/* Variants 0-3 of case (d), each runs() / 2 times (at least 3). */
 static void
 test_swap_teardown(void **state)
 {
 	struct tc *t = malloc(sizeof(*t));
-	int run;
+	int run, n = runs() * 2 > 12 ? runs() * 2 : 12;
 
 	assert_non_null(t);
-	for (run = 0; run < runs() * 2; run++) {
-		tc_init(t, run, D_BYTES, D_BYTES, step_d);
-		tc_run(t);
-	}
+	for (run = first_run(); run < first_run() + n; run++)
+		run_d(t, run, run % 4);
+	free(t);
+}
+
+/*
+ * Variants 4-7 of case (d): the carrier killed in the held teardown.
+ * They fail on relay.c as it is (see the report in the commit that added
+ * them): the client takes a carrier EOF after both FINs for the orderly
+ * end although the node has not delivered (acknowledged) its stream, and
+ * the node, which saw the client's orderly EOF, then never ends when a
+ * write to that carrier fails.  Skipped unless RELAY_TEST_BUGS=1.
+ */
+static void
+test_swap_teardown_kill(void **state)
+{
+	struct tc *t;
+	int run;
+
+	if (getenv("RELAY_TEST_BUGS") == NULL)
+		skip();
+	t = malloc(sizeof(*t));
+	assert_non_null(t);
+	for (run = first_run(); run < first_run() + runs(); run++)
+		run_d(t, run, 4 + run % 4);
 	free(t);
 }
 
@@ -1140,8 +1228,8 @@ test_swap_before_data(void **state)
 	int run;
 
 	assert_non_null(t);
-	for (run = 0; run < runs(); run++) {
-		tc_init(t, run, E_BYTES, E_BYTES, step_e);
+	for (run = first_run(); run < first_run() + runs(); run++) {
+		tc_init(t, run, E_BYTES, E_BYTES, 0, step_e);
 		t->e[0].write_go = t->e[1].write_go = 0;
 		tc_run(t);
 		assert_true(t->swaps >= E_SWAPS);
@@ -1158,6 +1246,7 @@ main(void)
 		cmocka_unit_test(test_swap_window_full),
 		cmocka_unit_test(test_swap_half_close),
 		cmocka_unit_test(test_swap_teardown),
+		cmocka_unit_test(test_swap_teardown_kill),
 	};
 
 	verbose = getenv("RELAY_TEST_VERBOSE") != NULL;
