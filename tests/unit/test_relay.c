@@ -95,6 +95,8 @@ struct end {
 	int write_go;
 	uint64_t lead;           /* write at most this far ahead of the peer's
 				    reads (0: no limit) */
+	uint64_t cap;            /* write no more than this for now (0: no
+				    limit) */
 	int shut_at_end;         /* shut our write side after want */
 	int shut, shut_done;
 	uv_shutdown_t shreq;
@@ -189,23 +191,51 @@ fill(uint64_t seed, uint64_t off, uint8_t *p, size_t n)
 	}
 }
 
+/*
+ * Bind ${fd} to 127.0.0.1 and a port in PORT_LO..PORT_HI: above the
+ * kernel's ephemeral range and every grant range of the system tests, so
+ * that their `ss -K` of a port range, run on the same machine at the same
+ * time, never destroys this test's sockets.
+ */
+#define PORT_LO 61000
+#define PORT_HI 65499
+static void
+bind_high(int fd, struct sockaddr_in *a)
+{
+	static unsigned next;
+	int tries, one = 1;
+
+	if (next == 0)
+		assert_int_equal(crypto_random((uint8_t *)&next,
+		    sizeof(next)), 0);
+	assert_int_equal(setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one,
+	    sizeof(one)), 0);
+	memset(a, 0, sizeof(*a));
+	a->sin_family = AF_INET;
+	a->sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	for (tries = 0; tries < 1000; tries++) {
+		a->sin_port = htons((uint16_t)(PORT_LO + next++ %
+		    (PORT_HI - PORT_LO + 1)));
+		if (bind(fd, (struct sockaddr *)a, sizeof(*a)) == 0)
+			return;
+		assert_int_equal(errno, EADDRINUSE);
+	}
+	fail_msg("no free port in %d..%d", PORT_LO, PORT_HI);
+}
+
 /* A connected loopback TCP pair, non-blocking: ${fd}[0] connected. */
 static void
 tcp_pair(int fd[2])
 {
-	struct sockaddr_in a;
-	socklen_t alen = sizeof(a);
+	struct sockaddr_in a, b;
 	int l;
 
-	memset(&a, 0, sizeof(a));
-	a.sin_family = AF_INET;
-	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
 	assert_true((l = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0)) >= 0);
-	assert_int_equal(bind(l, (struct sockaddr *)&a, sizeof(a)), 0);
+	bind_high(l, &a);
 	assert_int_equal(listen(l, 1), 0);
-	assert_int_equal(getsockname(l, (struct sockaddr *)&a, &alen), 0);
 	assert_true((fd[0] = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC,
 	    0)) >= 0);
+	bind_high(fd[0], &b);
 	assert_int_equal(connect(fd[0], (struct sockaddr *)&a, sizeof(a)), 0);
 	assert_true((fd[1] = accept4(l, NULL, NULL, SOCK_CLOEXEC)) >= 0);
 	close(l);
@@ -471,7 +501,8 @@ write_more(struct end *e)
 	if (e->app_closed || e->t->finished)
 		return;
 	while (e->write_go && e->wrote < e->want && e->queued < QUEUE_MAX &&
-	    (e->lead == 0 || e->wrote < e->t->e[!e->idx].got + e->lead)) {
+	    (e->lead == 0 || e->wrote < e->t->e[!e->idx].got + e->lead) &&
+	    (e->cap == 0 || e->wrote < e->cap)) {
 		size_t n = e->want - e->wrote < CHUNK ?
 		    (size_t)(e->want - e->wrote) : CHUNK;
 		struct wreq *w = malloc(sizeof(*w) + n);
@@ -964,7 +995,8 @@ test_swap_window_full(void **state)
  * the backend on odd ones) writes 4 MiB and shuts its write side; the
  * carrier is swapped when that shutdown completes, again when the other
  * end sees the EOF, and again half-way through the other end's 32 MiB,
- * which it writes all along.  Both relays must end done, each end see all
+ * which it writes all along (but not past 24 MiB before that third swap,
+ * so the transfer cannot end first).  Both relays must end done, each end see all
  * bytes and exactly one EOF.
  */
 #define C_SHORT (4ull * MIB)
@@ -995,6 +1027,8 @@ step_c(struct tc *t)
 		t->phase = 3;
 		kill_carrier(t, kind(t, 2),
 		    (enum swap_when)((t->run + 2) % W_N));
+		t->e[b].cap = 0;   /* now the rest */
+		write_more(&t->e[b]);
 		break;
 	default:
 		break;
@@ -1013,6 +1047,8 @@ test_swap_half_close(void **state)
 
 		tc_init(t, run, a ? C_LONG : C_SHORT, a ? C_SHORT : C_LONG,
 		    0, step_c);
+		/* The long stream waits half-way for the third swap. */
+		t->e[!a].cap = C_LONG * 3 / 4;
 		tc_run(t);
 		assert_true(t->swaps >= 3);
 	}
