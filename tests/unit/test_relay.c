@@ -193,11 +193,12 @@ fill(uint64_t seed, uint64_t off, uint8_t *p, size_t n)
 
 /*
  * Bind ${fd} to 127.0.0.1 and a port in PORT_LO..PORT_HI: above the
- * kernel's ephemeral range and every grant range of the system tests, so
- * that their `ss -K` of a port range, run on the same machine at the same
- * time, never destroys this test's sockets.
+ * kernel's ephemeral range (32768-60999), warren's default grant ports
+ * (61000-63999) and every grant range of the system tests and the demo,
+ * so that their `ss -K` of a port range, run on the same machine at the
+ * same time, never destroys this test's sockets (it did).
  */
-#define PORT_LO 61000
+#define PORT_LO 64000
 #define PORT_HI 65499
 static void
 bind_high(int fd, struct sockaddr_in *a)
