@@ -1203,8 +1203,10 @@ test_swap_teardown_kill(void **state)
  * (e) Carriers swapped many times in a row before any data: after both
  * relays are up, 24 swaps: back-to-back pairs (the second before the
  * first carrier's HELLOs were read), single swaps once both are proven,
- * kills of either end, one swap as soon as one relay is proven.  Then
- * 8 MiB each way on the last carrier.
+ * kills of either end, and swaps as soon as one relay is proven (from
+ * inside its proven callback, before the other has read the HELLO).
+ * Then 8 MiB each way on the last carrier, whose number both relays
+ * report.
  */
 #define E_SWAPS 24
 #define E_BYTES (8ull * MIB)
