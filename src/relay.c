@@ -480,10 +480,26 @@ static void
 maybe_done(struct relay *r)
 {
 	shut_plain_out(r);
+	/*
+	 * The peer shut the carrier after it had everything of ours, and
+	 * we have delivered all of its: nothing more to say on the carrier,
+	 * which may be broken by now.
+	 */
+	if (r->carrier_eof && r->out_shut_done && r->carrier_err &&
+	    !r->ending) {
+		finish(r, RELAY_END_DONE, "closed");
+		return;
+	}
 	if (!r->fin_sent || !r->peer_fin || !r->out_shut_done ||
 	    r->carrier_queued > 0 || r->carrier_shut || r->ending ||
 	    r->carrier_err)
 		return;
+	/* Our last ack first: the peer's EOF counts only when acknowledged. */
+	if (r->delivered != r->ack_sent) {
+		send_record(r, WIRE_REC_ACK, r->os.sent, NULL, 0);
+		if (r->ending || r->carrier_queued > 0 || r->carrier_err)
+			return;
+	}
 	r->carrier_shut = 1;
 	r->carrier_shut_req.data = r;
 	if (uv_shutdown(&r->carrier_shut_req, (uv_stream_t *)r->carrier,
@@ -737,7 +753,8 @@ carrier_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
 		carrier_lost(r, uv_strerror(r->carrier_err));
 		return;
 	}
-	if (nread == UV_EOF && r->peer_fin && r->fin_sent) {
+	if (nread == UV_EOF && r->peer_fin && r->fin_sent &&
+	    r->os.acked == r->os.end) {
 		r->carrier_eof = 1;
 		update_reading(r);
 		if (r->carrier_shut)
@@ -840,6 +857,10 @@ carrier_failed(struct relay *r, int err)
 	r->carrier_err = err;
 	if (r->proven && !r->attached) {
 		carrier_lost(r, uv_strerror(err));
+		return;
+	}
+	if (r->carrier_eof) {
+		maybe_done(r);
 		return;
 	}
 	update_reading(r);
