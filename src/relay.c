@@ -617,10 +617,15 @@ handle_hello(struct relay *r, const struct wire_rec *rec)
 	if (r->adopted && adopt_skip(r,
 	    wire_get64(b + WIRE_SESSION_ID_LEN + 8)))
 		return -1;
-	if (rec->seq < r->received || rec->ack < r->os.acked ||
-	    rec->ack > r->os.sent ||
+	if (rec->seq < r->received) {
+		finish(r, RELAY_END_CARRIER, "bad HELLO (its stream end is "
+		    "below what we received)");
+		return -1;
+	}
+	if (rec->ack < r->os.acked || rec->ack > r->os.sent ||
 	    stream_out_rewind(&r->os, wire_get64(b + WIRE_SESSION_ID_LEN + 8))) {
-		finish(r, RELAY_END_CARRIER, "bad HELLO");
+		finish(r, RELAY_END_CARRIER, "bad HELLO (its ack or received "
+		    "is out of our stream's range)");
 		return -1;
 	}
 	r->os.window = wire_get32(b + WIRE_SESSION_ID_LEN + 4);

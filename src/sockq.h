@@ -22,7 +22,9 @@ struct sockq {
  * Fill ${q} for the connected TCP socket ${fd}: from TCP_INFO
  * (tcpi_bytes_acked counts the SYN and a FIN, tcpi_bytes_received a FIN),
  * SIOCOUTQ (bytes written and not acknowledged, a FIN included) and
- * SIOCINQ.  Returns 0, or -1 with errno set.
+ * SIOCINQ, read until they agree (acknowledgements and data may arrive
+ * meanwhile).  Nobody may write to or read from ${fd} meanwhile.
+ * Returns 0, or -1 with errno set.
  */
 int sockq_get(int fd, struct sockq *q);
 
