@@ -115,6 +115,7 @@ struct relay {
 	int peekfd, lowat;
 	uint64_t consumed;
 	uint64_t hello_end;           /* adopted: the least end HELLO claims */
+	uint64_t ack_floor;           /* acks in [ack_floor, os.acked) are old */
 	uv_shutdown_t carrier_shut_req, out_shut_req;
 	struct session s;
 	struct record_dir tx, rx;
@@ -214,12 +215,16 @@ peek_consume(struct relay *r)
 
 /*
  * The peer has delivered everything before ${ack}: free our kept bytes
- * up to it (and in peek mode consume them from the socket).  Returns -1
- * if ${ack} is out of range (nothing changed).
+ * up to it (and in peek mode consume them from the socket).  An adopted
+ * session skipped what the client had received but not yet delivered
+ * (adopt_skip): acks from ack_floor up to there change nothing.  Returns
+ * -1 if ${ack} is out of range (nothing changed).
  */
 static int
 os_ack(struct relay *r, uint64_t ack)
 {
+	if (ack < r->os.acked && ack >= r->ack_floor)
+		return 0;
 	if (stream_out_ack(&r->os, ack))
 		return -1;
 	peek_consume(r);
@@ -577,17 +582,20 @@ maybe_done(struct relay *r)
  * if the relay ended.
  */
 static int
-adopt_skip(struct relay *r, uint64_t received)
+adopt_skip(struct relay *r, uint64_t received, uint64_t delivered)
 {
 	if (received <= r->os.end)
 		return 0;
 	if (r->peekfd < 0 || r->os.end != r->os.acked ||
-	    received > r->hello_end) {
+	    received > r->hello_end || delivered > received) {
 		finish(r, RELAY_END_CARRIER, "bad HELLO");
 		return -1;
 	}
 	stream_out_free(&r->os);
 	r->os.acked = r->os.sent = r->os.end = received;
+	/* The client holds [delivered, received) already. */
+	if (delivered < r->os.acked && delivered >= r->consumed)
+		r->ack_floor = delivered;
 	peek_consume(r);
 	return r->ending ? -1 : 0;
 }
@@ -615,14 +623,15 @@ handle_hello(struct relay *r, const struct wire_rec *rec)
 		return -1;
 	}
 	if (r->adopted && adopt_skip(r,
-	    wire_get64(b + WIRE_SESSION_ID_LEN + 8)))
+	    wire_get64(b + WIRE_SESSION_ID_LEN + 8), rec->ack))
 		return -1;
 	if (rec->seq < r->received) {
 		finish(r, RELAY_END_CARRIER, "bad HELLO (its stream end is "
 		    "below what we received)");
 		return -1;
 	}
-	if (rec->ack < r->os.acked || rec->ack > r->os.sent ||
+	if ((rec->ack < r->os.acked && rec->ack < r->ack_floor) ||
+	    rec->ack > r->os.sent ||
 	    stream_out_rewind(&r->os, wire_get64(b + WIRE_SESSION_ID_LEN + 8))) {
 		finish(r, RELAY_END_CARRIER, "bad HELLO (its ack or received "
 		    "is out of our stream's range)");
@@ -973,8 +982,14 @@ plain_poll(uv_poll_t *h, int status, int events)
 		if (n <= 0)
 			break;
 	}
-	if (!r->ending)
-		peek_lowat(r);
+	if (r->ending)
+		return;
+	peek_lowat(r);
+	if (status < 0 && r->plain_reading) {
+		/* libuv stopped the handle on POLLERR: poll again for the rest. */
+		r->plain_reading = 0;
+		update_reading(r);
+	}
 }
 
 /*
@@ -1261,6 +1276,7 @@ relay_new(uv_loop_t *loop, uv_tcp_t *carrier, const struct session *s,
 	}
 	r->loop = loop;
 	r->peekfd = -1;
+	r->ack_floor = UINT64_MAX;
 	r->handles = 1;           /* the timer; carrier_start adds the carrier */
 	r->s = *s;
 	r->node = node;
@@ -1301,6 +1317,7 @@ relay_adopt(uv_loop_t *loop, uv_tcp_t *backend, const struct session *s,
 	}
 	r->loop = loop;
 	r->peekfd = -1;
+	r->ack_floor = UINT64_MAX;
 	r->handles = 1;           /* the timer */
 	r->s = *s;
 	r->node = 1;

@@ -759,8 +759,7 @@ carrier_resume(struct node *n, uv_udp_t *udp, const uint8_t *pkt,
 	resp.client_port = (uint16_t)addr_port(src);
 	grant_addr16(src, resp.client_addr);
 	memcpy(resp.session_id, c->s.id, sizeof(resp.session_id));
-	rc = resume_node_reply(p, &c->s, &resp, out, &keys);
-	p = NULL;                /* spent */
+	rc = resume_node_reply(p, &c->s, &resp, out, &keys);  /* p spent */
 	session_save(c);         /* resume_ts, and the secret it handed out */
 	if (rc != 0) {
 		log_error("reply_failed", "src=%s", addr_str(src, a));

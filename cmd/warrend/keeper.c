@@ -1,5 +1,5 @@
 /*
- * keeper: warrend as two processes (warrend(8), "Processes").
+ * keeper: warrend as two processes (warrend(8), PROCESSES).
  *
  * The keeper is the process started as "warrend -c FILE".  It parses the
  * config, binds the UDP front doors, and then only keeps things: it never
