@@ -9,13 +9,16 @@
 #      kill -9 of the worker, bit-exact, and ssh notices nothing;
 #  (c) SIGUSR2 to the keeper replaces the worker on purpose while a
 #      transfer runs: the old worker leaves, the new one adopts the session,
-#      and the bytes are exact.
+#      and the bytes are exact;
+#  (d) a half-closed session (the client's FIN passed on to the backend)
+#      survives kill -9 of the worker: the backend's late reply arrives.
 . "$(dirname "$0")/lib.sh"
-plan 17
+plan 18
 SSHD=${SSHD:-/usr/sbin/sshd}
 KILLS=${RESTART_KILLS:-10}
 make_keys
 UDP=$(free_port); ECHO=$(free_port); FWD=$(free_port); SSH=$(free_port)
+HALF=$(free_port); FWD_HALF=$(free_port)
 
 ssh-keygen -q -t ed25519 -N '' -f "$T/hostkey" &&
 ssh-keygen -q -t ed25519 -N '' -f "$T/id" &&
@@ -42,7 +45,7 @@ wait_port "$SSH"
 start_echo "$ECHO"
 
 server_conf "$T/server.conf" "$UDP" 37000 37999 echo=127.0.0.1:$ECHO \
-    ssh=127.0.0.1:$SSH
+    ssh=127.0.0.1:$SSH half=127.0.0.1:$HALF
 client_conf "$T/client.conf" "$UDP"
 check "warrend starts" start_warrend "$T/server.conf"
 bg "$BIN/warren" forward -c "$T/client.conf" 127.0.0.1:$FWD echo 2> "$T/fwd.log"
@@ -159,6 +162,28 @@ check "(c) the old worker left and a new one runs" \
     sh -c "[ '$new' != '$old' ] && ! kill -0 '$old' 2>/dev/null && kill -0 '$new'"
 like "$(cat "$T/warrend.log")" "event=worker_replaced pid=$old" \
     "(c) the old worker said it was replaced"
+
+# (d) The backend reads to the client's EOF, waits 3 s, then replies; the
+# worker is killed while it waits (its side of the backend is shut).
+bg perl -MIO::Socket::IP -e '
+	alarm 60;
+	my $l = IO::Socket::IP->new(LocalHost => "127.0.0.1",
+	    LocalPort => $ARGV[0], Listen => 4, ReuseAddr => 1) or die;
+	my $s = $l->accept; my ($n, $b) = (0);
+	while (my $k = sysread($s, $b, 65536)) { $n += $k }
+	sleep 3; syswrite($s, "got $n\n"); close($s);' "$HALF"
+wait_port "$HALF"
+bg "$BIN/warren" forward -c "$T/client.conf" 127.0.0.1:$FWD_HALF half 2> "$T/fwd-half.log"
+wait_port "$FWD_HALF"
+head -c 5000000 "$T/data" > "$T/half.in"
+timeout 60 socat -t 30 - TCP:127.0.0.1:$FWD_HALF < "$T/half.in" > "$T/half.out" &
+X=$!
+wait_for "$T/warrend.log" "event=carrier_up.*service=half" 10
+sleep 1.5
+kill_worker
+wait "$X"
+is "$(cat "$T/half.out")" "got 5000000" \
+    "(d) a half-closed session survives kill -9 of the worker: the backend's reply arrives"
 
 # Stopping the keeper stops the worker.
 kill -TERM "$WARREND_PID"
