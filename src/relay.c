@@ -21,15 +21,20 @@
  * window is full; records go out while the carrier's send queue is under
  * RELAY_HIGH_WATER.  So backpressure is per direction.
  */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <unistd.h>
 
 #include "addr.h"
 #include "log.h"
 #include "record.h"
 #include "relay.h"
+#include "sockq.h"
 #include "stream.h"
 
 #define FRAME_MAX (WIRE_REC_LENLEN + WIRE_REC_MAX)
@@ -100,6 +105,17 @@ struct relay {
 	unsigned gen;                 /* counts the carriers attached */
 	uv_stream_t *in, *out;
 	uv_timer_t timer;
+	/*
+	 * The node reads its backend by peeking (relay_attach): peekfd is a
+	 * duplicate of the backend socket watched by poll; consumed counts
+	 * the bytes of our stream removed from the socket, which is done
+	 * only when the peer acknowledges them (os.acked).
+	 */
+	uv_poll_t *poll;
+	int peekfd, lowat;
+	uint64_t consumed;
+	uint64_t hello_end;           /* adopted: the least end HELLO claims */
+	uint64_t ack_floor;           /* acks in [ack_floor, os.acked) are old */
 	uv_shutdown_t carrier_shut_req, out_shut_req;
 	struct session s;
 	struct record_dir tx, rx;
@@ -128,6 +144,7 @@ struct relay {
 	unsigned out_shut : 1, out_shut_done : 1, carrier_shut : 1;
 	unsigned carrier_eof : 1, ending : 1, flush_then_end : 1;
 	unsigned plain_reading : 1, carrier_reading : 1, stalled : 1;
+	unsigned adopted : 1;         /* relay_adopt, until a HELLO proves */
 	int carrier_err;              /* a write to the carrier failed */
 	int handles;                  /* open handles; free when 0 */
 	enum relay_end end_kind;
@@ -139,6 +156,7 @@ static void carrier_failed(struct relay *r, int err);
 static void plain_failed(struct relay *r, int err);
 static void finish(struct relay *r, enum relay_end end, const char *text);
 static void maybe_done(struct relay *r);
+static void plain_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf);
 static void flush_out(struct relay *r);
 static void carrier_lost(struct relay *r, const char *text);
 static void send_record(struct relay *r, uint8_t type, uint64_t seq,
@@ -150,6 +168,67 @@ delivered_add(struct relay *r, size_t n)
 {
 	r->delivered += n;
 	r->last_moved = uv_now(r->loop);
+}
+
+/*
+ * Peek mode: make the backend socket readable (for poll) only when it
+ * holds bytes beyond those already peeked, by raising its low-water mark
+ * past them.
+ */
+static void
+peek_lowat(struct relay *r)
+{
+	uint64_t peeked = r->os.end - r->consumed;
+	int want = peeked < INT_MAX ? (int)peeked + 1 : INT_MAX;
+
+	if (r->peekfd < 0 || want == r->lowat)
+		return;
+	if (setsockopt(r->peekfd, SOL_SOCKET, SO_RCVLOWAT, &want,
+	    sizeof(want)) == 0)
+		r->lowat = want;
+}
+
+/*
+ * Peek mode: remove from the backend socket what the peer has
+ * acknowledged.  A byte stays in the socket, where a new worker finds it
+ * (warrend(8)), until then.  Ends the relay if the socket fails.
+ */
+static void
+peek_consume(struct relay *r)
+{
+	while (r->peekfd >= 0 && r->consumed < r->os.acked) {
+		uint64_t want = r->os.acked - r->consumed;
+		ssize_t n = recv(r->peekfd, NULL, want > (1u << 30) ?
+		    (1u << 30) : (size_t)want, MSG_TRUNC | MSG_DONTWAIT);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			finish(r, RELAY_END_LOCAL, n < 0 ? strerror(errno) :
+			    "backend socket lost acknowledged bytes");
+			return;
+		}
+		r->consumed += (uint64_t)n;
+	}
+	peek_lowat(r);
+}
+
+/*
+ * The peer has delivered everything before ${ack}: free our kept bytes
+ * up to it (and in peek mode consume them from the socket).  An adopted
+ * session skipped what the client had received but not yet delivered
+ * (adopt_skip): acks from ack_floor up to there change nothing.  Returns
+ * -1 if ${ack} is out of range (nothing changed).
+ */
+static int
+os_ack(struct relay *r, uint64_t ack)
+{
+	if (ack < r->os.acked && ack >= r->ack_floor)
+		return 0;
+	if (stream_out_ack(&r->os, ack))
+		return -1;
+	peek_consume(r);
+	return 0;
 }
 
 /*
@@ -280,6 +359,8 @@ stream_send(struct relay *r, uv_stream_t *s, struct wbuf *w, size_t len)
 
 	if (*queued == 0) {
 		n = uv_try_write(s, &b, 1);
+		if (n > 0 && !to_carrier)
+			delivered_add(r, (size_t)n);   /* the kernel took them */
 		if (n == (int)len)
 			return w;
 		if (n < 0 && n != UV_EAGAIN) {
@@ -387,6 +468,10 @@ finish(struct relay *r, enum relay_end end, const char *text)
 	 * reset on any abnormal end, so the application sees an error.
 	 */
 	close_handle(r, (uv_handle_t *)r->carrier, end == RELAY_END_CARRIER);
+	close_handle(r, (uv_handle_t *)r->poll, 0);
+	if (r->peekfd >= 0)
+		(void)close(r->peekfd);   /* polling stopped with uv_close */
+	r->peekfd = -1;
 	close_handle(r, (uv_handle_t *)r->in, reset);
 	if (r->out != r->in)
 		close_handle(r, (uv_handle_t *)r->out, 0);
@@ -508,6 +593,32 @@ maybe_done(struct relay *r)
 }
 
 /*
+ * An adopted session (relay_adopt) learns from the client's first HELLO
+ * how much of our stream it has ${received}.  What the old worker sent
+ * and the client got but had not acknowledged is still in the backend
+ * socket, unconsumed: consume it, and start our stream there.  Returns -1
+ * if the relay ended.
+ */
+static int
+adopt_skip(struct relay *r, uint64_t received, uint64_t delivered)
+{
+	if (received <= r->os.end)
+		return 0;
+	if (r->peekfd < 0 || r->os.end != r->os.acked ||
+	    received > r->hello_end || delivered > received) {
+		finish(r, RELAY_END_CARRIER, "bad HELLO");
+		return -1;
+	}
+	stream_out_free(&r->os);
+	r->os.acked = r->os.sent = r->os.end = received;
+	/* The client holds [delivered, received) already. */
+	if (delivered < r->os.acked && delivered >= r->consumed)
+		r->ack_floor = delivered;
+	peek_consume(r);
+	return r->ending ? -1 : 0;
+}
+
+/*
  * The first record on a carrier: the peer's HELLO (docs/PROTOCOL.md 7.4).
  * It proves the carrier's keys, gives the peer's window, and says what
  * the peer has received, from where sending starts again.  Returns -1 if
@@ -525,11 +636,23 @@ handle_hello(struct relay *r, const struct wire_rec *rec)
 		return -1;
 	}
 	if (!crypto_equal(b, r->s.id, WIRE_SESSION_ID_LEN) ||
-	    wire_get32(b + WIRE_SESSION_ID_LEN) != r->s.carrier ||
-	    rec->seq < r->received || rec->ack < r->os.acked ||
+	    wire_get32(b + WIRE_SESSION_ID_LEN) != r->s.carrier) {
+		finish(r, RELAY_END_CARRIER, "bad HELLO");
+		return -1;
+	}
+	if (r->adopted && adopt_skip(r,
+	    wire_get64(b + WIRE_SESSION_ID_LEN + 8), rec->ack))
+		return -1;
+	if (rec->seq < r->received) {
+		finish(r, RELAY_END_CARRIER, "bad HELLO (its stream end is "
+		    "below what we received)");
+		return -1;
+	}
+	if ((rec->ack < r->os.acked && rec->ack < r->ack_floor) ||
 	    rec->ack > r->os.sent ||
 	    stream_out_rewind(&r->os, wire_get64(b + WIRE_SESSION_ID_LEN + 8))) {
-		finish(r, RELAY_END_CARRIER, "bad HELLO");
+		finish(r, RELAY_END_CARRIER, "bad HELLO (its ack or received "
+		    "is out of our stream's range)");
 		return -1;
 	}
 	r->os.window = wire_get32(b + WIRE_SESSION_ID_LEN + 4);
@@ -537,11 +660,14 @@ handle_hello(struct relay *r, const struct wire_rec *rec)
 		finish(r, RELAY_END_CARRIER, "HELLO window too small");
 		return -1;
 	}
-	if (stream_out_ack(&r->os, rec->ack)) {
+	if (os_ack(r, rec->ack)) {
 		finish(r, RELAY_END_CARRIER, "bad HELLO");
 		return -1;
 	}
+	if (r->ending)
+		return -1;
 	r->proven = 1;
+	r->adopted = 0;
 	r->established = 1;
 	if (r->proven_cb != NULL)
 		r->proven_cb(r, r->arg);
@@ -558,10 +684,12 @@ handle_record(struct relay *r, const struct wire_rec *rec)
 	if (!r->proven)
 		return handle_hello(r, rec);
 	if (rec->ack != r->os.acked) {
-		if (stream_out_ack(&r->os, rec->ack)) {
+		if (os_ack(r, rec->ack)) {
 			finish(r, RELAY_END_CARRIER, "ack out of range");
 			return -1;
 		}
+		if (r->ending)
+			return -1;
 		r->last_moved = uv_now(r->loop);
 	}
 	switch (rec->type) {
@@ -580,25 +708,10 @@ handle_record(struct relay *r, const struct wire_rec *rec)
 			return -1;
 		}
 		r->received += len;
-		if (r->plain_queued == 0) {
-			uv_buf_t b = uv_buf_init((char *)body, (unsigned)len);
-			int n = uv_try_write(r->out, &b, 1);
-
-			if (n == (int)len) {
-				delivered_add(r, len);
-				break;
-			}
-			if (n < 0 && n != UV_EAGAIN) {
-				plain_failed(r, n);
-				return -1;
-			}
-			if (n > 0) {
-				delivered_add(r, (size_t)n);
-				body += n;
-				len -= (size_t)n;
-			}
-		}
-		/* The rest is written from the input buffer, not copied. */
+		/*
+		 * Written from the input buffer, not copied: at once if the
+		 * plain side takes it, else queued with a reference.
+		 */
 		if ((w = wbuf_new(r, 0, 0)) == NULL) {
 			finish(r, RELAY_END_LOCAL, "out of memory");
 			return -1;
@@ -607,7 +720,7 @@ handle_record(struct relay *r, const struct wire_rec *rec)
 		w->ib->refs++;
 		w->bytes = (uint8_t *)body;
 		wbuf_release(stream_send(r, r->out, w, len));
-		if (r->ending)
+		if (r->ending || r->flush_then_end)
 			return -1;
 		break;
 	}
@@ -845,6 +958,78 @@ plain_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
 }
 
 /*
+ * Peek mode: the backend socket has bytes we have not peeked (or its
+ * end, or an error).  Peek them into the kept blocks, as plain_read
+ * would read them; the socket's peek offset moves past them.
+ */
+static void
+plain_poll(uv_poll_t *h, int status, int events)
+{
+	struct relay *r = h->data;
+
+	for (int i = 0; i < 8 && r->plain_reading && !r->ending; i++) {
+		size_t len;
+		uint8_t *p = stream_out_buf(&r->os, &len);
+		ssize_t n;
+
+		if (p == NULL) {
+			if (stream_out_room(&r->os) > 0)
+				finish(r, RELAY_END_LOCAL, "out of memory");
+			break;
+		}
+		n = recv(r->peekfd, p, len, MSG_PEEK | MSG_DONTWAIT);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+			break;
+		plain_read(r->in, n > 0 ? n : n == 0 ? UV_EOF : -errno, NULL);
+		if (n <= 0)
+			break;
+	}
+	if (r->ending)
+		return;
+	peek_lowat(r);
+	if (status < 0 && r->plain_reading) {
+		/* libuv stopped the handle on POLLERR: poll again for the rest. */
+		r->plain_reading = 0;
+		update_reading(r);
+	}
+}
+
+/*
+ * Peek mode for the node's backend socket ${fd}: the receive buffer holds
+ * the whole window, the peek offset starts at the first unconsumed byte,
+ * and a duplicate of the socket is polled (libuv watches the original
+ * for writes).  Returns -1 (the relay reads as usual) if the kernel
+ * cannot.
+ */
+static int
+peek_setup(struct relay *r, int fd)
+{
+	int buf = 2 * RELAY_WINDOW, zero = 0;
+
+	if (setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &buf, sizeof(buf)) < 0)
+		(void)setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &buf, sizeof(buf));
+	if (setsockopt(fd, SOL_SOCKET, SO_PEEK_OFF, &zero, sizeof(zero)) < 0 ||
+	    (r->poll = malloc(sizeof(*r->poll))) == NULL)
+		return -1;
+	if ((r->peekfd = fcntl(fd, F_DUPFD_CLOEXEC, 3)) < 0 ||
+	    uv_poll_init_socket(r->loop, r->poll, r->peekfd) < 0) {
+		if (r->peekfd >= 0)
+			(void)close(r->peekfd);
+		r->peekfd = -1;
+		free(r->poll);
+		r->poll = NULL;
+		return -1;
+	}
+	r->poll->data = r;
+	r->handles++;
+	r->lowat = 0;
+	peek_lowat(r);
+	return 0;
+}
+
+/*
  * A write to the carrier failed: the peer is gone.  It may have said why
  * in a CLOSE that is still unread, so stop sending and read to the end
  * before ending the session.
@@ -883,7 +1068,11 @@ update_reading(struct relay *r)
 	    !r->carrier_eof && (r->attached || !r->proven);
 
 	if (want_plain != r->plain_reading) {
-		if (want_plain)
+		if (r->poll != NULL && want_plain)
+			uv_poll_start(r->poll, UV_READABLE, plain_poll);
+		else if (r->poll != NULL)
+			uv_poll_stop(r->poll);
+		else if (want_plain)
 			uv_read_start(r->in, plain_alloc, plain_read);
 		else
 			uv_read_stop(r->in);
@@ -991,7 +1180,8 @@ send_hello(struct relay *r)
 	wire_put32(hello + WIRE_SESSION_ID_LEN, r->s.carrier);
 	wire_put32(hello + WIRE_SESSION_ID_LEN + 4, RELAY_WINDOW);
 	wire_put64(hello + WIRE_SESSION_ID_LEN + 8, r->received);
-	send_record(r, WIRE_REC_HELLO, r->os.end, hello, sizeof(hello));
+	send_record(r, WIRE_REC_HELLO, r->os.end > r->hello_end ? r->os.end :
+	    r->hello_end, hello, sizeof(hello));
 }
 
 /*
@@ -1094,6 +1284,8 @@ relay_new(uv_loop_t *loop, uv_tcp_t *carrier, const struct session *s,
 		return NULL;
 	}
 	r->loop = loop;
+	r->peekfd = -1;
+	r->ack_floor = UINT64_MAX;
 	r->handles = 1;           /* the timer; carrier_start adds the carrier */
 	r->s = *s;
 	r->node = node;
@@ -1117,6 +1309,61 @@ relay_new(uv_loop_t *loop, uv_tcp_t *carrier, const struct session *s,
 	return r;
 }
 
+struct relay *
+relay_adopt(uv_loop_t *loop, uv_tcp_t *backend, const struct session *s,
+    int keepalive, const char *peer, relay_proven_cb *proven,
+    relay_end_cb *end, void *arg)
+{
+	struct relay *r;
+	struct sockq q;
+	uv_os_fd_t fd;
+
+	if ((r = calloc(1, sizeof(*r))) == NULL ||
+	    uv_fileno((uv_handle_t *)backend, &fd) < 0 || sockq_get(fd, &q)) {
+		free(r);
+		uv_close((uv_handle_t *)backend, (uv_close_cb)free);
+		return NULL;
+	}
+	r->loop = loop;
+	r->peekfd = -1;
+	r->ack_floor = UINT64_MAX;
+	r->handles = 1;           /* the timer */
+	r->s = *s;
+	r->node = 1;
+	r->keepalive_ms = keepalive * 1000;
+	snprintf(r->peer, sizeof(r->peer), "%s", peer);
+	r->proven_cb = proven;
+	r->end_cb = end;
+	r->arg = arg;
+	/*
+	 * What reached the backend is what the kernel says was written to
+	 * its socket; our stream starts at the first byte not consumed from
+	 * it, and the old worker may have sent the client up to all it holds.
+	 */
+	stream_out_init(&r->os, q.consumed);
+	r->consumed = q.consumed;
+	r->hello_end = q.consumed + q.unread;
+	r->received = r->ack_sent = r->delivered = q.written;
+	if (q.fin_sent)
+		r->peer_fin = r->out_shut = r->out_shut_done = 1;
+	r->established = 1;
+	r->adopted = 1;
+	r->last_rx = r->last_tx = r->last_moved = uv_now(loop);
+	r->stall_ms = RELAY_STALL_DEFAULT * 1000;
+	uv_timer_init(loop, &r->timer);
+	r->timer.data = r;
+	r->dead_busy_ms = RELAY_DEAD_BUSY_DEFAULT * 1000;
+	uv_timer_start(&r->timer, on_timer, RELAY_TICK_MS, RELAY_TICK_MS);
+	relay_attach(r, (uv_stream_t *)backend, (uv_stream_t *)backend);
+	if (r->peekfd < 0) {
+		/* Without peeking the unacknowledged bytes cannot be kept. */
+		r->end_cb = NULL;
+		finish(r, RELAY_END_LOCAL, "cannot peek at the backend");
+		return NULL;
+	}
+	return r;
+}
+
 void
 relay_attach(struct relay *r, uv_stream_t *in, uv_stream_t *out)
 {
@@ -1127,6 +1374,14 @@ relay_attach(struct relay *r, uv_stream_t *in, uv_stream_t *out)
 	r->attached = 1;
 	if (in->type == UV_TCP)
 		uv_tcp_nodelay((uv_tcp_t *)in, 1);
+	if (r->node && in == out && in->type == UV_TCP && !r->ending) {
+		uv_os_fd_t fd;
+
+		if (uv_fileno((uv_handle_t *)in, &fd) == 0 && peek_setup(r, fd))
+			log_warn("backend_peek", "peer=%s msg=\"cannot peek at the "
+			    "backend socket (SO_PEEK_OFF): its unacknowledged "
+			    "bytes will not survive a worker restart\"", r->peer);
+	}
 	if (r->ending) {
 		close_handle(r, (uv_handle_t *)in, 1);
 		if (out != in)

@@ -73,10 +73,29 @@ struct relay *relay_new(uv_loop_t *loop, uv_tcp_t *carrier,
     relay_proven_cb *proven, relay_end_cb *end, void *arg);
 
 /**
+ * relay_adopt(loop, backend, s, keepalive, peer, proven, end, arg):
+ * Node side: take the session ${s} (copied), whose carrier died with the
+ * worker that ran it, with its backend connection ${backend} (owned from
+ * now on: an open TCP handle on the inherited socket), detached.  The
+ * stream offsets come from the kernel (sockq.h): what was written to the
+ * backend is what the session received; its stream starts at the first
+ * byte not consumed from the backend socket (the old worker consumed
+ * only what the client acknowledged, see relay_attach).  The client's
+ * resume brings a carrier (relay_resume).  Returns NULL (and closes
+ * ${backend}) on failure.
+ */
+struct relay *relay_adopt(uv_loop_t *loop, uv_tcp_t *backend,
+    const struct session *s, int keepalive, const char *peer,
+    relay_proven_cb *proven, relay_end_cb *end, void *arg);
+
+/**
  * relay_attach(r, in, out):
  * Attach the plain side: read from ${in}, write to ${out} (the same handle
  * for a socket; stdin and stdout for "warren connect").  The relay owns
- * and closes them.  Records that arrived before are delivered now.
+ * and closes them.  Records that arrived before are delivered now.  On
+ * the node the backend socket is read with MSG_PEEK under SO_PEEK_OFF,
+ * and a byte is consumed from it only once the client acknowledges it,
+ * so that a new worker finds every unacknowledged byte there.
  */
 void relay_attach(struct relay *r, uv_stream_t *in, uv_stream_t *out);
 

@@ -23,6 +23,7 @@
 #include "log.h"
 #include "relay.h"
 #include "resume.h"
+#include "store.h"
 #include "warrend.h"
 
 #define GRANT_TRIES 16
@@ -70,7 +71,58 @@ struct conn {
 	int nrid;
 	struct grant *rg;            /* a resume's grant, until it proves */
 	uv_timer_t *linger;          /* while detached: the end of linger */
+	int kept;                    /* the keeper holds its backend */
 };
+
+#define SESSION_NAME_LEN (sizeof(WIRE_STORE_SESSION) - 1 + WIRE_SESSION_ID_LEN)
+
+/* The store key of session ${id}: WIRE_STORE_SESSION || id. */
+static void
+session_name(const uint8_t *id, uint8_t name[SESSION_NAME_LEN])
+{
+	memcpy(name, WIRE_STORE_SESSION, sizeof(WIRE_STORE_SESSION) - 1);
+	memcpy(name + sizeof(WIRE_STORE_SESSION) - 1, id, WIRE_SESSION_ID_LEN);
+}
+
+/*
+ * Write ${c}'s session state to the store, for a worker that adopts it
+ * after this one dies (warrend(8)): its id, service, client, resumption
+ * secrets, carrier number and newest RESUME time.  Not the traffic keys:
+ * a resumed carrier gets new ones.  Called whenever they change.
+ */
+static void
+session_save(struct conn *c)
+{
+	uint8_t name[SESSION_NAME_LEN], blob[SESSION_PACKED_LEN];
+	struct session s = c->s;
+
+	if (!c->kept)
+		return;
+	crypto_wipe(s.key_c2s, sizeof(s.key_c2s));
+	crypto_wipe(s.key_s2c, sizeof(s.key_s2c));
+	session_pack(&s, blob);
+	session_name(c->s.id, name);
+	if (store_put(c->n->store, name, sizeof(name), blob, sizeof(blob),
+	    STORE_TTL_MAX) < 0)
+		door_store_failed(c->n, "put");
+	crypto_wipe(blob, sizeof(blob));
+	session_wipe(&s);
+}
+
+/* ${c}'s session ended: the keeper and the store forget it. */
+static void
+session_forget(struct conn *c)
+{
+	uint8_t name[SESSION_NAME_LEN];
+
+	if (!c->kept)
+		return;
+	c->kept = 0;
+	keeper_drop(c->n, c->s.id);
+	session_name(c->s.id, name);
+	if (store_del(c->n->store, name, sizeof(name)) < 0)
+		door_store_failed(c->n, "del");
+}
 
 /* Count one more (${d} = 1) or one fewer (-1) session held by ${cl}. */
 static void
@@ -191,6 +243,19 @@ on_linger(uv_timer_t *t)
 	relay_abort(c->r, WIRE_CLOSE_ERROR, text);
 }
 
+/* ${c} is detached: wait linger seconds for a carrier. */
+static void
+linger_start(struct conn *c)
+{
+	if (c->linger != NULL || (c->linger = malloc(sizeof(*c->linger))) == NULL)
+		return;
+	c->n->stats.sessions_detached++;
+	uv_timer_init(c->n->loop, c->linger);
+	c->linger->data = c;
+	uv_timer_start(c->linger, on_linger, (uint64_t)c->n->cfg->linger * 1000,
+	    0);
+}
+
 /*
  * The carrier of ${c}'s session was lost: keep the session and its backend
  * for linger seconds, for the client to resume.
@@ -205,13 +270,7 @@ on_lost(struct relay *r, void *arg, const char *text)
 		    c->svc->name, text);
 	if (c->rg != NULL)
 		grant_close(c->rg);   /* a resumed carrier that failed */
-	if (c->linger != NULL || (c->linger = malloc(sizeof(*c->linger))) == NULL)
-		return;
-	c->n->stats.sessions_detached++;
-	uv_timer_init(c->n->loop, c->linger);
-	c->linger->data = c;
-	uv_timer_start(c->linger, on_linger, (uint64_t)c->n->cfg->linger * 1000,
-	    0);
+	linger_start(c);
 }
 
 /* Give up on a backend connect (its callback runs with UV_ECANCELED). */
@@ -246,8 +305,17 @@ on_backend(uv_connect_t *req, int status)
 	if (c->timed_out)
 		status = UV_ETIMEDOUT;
 	if (c->r != NULL && status == 0) {
+		uv_os_fd_t fd;
+
 		c->connecting = 0;
 		relay_attach(c->r, (uv_stream_t *)backend, (uv_stream_t *)backend);
+		if (c->r != NULL && c->n->keeper >= 0 &&
+		    uv_fileno((uv_handle_t *)backend, &fd) == 0) {
+			/* The state first: a kept backend without it is lost. */
+			c->kept = 1;
+			session_save(c);
+			keeper_keep(c->n, c->s.id, fd);
+		}
 		return;
 	}
 	if (!uv_is_closing((uv_handle_t *)backend))
@@ -280,6 +348,7 @@ on_proven(struct relay *r, void *arg)
 		}
 		resume_keys_apply(&g->keys, &c->s);
 		conn_index(c);
+		session_save(c);
 		addr_str((struct sockaddr *)&g->client, c->peer);
 		c->n->stats.resumes++;
 		if (door_log_ok(c->n, DLOG_SESSION))
@@ -372,6 +441,7 @@ on_end(struct relay *r, void *arg, enum relay_end end, const char *text)
 	if (c->rg != NULL)
 		grant_close(c->rg);
 	linger_stop(c);
+	session_forget(c);
 	c->r = NULL;
 	backend_cancel(c);    /* the session is over: stop connecting for it */
 	conn_maybe_free(c);
@@ -690,6 +760,7 @@ carrier_resume(struct node *n, uv_udp_t *udp, const uint8_t *pkt,
 	grant_addr16(src, resp.client_addr);
 	memcpy(resp.session_id, c->s.id, sizeof(resp.session_id));
 	rc = resume_node_reply(p, &c->s, &resp, out, &keys);
+	session_save(c);         /* resume_ts, and the secret it handed out */
 	if (rc != 0) {
 		log_error("reply_failed", "src=%s", addr_str(src, a));
 		goto out;
@@ -712,6 +783,105 @@ out:
 	crypto_wipe(&keys, sizeof(keys));
 	crypto_wipe(&resp, sizeof(resp));
 	return rc;
+}
+
+int
+carrier_adopt(struct node *n, const uint8_t *id, int fd)
+{
+	uint8_t name[SESSION_NAME_LEN], blob[SESSION_PACKED_LEN];
+	const struct cfg_client *cl = NULL;
+	const struct cfg_service *svc = NULL;
+	struct session s;
+	struct conn *c = NULL;
+	uv_tcp_t *tcp = NULL;
+	const char *why = NULL;
+	size_t len = 0;
+	int rc;
+
+	memset(&s, 0, sizeof(s));
+	session_name(id, name);
+	if ((rc = store_get(n->store, name, sizeof(name), blob, sizeof(blob),
+	    &len)) != 0)
+		why = rc == 1 ? "no state in the store" : store_errstr(errno);
+	else if (len != sizeof(blob) || session_unpack(blob, &s) ||
+	    !crypto_equal(s.id, id, WIRE_SESSION_ID_LEN))
+		why = "malformed state in the store";
+	for (size_t i = 0; why == NULL && i < n->cfg->nclients; i++)
+		if (crypto_equal(n->cfg->clients[i].public_key, s.client_pub, 32))
+			cl = &n->cfg->clients[i];
+	for (size_t i = 0; why == NULL && i < n->cfg->nservices; i++)
+		if (strcmp(n->cfg->services[i].name, s.service) == 0)
+			svc = &n->cfg->services[i];
+	if (why == NULL && (cl == NULL || svc == NULL))
+		why = "its client or service is no longer configured";
+	if (why == NULL && ((c = calloc(1, sizeof(*c))) == NULL ||
+	    (tcp = malloc(sizeof(*tcp))) == NULL))
+		why = "out of memory";
+	if (why == NULL) {
+		uv_tcp_init(n->loop, tcp);
+		if (uv_tcp_open(tcp, fd) < 0) {
+			why = "bad backend socket";
+			uv_close((uv_handle_t *)tcp, (uv_close_cb)free);
+			tcp = NULL;
+		} else
+			fd = -1;          /* the handle's now */
+	}
+	if (why != NULL) {
+		log_warn("adopt_failed", "session=%02x%02x%02x%02x reason=\"%s\"",
+		    id[0], id[1], id[2], id[3], why);
+		free(c);
+		free(tcp);
+		if (fd >= 0)
+			(void)close(fd);
+		if (rc == 0 && store_del(n->store, name, sizeof(name)) < 0)
+			door_store_failed(n, "del");
+		session_wipe(&s);
+		crypto_wipe(blob, sizeof(blob));
+		return -1;
+	}
+	c->n = n;
+	c->svc = svc;
+	c->cl = cl;
+	c->s = s;
+	c->started = 1;
+	c->kept = 1;
+	c->start_ms = uv_now(n->loop);
+	snprintf(c->peer, sizeof(c->peer), "-");
+	if ((c->next = n->conns) != NULL)
+		c->next->pprev = &c->next;
+	n->conns = c;
+	c->pprev = &n->conns;
+	held_add(n, cl, 1);
+	c->held = 1;
+	n->stats.sessions_live++;
+	conn_index(c);
+	if ((c->r = relay_adopt(n->loop, tcp, &s, n->cfg->keepalive, c->peer,
+	    on_proven, on_end, c)) == NULL) {
+		log_warn("adopt_failed", "session=%02x%02x%02x%02x reason=\"the "
+		    "backend socket cannot be read back\"", id[0], id[1], id[2],
+		    id[3]);
+		if ((*c->pprev = c->next) != NULL)
+			c->next->pprev = c->pprev;
+		held_add(n, cl, -1);
+		n->stats.sessions_live--;
+		c->kept = 0;
+		if (store_del(n->store, name, sizeof(name)) < 0)
+			door_store_failed(n, "del");
+		session_wipe(&c->s);
+		free(c);
+		session_wipe(&s);
+		return -1;
+	}
+	relay_set_stall(c->r, n->cfg->stall_timeout);
+	relay_set_resumable(c->r, on_lost, n->cfg->dead_busy);
+	linger_start(c);
+	if (door_log_ok(n, DLOG_SESSION))
+		log_info("session_adopted", "session=%02x%02x%02x%02x client=%s "
+		    "service=%s carrier=%u", id[0], id[1], id[2], id[3],
+		    cl->name, svc->name, (unsigned)s.carrier);
+	session_wipe(&s);
+	crypto_wipe(blob, sizeof(blob));
+	return 0;
 }
 
 char *

@@ -653,7 +653,8 @@ door_start(struct node *n)
 		uv_udp_init_ex(n->loop, u, AF_UNSPEC | UV_UDP_RECVMMSG);
 		u->data = n;
 		n->nudp++;
-		if ((rc = uv_udp_bind(u, sa, sa->sa_family == AF_INET6 ?
+		if ((rc = i < n->nudp_fd ? uv_udp_open(u, n->udp_fd[i]) :
+		    uv_udp_bind(u, sa, sa->sa_family == AF_INET6 ?
 		    v6flags : 0)) < 0 ||
 		    (rc = uv_udp_recv_start(u, door_alloc, door_recv)) < 0) {
 			log_error("listen_failed", "msg=\"%s: cannot listen on UDP %s: %s\"",

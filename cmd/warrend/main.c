@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <unistd.h>
 
 #include "log.h"
 #include "store.h"
@@ -34,6 +35,7 @@ static void
 usage(FILE *f)
 {
 	fprintf(f, "usage: warrend -c FILE [--check]\n"
+	    "  (runs as a keeper and a worker process: see warrend(8))\n"
 	    "  -c FILE    config file (see warren.conf(5))\n"
 	    "  --check    validate the config and exit\n"
 	    "  --version  print the version\n");
@@ -48,6 +50,7 @@ on_signal(uv_signal_t *s, int signum)
 		return;
 	n->stopping = 1;
 	log_info("stopping", "signal=%d", signum);
+	keeper_unwatch(n);
 	door_stop(n);
 	control_stop(n);
 	carrier_stop_all(n);
@@ -56,18 +59,17 @@ on_signal(uv_signal_t *s, int signum)
 }
 
 /*
- * Open the session store (warren.conf(5) store =) and load from it the
- * newest INIT timestamp of each [client], so that an INIT captured before
- * a restart is still a replay after it.  Values are sealed under a key
- * derived from cluster_secret, or else from the node's private key.
+ * Open the session store (warren.conf(5) store =); store_load_ts then
+ * loads from it the newest INIT timestamp of each [client], so that an
+ * INIT captured before a restart is still a replay after it.  Values are
+ * sealed under a key derived from cluster_secret, or else from the node's
+ * private key.
  */
 static int
 store_start(struct node *n)
 {
 	const struct cfg_server *cfg = n->cfg;
 	char spec[PATH_MAX + 8], err[256];
-	uint8_t name[sizeof(WIRE_STORE_INIT) - 1 + 32];
-	size_t len;
 
 	if (cfg->store == CFG_STORE_MEMORY)
 		snprintf(spec, sizeof(spec), "memory");
@@ -85,13 +87,26 @@ store_start(struct node *n)
 			    cfg->path, spec, err);
 		return -1;
 	}
+	return 0;
+}
+
+/*
+ * Load from the store the newest INIT timestamp of each [client]: done
+ * when the worker starts to serve (a spare worker may have waited long).
+ */
+static void
+store_load_ts(struct node *n)
+{
+	const struct cfg_server *cfg = n->cfg;
+	uint8_t name[sizeof(WIRE_STORE_INIT) - 1 + 32];
+	size_t len;
+
 	for (size_t i = 0; i < cfg->nclients; i++) {
 		door_init_name(&cfg->clients[i], name);
 		if (store_get(n->store, name, sizeof(name), n->last_ts[i],
 		    WIRE_TAI64N_LEN, &len) < 0 && errno != ENOENT)
 			door_store_failed(n, "get");
 	}
-	return 0;
 }
 
 /* Refuse what this version cannot run yet, naming the file and line. */
@@ -206,7 +221,7 @@ size_caps(struct node *n)
 int
 main(int argc, char **argv)
 {
-	const char *path = NULL;
+	const char *path = NULL, *wfd = NULL, *wudp = NULL;
 	int check = 0, rc = 1;
 	struct node n;
 
@@ -217,6 +232,11 @@ main(int argc, char **argv)
 			path = argv[++i];
 		else if (strcmp(argv[i], "--check") == 0)
 			check = 1;
+		else if (strcmp(argv[i], "--worker") == 0 && i + 2 < argc) {
+			/* From the keeper: its socket, the front doors. */
+			wfd = argv[++i];
+			wudp = argv[++i];
+		}
 		else if (strcmp(argv[i], "--version") == 0) {
 			printf("warrend %s\n", VERSION);
 			return 0;
@@ -233,6 +253,7 @@ main(int argc, char **argv)
 		return 2;
 	}
 	memset(&n, 0, sizeof(n));
+	n.keeper = -1;
 	if ((n.cfg = cfg_server_load(path)) == NULL || check_supported(n.cfg))
 		goto out;
 	if (check) {
@@ -243,6 +264,25 @@ main(int argc, char **argv)
 		goto out;
 	}
 	log_init("warrend", n.cfg->log_level);
+	if (wfd == NULL) {
+		/* A store that cannot open stops warrend before anything. */
+		if (store_start(&n) == 0) {
+			store_free(n.store);   /* the keeper holds no store */
+			n.store = NULL;
+			rc = keeper_run(n.cfg, path);
+		}
+		goto out;
+	}
+	n.keeper = atoi(wfd);
+	for (char *p = (char *)wudp; *p != '\0' && n.nudp_fd < CFG_MAXLISTEN;
+	    p += *p == ',') {
+		char *end;
+
+		n.udp_fd[n.nudp_fd++] = (int)strtol(p, &end, 10);
+		if (end == p)
+			break;
+		p = end;
+	}
 	if ((n.last_ts = calloc(n.cfg->nclients ? n.cfg->nclients : 1,
 	    sizeof(*n.last_ts))) == NULL ||
 	    (n.held_by = calloc(n.cfg->nclients ? n.cfg->nclients : 1,
@@ -265,15 +305,20 @@ main(int argc, char **argv)
 	n.sigint.data = n.sigterm.data = &n;
 	uv_signal_start(&n.sigint, on_signal, SIGINT);
 	uv_signal_start(&n.sigterm, on_signal, SIGTERM);
-	if (store_start(&n) == 0 && door_start(&n) == 0 &&
+	if (store_start(&n) == 0 && keeper_worker_start(&n) == 0 &&
+	    (store_load_ts(&n), door_start(&n)) == 0 &&
 	    control_start(&n) == 0) {
+		keeper_watch(&n);
 		size_caps(&n);
 		log_info("started", "version=%s services=%zu clients=%zu "
-		    "fd_limit=%llu sessions_cap=%zu", VERSION, n.cfg->nservices,
-		    n.cfg->nclients, (unsigned long long)n.fd_limit,
-		    n.sessions_cap);
+		    "fd_limit=%llu sessions_cap=%zu pid=%d", VERSION,
+		    n.cfg->nservices, n.cfg->nclients,
+		    (unsigned long long)n.fd_limit, n.sessions_cap,
+		    (int)getpid());
+		keeper_worker_started(&n);
 		rc = 0;
 	} else {
+		keeper_unwatch(&n);
 		door_stop(&n);
 		control_stop(&n);
 		uv_close((uv_handle_t *)&n.sigint, NULL);

@@ -91,6 +91,10 @@ struct node {
 	struct store *store;                 /* warren.conf(5) store = */
 	int store_failed;                    /* a store error was logged */
 	int stopping;
+	int keeper;                          /* socket to the keeper, or -1 */
+	uv_poll_t keeper_poll;
+	int udp_fd[CFG_MAXLISTEN];           /* front doors from the keeper */
+	size_t nudp_fd;
 };
 
 /**
@@ -211,5 +215,53 @@ size_t carrier_stalled(struct node *n);
  * Close every live grant (sessions in progress end with their carriers).
  */
 void carrier_stop_all(struct node *n);
+
+/**
+ * carrier_adopt(n, id, fd):
+ * Adopt the session ${id}, whose worker died, with its backend socket
+ * ${fd} (taken): read its state from the store and set it up detached,
+ * waiting for the client's RESUME.  Returns -1 (${fd} closed, logged) if
+ * it cannot.
+ */
+int carrier_adopt(struct node *n, const uint8_t *id, int fd);
+
+/**
+ * keeper_run(cfg, path):
+ * Run as the keeper (keeper.c) for the config ${cfg} loaded from ${path}:
+ * bind the front doors, run workers, keep the backends.  Returns the exit
+ * code.
+ */
+int keeper_run(const struct cfg_server *cfg, const char *path);
+
+/**
+ * keeper_worker_start(n):
+ * In a worker: tell the keeper that ${n} is ready, wait (a spare worker
+ * waits here until the worker before it dies), adopt every session it
+ * hands over (carrier_adopt), and return 0 when it says serve; -1 if the
+ * keeper is gone.  Does nothing without a keeper.
+ */
+int keeper_worker_start(struct node *n);
+
+/**
+ * keeper_worker_started(n):
+ * In a worker: tell the keeper that ${n} serves (its "started" line).
+ */
+void keeper_worker_started(struct node *n);
+
+/**
+ * keeper_keep(n, id, fd) / keeper_drop(n, id):
+ * Hand the keeper a duplicate of the backend socket ${fd} of session
+ * ${id}; tell it that session ${id} ended.
+ */
+void keeper_keep(struct node *n, const uint8_t *id, int fd);
+void keeper_drop(struct node *n, const uint8_t *id);
+
+/**
+ * keeper_watch(n) / keeper_unwatch(n):
+ * Watch the keeper's socket: its 'Q' (replaced) makes the worker exit at
+ * once, leaving its sessions; its loss stops the worker.
+ */
+void keeper_watch(struct node *n);
+void keeper_unwatch(struct node *n);
 
 #endif

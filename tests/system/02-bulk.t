@@ -136,7 +136,7 @@ if ldd "$BIN/warrend" | grep -q libasan; then
 	ok "# SKIP peak memory under ASan"
 	ok "# SKIP peak memory under ASan"
 else
-	m=$(hwm "$WARREND_PID"); diag "warrend peak RSS: ${m:-?} MiB"
+	m=$(hwm "$WARREND_WORKER"); diag "warrend (worker) peak RSS: ${m:-?} MiB"
 	check "warrend peak RSS under 64 MiB" [ "${m:-999}" -lt 64 ]
 	m=$(hwm "$UP_PID"); m2=$(hwm "$DOWN_PID")
 	diag "warren forward peak RSS: ${m:-?} MiB (upload), ${m2:-?} MiB (download)"

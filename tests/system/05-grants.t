@@ -18,7 +18,7 @@ start_echo "$ECHO"
 GRANT_TIMEOUT=$GT server_conf "$T/server.conf" "$UDP" $GLO $GHI echo=127.0.0.1:$ECHO
 TIMEOUT=5 client_conf "$T/client.conf" "$UDP"
 check "warrend starts" start_warrend "$T/server.conf"
-W=$WARREND_PID
+W=$WARREND_WORKER   # the worker holds the grants
 
 # listeners: the TCP ports warrend listens on now, one per line.
 listeners() {

@@ -44,7 +44,7 @@ wait_port "$DECOY"
 LISTEN=$NODE GRANT_TIMEOUT=5 server_conf "$T/server.conf" "$UDP" $GLO $GHI echo=127.0.0.1:$ECHO
 CLIENT_LOG= NODE_HOST=$NODE TIMEOUT=5 client_conf "$T/client.conf" "$UDP"
 check "warrend starts on $NODE" start_warrend "$T/server.conf"
-W=$WARREND_PID
+W=$WARREND_WORKER   # the worker holds the grants
 
 # listeners: the TCP ports warrend listens on now, one per line.
 listeners() {

@@ -280,10 +280,14 @@ client_conf() {
 }
 
 # start_warrend CONF: run warrend in the background, wait until it listens.
+# WARREND_PID is the keeper, WARREND_WORKER the worker that holds the
+# grants and carriers (warrend(8), PROCESSES).
 start_warrend() {
 	bg "$BIN/warrend" -c "$1" 2> "$T/warrend.log"
 	WARREND_PID=$LASTPID
-	wait_for "$T/warrend.log" "event=started" 10
+	wait_for "$T/warrend.log" "event=started" 10 &&
+	WARREND_WORKER=$(sed -n 's/.*event=started .* pid=\([0-9]*\).*/\1/p' \
+	    "$T/warrend.log" | tail -n 1)
 }
 
 # start_echo PORT: a TCP echo service on 127.0.0.1:PORT.

@@ -1,0 +1,31 @@
+/*
+ * sockq: what the kernel knows about a connected TCP socket's two byte
+ * streams, so that a process that inherits the socket can tell how far
+ * each stream went (warrend(8): a new worker adopting a backend).  Linux
+ * only.
+ */
+#ifndef WARREN_SOCKQ_H
+#define WARREN_SOCKQ_H
+
+#include <stdint.h>
+
+struct sockq {
+	uint64_t written;    /* bytes ever written to the socket, by anyone */
+	uint64_t consumed;   /* bytes ever read (not peeked) from it */
+	uint64_t unread;     /* bytes received and not yet consumed */
+	int fin_sent;        /* our side was shut down for writing */
+	int fin_received;    /* the peer's FIN has arrived */
+};
+
+/**
+ * sockq_get(fd, q):
+ * Fill ${q} for the connected TCP socket ${fd}: from TCP_INFO
+ * (tcpi_bytes_acked counts the SYN and a FIN, tcpi_bytes_received a FIN),
+ * SIOCOUTQ (bytes written and not acknowledged, a FIN included) and
+ * SIOCINQ, read until they agree (acknowledgements and data may arrive
+ * meanwhile).  Nobody may write to or read from ${fd} meanwhile.
+ * Returns 0, or -1 with errno set.
+ */
+int sockq_get(int fd, struct sockq *q);
+
+#endif
