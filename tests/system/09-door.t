@@ -280,8 +280,13 @@ check "(b1) the two held clients get through once unblocked" finished h1 h2
 # (b2) With an established session from 127.0.0.1, pending negotiations
 # are capped per (IP, port): three clients (three ports) may be pending at
 # once, but two clients behind one NAT port (the relay) may not.
-bg sh -c "(echo long; sleep 25) | timeout 40 '$BIN/warren' connect -c '$T/client.conf' echo > '$T/long.out' 2> '$T/long.err'"
+# Its input is a fifo that the test holds open: closing it ends the session
+# cleanly (a killed client would leave it detached, waiting for a resume).
+mkfifo "$T/long.in"
+bg sh -c "timeout 40 '$BIN/warren' connect -c '$T/client.conf' echo < '$T/long.in' > '$T/long.out' 2> '$T/long.err'"
 LONG=$LASTPID
+exec 7> "$T/long.in"
+echo long >&7
 n=50
 while [ $n -gt 0 ]; do
 	status_of "$CTL" && [ "$(counter sessions_live)" = 1 ] && break
@@ -326,7 +331,8 @@ stop "$RELAY_PID"
 check "(b2) the established session is still up" alive "$LONG"
 
 # (b3) Once that session has ended, the per-IP cap applies again.
-stop "$LONG"
+exec 7>&-
+wait_exit "$LONG" 20
 n=100
 while [ $n -gt 0 ]; do
 	status_of "$CTL" && [ "$(counter sessions_live)" = 0 ] && break
