@@ -3,7 +3,7 @@
 #   make check           install missing packages, build, run every test
 #   make demo            install missing packages, build, show the main job
 #   make deps            install missing Debian packages
-#   make soak            long repeats: 100 duplex echo transfers, 5 runs of
+#   make soak            long repeats: 100 duplex echo transfers, 3 runs of
 #                        the timing-sensitive system tests (CI runs it too)
 #   make fuzz            run each libFuzzer target for FUZZ_SECONDS (default 20)
 #   make bench           run the benchmarks in bench/ (run.sh, store.sh, resume.sh)
@@ -83,7 +83,7 @@ vectors noise-vectors: $(B)/noise-vectors
 system: all
 	prove -v tests/system/*.t
 
-SOAK_RUNS ?= 5
+SOAK_RUNS ?= 3
 soak: deps
 	$(MAKE) all
 	DUPLEX_RUNS=100 TEST_TIMEOUT=900 prove -v tests/system/15-duplex.t
