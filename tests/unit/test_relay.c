@@ -845,16 +845,37 @@ kind(struct tc *t, int k)
  * carrier is killed in one of K_N ways and swapped in one of W_N ways.
  * The writers stay at most A_LEAD ahead of the readers, so every kill
  * falls while both directions still have bytes to send (teardown is
- * case d).
+ * case d), and until the last swap they write no further than A_LEAD
+ * past the next mark, so a slow new carrier cannot let the transfer end
+ * before all the swaps were made (seen in CI on a loaded machine).
  */
 #define A_BYTES (32ull * MIB)
 #define A_SWAPS 6
 #define A_LEAD (8ull * MIB)     /* so every kill is mid-stream both ways */
 
+static uint64_t
+a_mark(int phase)
+{
+	return (uint64_t)(phase + 1) * A_BYTES / (A_SWAPS + 4);
+}
+
+/* Let both writers go up to A_LEAD past the current phase's mark. */
+static void
+a_gate(struct tc *t)
+{
+	int i;
+
+	for (i = 0; i < 2; i++) {
+		t->e[i].cap = t->phase < A_SWAPS ? a_mark(t->phase) + A_LEAD :
+		    0;
+		write_more(&t->e[i]);
+	}
+}
+
 static void
 step_a(struct tc *t)
 {
-	uint64_t mark = (uint64_t)(t->phase + 1) * A_BYTES / (A_SWAPS + 4);
+	uint64_t mark = a_mark(t->phase);
 
 	if (t->phase < A_SWAPS && ready(t) && t->e[0].got >= mark &&
 	    t->e[1].got >= mark) {
@@ -863,6 +884,7 @@ step_a(struct tc *t)
 		t->phase++;
 		kill_carrier(t, k, (enum swap_when)((t->run / K_N + t->phase)
 		    % W_N));
+		a_gate(t);
 	}
 }
 
@@ -876,6 +898,7 @@ test_swaps_bulk(void **state)
 	for (run = first_run(); run < first_run() + runs(); run++) {
 		tc_init(t, run, A_BYTES, A_BYTES, 0, step_a);
 		t->e[0].lead = t->e[1].lead = A_LEAD;
+		t->e[0].cap = t->e[1].cap = a_mark(0) + A_LEAD;
 		tc_run(t);
 		assert_true(t->swaps >= A_SWAPS);
 	}
