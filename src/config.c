@@ -14,6 +14,7 @@
 #include <sys/un.h>
 
 #include <errno.h>
+#include <grp.h>
 #include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -56,7 +57,7 @@ enum cfg_keyid {
 	K_NODES, K_LOAD_THRESHOLD, K_HANDSHAKE_QUEUE, K_SOURCE_RATE,
 	K_SOURCE_BURST, K_SOURCE_PENALTY, K_CLIENT_RATE, K_PENDING_PER_IP,
 	K_PENDING_PER_IP_PORT, K_MAX_GRANTS, K_CLOCK_SKEW, K_CLIENT_RATE_LOAD,
-	K_MAX_SESSIONS, K_COUNT
+	K_MAX_SESSIONS, K_CONTROL_GROUP, K_COUNT
 };
 _Static_assert(K_COUNT <= 64, "cfg_parser.seen has a bit per key");
 
@@ -69,7 +70,8 @@ static const struct cfg_keydef keys_server[] = {
 	{ "private_key", K_PRIVATE_KEY }, { "listen", K_LISTEN },
 	{ "grant_ports", K_GRANT_PORTS }, { "grant_timeout", K_GRANT_TIMEOUT },
 	{ "store", K_STORE }, { "cluster_secret", K_CLUSTER_SECRET },
-	{ "control", K_CONTROL }, { "keepalive", K_KEEPALIVE },
+	{ "control", K_CONTROL }, { "control_group", K_CONTROL_GROUP },
+	{ "keepalive", K_KEEPALIVE },
 	{ "stall_timeout", K_STALL_TIMEOUT },
 	{ "linger", K_LINGER }, { "dead_busy", K_DEAD_BUSY },
 	{ "log_level", K_LOG_LEVEL },
@@ -120,6 +122,7 @@ struct cfg_parser {
 	int toolong;                /* this line was too long: reported */
 	int main_line;              /* line of [server] / [client], or 0 */
 	int main_tried;             /* a [server] / [client] header was seen */
+	int nokeys;                 /* cfg_server_control: read no key file */
 	struct cfg_server *srv;
 	size_t srv_svc_cap, srv_cli_cap;
 	int *svc_lines;             /* line of services = of each client */
@@ -233,6 +236,8 @@ cfg_keyfile(struct cfg_parser *p, const char *what, const char *value,
 	char *path;
 	int rc;
 
+	if (p->nokeys)
+		return (0);
 	if ((path = cfg_path(p, value)) == NULL) {
 		cfg_err(p, p->lineno, "out of memory");
 		return (-1);
@@ -585,6 +590,20 @@ badports:
 		srv->control = arg;
 		srv->control_line = p->lineno;
 		break;
+	case K_CONTROL_GROUP: {
+		struct group *gr;
+
+		if (!cfg_name_ok(value, strlen(value)) ||
+		    (gr = getgrnam(value)) == NULL) {
+			cfg_err(p, p->lineno, "control_group: no group %s on "
+			    "this system (see getent group)", value);
+			break;
+		}
+		srv->control_gid = gr->gr_gid;
+		srv->has_control_group = 1;
+		srv->control_group_line = p->lineno;
+		break;
+	}
 	case K_KEEPALIVE:
 		cfg_seconds(p, "keepalive", value, &srv->keepalive);
 		break;
@@ -1322,7 +1341,7 @@ cfg_server_new(const char *name)
 	srv->source_penalty = 10;
 	srv->client_rate = 4000;
 	srv->client_rate_load = 50;
-	srv->pending_per_ip = 8;
+	srv->pending_per_ip = 64;     /* a 50-connection burst: warren.conf(5) */
 	srv->pending_per_ip_port = 2;
 	srv->max_grants = 1024;
 	srv->clock_skew = 120;
@@ -1393,6 +1412,37 @@ cfg_server_parse_string(const char *text, const char *name)
 {
 
 	return (cfg_server_do(text, name, 0));
+}
+
+char *
+cfg_server_control(const char *path)
+{
+	struct cfg_parser p;
+	char *buf = NULL, *control = NULL;
+
+	memset(&p, 0, sizeof(p));
+	p.file = path;
+	p.kind = KIND_SERVER;
+	p.nokeys = 1;
+	if ((p.srv = cfg_server_new(path)) == NULL) {
+		cfg_err(&p, 0, "out of memory");
+		goto out;
+	}
+	if (cfg_run(&p, NULL, path, 1, &buf))
+		goto out;
+	if (p.srv->control == NULL) {
+		cfg_err(&p, 0, "[server] has no control = (warrend opens no "
+		    "control socket)");
+		goto out;
+	}
+	control = p.srv->control;
+	p.srv->control = NULL;
+out:
+	cfg_server_free(p.srv);
+	free(p.svc_lines);
+	free(p.dir);
+	free(buf);
+	return (control);
 }
 
 const struct cfg_service *

@@ -10,6 +10,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/socket.h>
+#include <sys/types.h>
 
 #include "log.h"
 
@@ -68,6 +69,9 @@ struct cfg_server {
 	uint8_t cluster_secret[32];
 	char *control;              /* unix socket path or NULL (none) */
 	int control_line;           /* the line of control =, or 0 */
+	int has_control_group;      /* control_group = NAME was given */
+	gid_t control_gid;          /* its group: may read status */
+	int control_group_line;
 	int keepalive;              /* seconds between keepalives, default 10 */
 	int stall_timeout;          /* seconds without progress: "stall", 60 */
 	int linger;                 /* seconds a session waits for a carrier, 600 */
@@ -80,7 +84,7 @@ struct cfg_server {
 	int source_penalty;   /* 10 s without handshakes after a wasted one */
 	int client_rate;            /* 4000/s per client key in calm times */
 	int client_rate_load;       /* 50/s per client key under load */
-	int pending_per_ip;         /* 8 open grants per IP */
+	int pending_per_ip;         /* 64 open grants per IP */
 	int pending_per_ip_port;    /* 2 per (IP, port) once the IP has a session */
 	int max_grants;             /* 1024 open grants in all */
 	int clock_skew;             /* 120 s */
@@ -119,6 +123,16 @@ struct cfg_client_file {
  * names.  Returns NULL after logging each problem found.
  */
 struct cfg_server *cfg_server_load(const char *path);
+
+/**
+ * cfg_server_control(path):
+ * Parse and validate the warrend config ${path} as cfg_server_load does,
+ * but without reading the key files it names (a reader of the control
+ * socket need not read warrend's keys), and return the path of its
+ * control socket (the caller frees it).  Returns NULL after logging each
+ * problem found, or that the file sets no control.
+ */
+char *cfg_server_control(const char *path);
 
 /**
  * cfg_server_service(cfg, name):

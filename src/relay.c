@@ -1446,3 +1446,11 @@ relay_stalled(const struct relay *r)
 {
 	return r->stalled;
 }
+
+uint64_t
+relay_idle(const struct relay *r)
+{
+	uint64_t now = uv_now(r->loop);
+
+	return now > r->last_moved ? now - r->last_moved : 0;
+}

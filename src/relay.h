@@ -150,4 +150,11 @@ int relay_stalled(const struct relay *r);
  */
 void relay_stats(const struct relay *r, uint64_t *sent, uint64_t *received);
 
+/**
+ * relay_idle(r):
+ * Return the milliseconds since a byte of ${r} last moved (read from the
+ * plain side, delivered to it, or acknowledged by the peer).
+ */
+uint64_t relay_idle(const struct relay *r);
+
 #endif

@@ -5,9 +5,10 @@
 #include <string.h>
 
 #include "log.h"
+#include "version.h"
 #include "warren.h"
 
-#define VERSION "0.1.0"
+#define VERSION WARREN_VERSION
 
 static void
 usage(FILE *f)

@@ -899,10 +899,12 @@ carrier_sessions(struct node *n, size_t *len)
 			continue;
 		relay_stats(c->r, &out, &in);
 		fprintf(f, "session id=%02x%02x%02x%02x client=%s service=%s "
-		    "peer=%s age_s=%llu bytes_in=%llu bytes_out=%llu "
-		    "carriers=%u state=%s%s\n", c->s.id[0], c->s.id[1],
-		    c->s.id[2], c->s.id[3], c->cl->name, c->svc->name, c->peer,
+		    "peer=%s age_s=%llu idle_s=%llu bytes_in=%llu "
+		    "bytes_out=%llu carriers=%u state=%s%s\n", c->s.id[0],
+		    c->s.id[1], c->s.id[2], c->s.id[3], c->cl->name,
+		    c->svc->name, c->peer,
 		    (unsigned long long)(now - c->start_ms) / 1000,
+		    (unsigned long long)relay_idle(c->r) / 1000,
 		    (unsigned long long)in, (unsigned long long)out,
 		    (unsigned)c->s.carrier + 1,
 		    c->linger != NULL ? "detached" : c->connecting ?

@@ -14,9 +14,10 @@
 
 #include "log.h"
 #include "store.h"
+#include "version.h"
 #include "warrend.h"
 
-#define VERSION "0.1.0"
+#define VERSION WARREN_VERSION
 
 /*
  * Descriptors: a session holds two (its carrier and its backend), a pending

@@ -78,6 +78,7 @@ struct node {
 	uv_pipe_t control;
 	int control_open;
 	size_t nctl;                         /* open control connections */
+	uint64_t started_unix;               /* when this worker started */
 	/*
 	 * Session caps: a grant or a live session is "held" from the grant
 	 * until the session ends; held_by counts them per [client] (against
@@ -187,6 +188,24 @@ void carrier_grant_arm(struct grant *g, const struct session *s);
  * Close grant ${g} at once.
  */
 void carrier_grant_cancel(struct grant *g);
+
+/* What a control command needs of its peer (control_peer_may). */
+enum control_access {
+	CONTROL_READ,      /* read-only: status, sessions */
+	CONTROL_ADMIN      /* changes state: reload */
+};
+
+/**
+ * control_peer_may(n, p, want, cmd):
+ * Return 1 if the peer of the control connection ${p} may run the command
+ * ${cmd}, which needs ${want}: uid 0 and warrend's own uid may run any;
+ * a member of control_group (its primary or a supplementary group, as
+ * the kernel reports them: SO_PEERCRED, SO_PEERGROUPS) only CONTROL_READ
+ * ones.  Else log the refusal (rate-limited, event=control_denied, with
+ * the peer's uid and pid) and return 0.
+ */
+int control_peer_may(struct node *n, uv_pipe_t *p, enum control_access want,
+    const char *cmd);
 
 /**
  * control_start(n) / control_stop(n):
