@@ -17,7 +17,8 @@ usage(FILE *f)
 	    "       warren pubkey < private.key\n"
 	    "       warren forward -c FILE [ADDR:]PORT [CLUSTER/]SERVICE\n"
 	    "       warren connect -c FILE [CLUSTER/]SERVICE\n"
-	    "       warren status [-s CONTROL_SOCKET]\n"
+	    "       warren status [-c WARREND_CONF | -s CONTROL_SOCKET] "
+	    "[--json | --prometheus]\n"
 	    "       warren --version\n");
 }
 
@@ -25,7 +26,8 @@ int
 main(int argc, char **argv)
 {
 	const char *cfg = NULL, *sock = NULL, *args[3];
-	int nargs = 0;
+	enum status_format fmt = STATUS_TEXT;
+	int nargs = 0, nfmt = 0;
 
 	log_init("warren", LOG_WARN);
 	if (argc < 2) {
@@ -44,14 +46,23 @@ main(int argc, char **argv)
 	for (int i = 2; i < argc; i++) {
 		if (strcmp(argv[i], "-c") == 0 && i + 1 < argc)
 			cfg = argv[++i];
-		else if (strcmp(argv[i], "-s") == 0 && i + 1 < argc)
+		else if ((strcmp(argv[i], "-s") == 0 ||
+		    strcmp(argv[i], "--control") == 0) && i + 1 < argc)
 			sock = argv[++i];
+		else if (strcmp(argv[i], "--json") == 0 && ++nfmt)
+			fmt = STATUS_JSON;
+		else if (strcmp(argv[i], "--prometheus") == 0 && ++nfmt)
+			fmt = STATUS_PROMETHEUS;
 		else if (nargs < 3 && argv[i][0] != '-')
 			args[nargs++] = argv[i];
 		else {
 			usage(stderr);
 			return 2;
 		}
+	}
+	if (nfmt > 0 && strcmp(argv[1], "status") != 0) {
+		usage(stderr);    /* --json and --prometheus: status only */
+		return 2;
 	}
 	if (strcmp(argv[1], "genkey") == 0 && nargs == 0 && cfg == NULL)
 		return cmd_genkey();
@@ -61,8 +72,10 @@ main(int argc, char **argv)
 		return cmd_forward(cfg, args[0], args[1]);
 	if (strcmp(argv[1], "connect") == 0 && nargs == 1 && cfg != NULL)
 		return cmd_connect(cfg, args[0]);
-	if (strcmp(argv[1], "status") == 0 && nargs == 0 && cfg == NULL)
-		return cmd_status(sock);
+	if (strcmp(argv[1], "status") == 0 && nargs == 0 && nfmt <= 1 &&
+	    (cfg == NULL || sock == NULL))
+		return cmd_status(sock, cfg, fmt);
+
 	usage(stderr);
 	return 2;
 }

@@ -4,6 +4,8 @@
 #ifndef WARREN_CMD_H
 #define WARREN_CMD_H
 
+#include <stdio.h>
+
 /** cmd_genkey(): print a new private key; returns the exit status. */
 int cmd_genkey(void);
 
@@ -23,11 +25,33 @@ int cmd_forward(const char *cfgpath, const char *listen, const char *target);
  */
 int cmd_connect(const char *cfgpath, const char *target);
 
+/* The output of "warren status". */
+enum status_format { STATUS_TEXT, STATUS_JSON, STATUS_PROMETHEUS };
+
 /**
- * cmd_status(path):
- * Print warrend's counters and live sessions, asked from control socket
- * ${path} (NULL: the default /run/warren/warrend.sock).
+ * cmd_status(path, cfgpath, fmt):
+ * Print warrend's state (version, uptime, counters, live sessions) in
+ * format ${fmt}, asked from the control socket ${path}, or if ${cfgpath}
+ * is not NULL from the one its warrend config names (control =), or else
+ * from the default /run/warren/warrend.sock.  Returns the exit status.
  */
-int cmd_status(const char *path);
+int cmd_status(const char *path, const char *cfgpath,
+    enum status_format fmt);
+
+struct ctlmsg;
+
+/**
+ * status_json_print(f, path, m):
+ * Print warrend's state ${m}, read from control socket ${path}, to ${f}
+ * as one JSON object (warren(1), STATUS FORMATS).
+ */
+void status_json_print(FILE *f, const char *path, const struct ctlmsg *m);
+
+/**
+ * status_prom_print(f, m):
+ * Print warrend's state ${m} to ${f} in the Prometheus text exposition
+ * format 0.0.4 (warren(1), STATUS FORMATS).
+ */
+void status_prom_print(FILE *f, const struct ctlmsg *m);
 
 #endif

@@ -175,6 +175,68 @@ door_send(struct node *n, uv_udp_t *udp, const uint8_t *pkt, size_t len,
 }
 
 /*
+ * Count an INIT or RESUME from ${src} (IP key ${ip}) that the cap ${what}
+ * refused; door_tick logs the count once a second.  A client that opens
+ * many sessions at once retries the refused ones, so a burst is one line,
+ * not a warning per connection.
+ */
+static void
+limit_note(struct node *n, const struct sockaddr *src,
+    const uint8_t ip[LIMIT_KEYLEN], const char *what)
+{
+	struct door_limit_sum *l;
+	size_t i;
+
+	for (i = 0; i < n->nlimsum; i++) {
+		l = &n->limsum[i];
+		if (l->what == what && memcmp(l->ip, ip, LIMIT_KEYLEN) == 0) {
+			l->count++;
+			return;
+		}
+	}
+	if (n->nlimsum == DOOR_LIMIT_SOURCES) {
+		n->limsum_other++;
+		return;
+	}
+	l = &n->limsum[n->nlimsum++];
+	memcpy(l->ip, ip, LIMIT_KEYLEN);
+	memset(&l->first, 0, sizeof(l->first));
+	memcpy(&l->first, src, src->sa_family == AF_INET6 ?
+	    sizeof(struct sockaddr_in6) : sizeof(struct sockaddr_in));
+	l->what = what;
+	l->count = 1;
+}
+
+/* Log and clear the second's limit_note counts: a line per IP and cap. */
+static void
+limit_report(struct node *n)
+{
+	char a[ADDR_STRLEN];
+
+	for (size_t i = 0; i < n->nlimsum; i++) {
+		struct door_limit_sum *l = &n->limsum[i];
+		int cap = strcmp(l->what, "pending_per_ip") == 0 ?
+		    n->cfg->pending_per_ip : strcmp(l->what,
+		    "pending_per_ip_port") == 0 ? n->cfg->pending_per_ip_port :
+		    n->cfg->max_grants;
+
+		log_warn("limit", "src=%s limit=%s cap=%d count=%llu "
+		    "msg=\"refused %llu handshake%s in the last second over "
+		    "%s (src: the first); the client retries them\"",
+		    addr_str((struct sockaddr *)&l->first, a), l->what, cap,
+		    (unsigned long long)l->count, (unsigned long long)l->count,
+		    l->count == 1 ? "" : "s", l->what);
+	}
+	if (n->limsum_other > 0)
+		log_warn("limit", "src=- limit=pending count=%llu msg=\"and "
+		    "%llu more from other sources\"",
+		    (unsigned long long)n->limsum_other,
+		    (unsigned long long)n->limsum_other);
+	n->nlimsum = 0;
+	n->limsum_other = 0;
+}
+
+/*
  * The grant caps of seed 002, checked before any DH: per (IP, port) once
  * the IP holds an established session (so many clients behind one NAT keep
  * working), else per IP; and a global cap.  Returns 0 if ${src} may have
@@ -184,7 +246,6 @@ static int
 pending_ok(struct node *n, const struct sockaddr *src)
 {
 	uint8_t ip[LIMIT_KEYLEN], ipport[LIMIT_KEYLEN];
-	char a[ADDR_STRLEN];
 	const char *what = NULL;
 
 	limit_key(src, 0, 0, ip);
@@ -203,8 +264,8 @@ pending_ok(struct node *n, const struct sockaddr *src)
 		n->stats.drop_pending_ip++;
 		what = "pending_per_ip";
 	}
-	if (what != NULL && door_log_ok(n, DLOG_LIMIT))
-		log_warn("limit", "src=%s limit=%s", addr_str(src, a), what);
+	if (what != NULL)
+		limit_note(n, src, ip, what);
 	return what == NULL;
 }
 
@@ -235,6 +296,8 @@ client_unknown(void *arg, const uint8_t pub[32])
 	struct node *n = arg;
 
 	n->checked = cfg_server_client(n->cfg, pub);
+	if (n->checked == NULL)
+		memcpy(n->offered, pub, 32);   /* public: for the log */
 	return n->checked == NULL;
 }
 
@@ -329,10 +392,14 @@ door_init(struct node *n, uv_udp_t *udp, const uint8_t *pkt,
 				log_info("drop", "reason=handshake src=%s",
 				    addr_str(src, a));
 		} else {
+			char key[64];
+
 			n->stats.drop_unknown_client++;
 			if (door_log_ok(n, DLOG_CLIENT))
-				log_warn("unknown_client", "src=%s",
-				    addr_str(src, a));
+				log_warn("unknown_client", "src=%s key=%s",
+				    addr_str(src, a), crypto_b64_encode(
+				    n->offered, sizeof(n->offered), key,
+				    sizeof(key)) == 0 ? key : "-");
 		}
 		goto out;
 	}
@@ -607,6 +674,7 @@ door_tick(uv_timer_t *t)
 	uint64_t s = n->stats.log_suppressed - n->suppressed_reported;
 
 	door_refresh(n);
+	limit_report(n);
 	if (s > 0)
 		log_warn("log_suppressed", "count=%llu under_load=%d",
 		    (unsigned long long)s, door_under_load(n));

@@ -40,6 +40,18 @@ struct node_stats {
 enum door_log { DLOG_DROP, DLOG_CLIENT, DLOG_LIMIT, DLOG_GRANT, DLOG_CONTROL,
     DLOG_SESSION, DLOG_N };
 
+/*
+ * INITs refused by a pending-grant cap from one IP within the current
+ * second: logged as one summary line a second (door.c), not one each.
+ */
+#define DOOR_LIMIT_SOURCES 16
+struct door_limit_sum {
+	uint8_t ip[LIMIT_KEYLEN];
+	struct sockaddr_storage first;   /* the first one's source */
+	const char *what;                /* the cap: "pending_per_ip", ... */
+	uint64_t count;
+};
+
 /* An INIT waiting for its Diffie-Hellman. */
 struct door_job {
 	uv_udp_t *udp;
@@ -73,6 +85,10 @@ struct node {
 	int was_over;
 	int filtered;                        /* under-load socket filter on */
 	const struct cfg_client *checked;    /* the INIT being read: its client */
+	uint8_t offered[32];                 /* else the unknown key it offered */
+	struct door_limit_sum limsum[DOOR_LIMIT_SOURCES];
+	size_t nlimsum;
+	uint64_t limsum_other;               /* from IPs beyond the table */
 	struct limit_tb loglim[DLOG_N];
 	uint64_t suppressed_reported;
 	uv_pipe_t control;
