@@ -137,6 +137,8 @@ struct relay {
 	uint64_t last_rx, last_tx;
 	uint64_t last_moved;          /* a byte last moved on either stream */
 	uint64_t flush_until;         /* how long a CLOSE may take to go out */
+	uint64_t finish_by;           /* relay_finish: abort if not ended by */
+	char finish_text[WIRE_CLOSE_TEXT_MAX + 1];
 	int stall_ms;
 
 	unsigned proven : 1, attached : 1, plain_eof : 1, fin_sent : 1;
@@ -500,6 +502,25 @@ relay_abort(struct relay *r, uint8_t reason, const char *text)
 	r->end_kind = RELAY_END_LOCAL;
 	snprintf(r->end_text, sizeof(r->end_text), "%s", text);
 	update_reading(r);
+}
+
+void
+relay_finish(struct relay *r, int grace_ms, const char *text)
+{
+	if (r->ending || r->flush_then_end)
+		return;
+	/* No carrier, or none proven yet: nothing can end in order. */
+	if (r->carrier == NULL || !r->established) {
+		relay_abort(r, WIRE_CLOSE_ERROR, text);
+		return;
+	}
+	snprintf(r->finish_text, sizeof(r->finish_text), "%s", text);
+	r->finish_by = uv_now(r->loop) + (uint64_t)(grace_ms > 0 ? grace_ms : 1);
+	if (!r->plain_eof) {
+		r->plain_eof = 1;       /* as if the plain side had ended */
+		update_reading(r);
+		flush_out(r);
+	}
 }
 
 /*
@@ -1152,6 +1173,10 @@ on_timer(uv_timer_t *t)
 	}
 	if (r->flush_then_end && now >= r->flush_until) {
 		finish(r, r->end_kind, r->end_text);
+		return;
+	}
+	if (r->finish_by != 0 && now >= r->finish_by) {
+		relay_abort(r, WIRE_CLOSE_ERROR, r->finish_text);
 		return;
 	}
 	if (r->carrier == NULL)

@@ -107,6 +107,16 @@ void relay_attach(struct relay *r, uv_stream_t *in, uv_stream_t *out);
 void relay_abort(struct relay *r, uint8_t reason, const char *text);
 
 /**
+ * relay_finish(r, grace_ms, text):
+ * End ${r} in order, as if its plain side had reached end of file: what
+ * was read goes out, then FIN, and the session ends cleanly (DONE) once
+ * the peer has finished its side too.  If it has not ended within
+ * ${grace_ms} (checked every RELAY_TICK_MS), or it has no proven carrier
+ * now, abort it as relay_abort(r, WIRE_CLOSE_ERROR, ${text}) does.
+ */
+void relay_finish(struct relay *r, int grace_ms, const char *text);
+
+/**
  * relay_set_resumable(r, lost, dead_busy):
  * Make ${r} outlive its carrier: once established, a lost carrier calls
  * ${lost} instead of ending the session, and a carrier silent for

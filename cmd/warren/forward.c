@@ -50,6 +50,7 @@ struct local {
 
 #define RESUME_FIRST_MS 200           /* first wait between resume dials */
 #define RESUME_MAX_MS 10000           /* the longest */
+#define STOP_GRACE_MS 1000            /* on a signal: for an orderly end */
 
 /* Wipe and free ${l}. */
 static void
@@ -277,7 +278,9 @@ on_local(uv_stream_t *server, int status)
 
 /*
  * SIGINT, SIGTERM, SIGHUP (ssh sends it to its ProxyCommand when done):
- * stop accepting, tell each node with CLOSE, and let the loop run dry.
+ * stop accepting, end each session in order (FIN: an ssh logout is a
+ * normal end on the node too) or, if its service does not finish within
+ * STOP_GRACE_MS, with CLOSE; and let the loop run dry.
  */
 static void
 on_signal(uv_signal_t *sig, int signum)
@@ -299,7 +302,7 @@ on_signal(uv_signal_t *sig, int signum)
 	}
 	for (l = ag->locals; l != NULL; l = next) {
 		next = l->next;
-		relay_abort(l->r, WIRE_CLOSE_ERROR, "client agent stopped");
+		relay_finish(l->r, STOP_GRACE_MS, "client agent stopped");
 	}
 }
 
