@@ -349,9 +349,34 @@ test_server_defaults(void **state)
 	assert_int_equal(cfg->source_rate, 20);
 	assert_int_equal(cfg->source_burst, 5);
 	assert_int_equal(cfg->source_penalty, 10);
+	/* A 50-connection burst opens 50 grants at once: warren.conf(5). */
+	assert_int_equal(cfg->pending_per_ip, 64);
+	assert_int_equal(cfg->has_control_group, 0);
 	assert_int_equal(cfg->nservices, 0);
 	assert_int_equal(cfg->nclients, 0);
 	cfg_server_free(cfg);
+}
+
+/* control_group = NAME: a group of this system, by name. */
+static void
+test_server_control_group(void **state)
+{
+	struct cfg_server *cfg;
+
+	capture_begin();
+	cfg = cfg_server_parse_string(expand(SERVER_HEAD
+	    "control_group = root\n"), "t.conf");
+	capture_end();
+	assert_string_equal(captured, "");
+	assert_non_null(cfg);
+	assert_int_equal(cfg->has_control_group, 1);
+	assert_int_equal(cfg->control_gid, 0);
+	assert_int_equal(cfg->control_group_line, 3);
+	cfg_server_free(cfg);
+	assert_one(server_err(SERVER_HEAD "control_group = no-such-group-x\n"),
+	    "t.conf:3: control_group: no group no-such-group-x on this system");
+	assert_one(server_err(SERVER_HEAD "control_group = a b\n"),
+	    "t.conf:3: control_group: no group a b");
 }
 
 static void
@@ -947,6 +972,7 @@ main(void)
 		cmocka_unit_test(test_server_defaults),
 		cmocka_unit_test(test_server_values),
 		cmocka_unit_test(test_server_max_sessions),
+		cmocka_unit_test(test_server_control_group),
 		cmocka_unit_test(test_server_errors),
 		cmocka_unit_test(test_server_many_errors),
 		cmocka_unit_test(test_server_load_errors),
