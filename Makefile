@@ -6,7 +6,7 @@
 #   make soak            long repeats: 100 duplex echo transfers, 3 runs of
 #                        the timing-sensitive system tests (CI runs it too)
 #   make fuzz            run each libFuzzer target for FUZZ_SECONDS (default 20)
-#   make bench           run the benchmarks in bench/ (run.sh, store.sh, resume.sh)
+#   make bench           run the benchmarks in bench/ (run.sh, store.sh, resume.sh, redis.sh)
 #   make noise-vectors VECTORS=FILE   check a Noise test-vector file
 #   make install         bin/ and man pages into $(DESTDIR)$(PREFIX) (/usr/local)
 # Options: CC=clang, SANITIZE=1 (ASan+UBSan).
@@ -116,6 +116,7 @@ bench: all
 	sh bench/run.sh
 	sh bench/store.sh
 	sh bench/resume.sh
+	sh bench/redis.sh
 
 PREFIX ?= /usr/local
 install: all

@@ -1345,7 +1345,7 @@ cfg_server_new(const char *name)
 	srv->pending_per_ip_port = 2;
 	srv->max_grants = 1024;
 	srv->clock_skew = 120;
-	srv->max_sessions = 64;
+	srv->max_sessions = 256;     /* a pool replaced at once: warren.conf(5) */
 	srv->log_level = LOG_INFO;
 	return (srv);
 }

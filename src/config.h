@@ -88,7 +88,7 @@ struct cfg_server {
 	int pending_per_ip_port;    /* 2 per (IP, port) once the IP has a session */
 	int max_grants;             /* 1024 open grants in all */
 	int clock_skew;             /* 120 s */
-	int max_sessions;           /* 64 live sessions per [client] by default */
+	int max_sessions;           /* 256 live sessions per [client] by default */
 	struct cfg_service *services;
 	size_t nservices;
 	struct cfg_client *clients;

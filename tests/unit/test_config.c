@@ -338,7 +338,7 @@ test_server_defaults(void **state)
 	assert_int_equal(cfg->grant_lo, 61000);
 	assert_int_equal(cfg->grant_hi, 63999);
 	assert_int_equal(cfg->grant_ports_line, 0);
-	assert_int_equal(cfg->max_sessions, 64);
+	assert_int_equal(cfg->max_sessions, 256);
 	assert_int_equal(cfg->grant_timeout, 10);
 	assert_int_equal(cfg->store, CFG_STORE_LMDB);
 	assert_string_equal(cfg->store_arg, CFG_STORE_DEFAULT);
@@ -481,7 +481,7 @@ test_server_max_sessions(void **state)
 	cfg = cfg_server_parse_string(expand(SERVER_HEAD SVC_SSH
 	    "[client b]\npublic_key = " KEY_C "\nservices = ssh\n"), "t.conf");
 	assert_non_null(cfg);
-	assert_int_equal(cfg->clients[0].max_sessions, 64);
+	assert_int_equal(cfg->clients[0].max_sessions, 256);
 	cfg_server_free(cfg);
 
 	cfg = cfg_server_parse_string(expand(SERVER_HEAD SVC_SSH
