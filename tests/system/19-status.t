@@ -10,7 +10,7 @@
 # agent stopped by SIGHUP after its service ended (an ssh logout) ends the
 # session as a normal end.
 . "$(dirname "$0")/lib.sh"
-plan 38
+plan 39
 make_keys stranger
 ECHO=$(free_port); UDP=$(free_port); UDP2=$(free_port); BYE=$(free_port)
 FWD=$(free_port); FWD2=$(free_port)
@@ -128,6 +128,15 @@ like "$prom" '^warren_sessions_total [1-9]' "--prometheus: warren_sessions_total
 like "$prom" '^warren_info{version="[0-9]' "--prometheus: warren_info with the version"
 like "$prom" '^warren_sessions_current{client="client",service="echo",state="attached"} 1$' \
     "--prometheus: live sessions by client, service and state"
+
+# The timer that writes it for node_exporter (warren(1), STATUS FORMATS).
+if command -v systemd-analyze > /dev/null; then
+	check "dist/warren-metrics.service and .timer pass systemd-analyze verify" \
+	    systemd-analyze verify --man=no "$TOP/dist/warren-metrics.service" \
+	    "$TOP/dist/warren-metrics.timer"
+else
+	ok "dist/warren-metrics.*: systemd-analyze verify # SKIP no systemd-analyze"
+fi
 
 # control_group: a member that is not root reads it; anyone else is refused.
 runuser -u "$MEMBER" -- timeout 10 "$BIN/warren" status -s "$CTL" > "$T/member.out" 2> "$T/member.err"
