@@ -146,7 +146,11 @@ num(const struct ctlmsg *m, const char *name)
 	return st != NULL && st->numeric ? st->num : 0;
 }
 
-/* Print ${m} for a person; the raw "name value" lines at the end. */
+/*
+ * Print ${m} for a person; the raw "name value" lines at the end, which
+ * scripts read by their first word: so no line above them may start with
+ * a word that is also a status name (hence "in-flight grants", "key:").
+ */
 static void
 print_text(const char *path, const struct ctlmsg *m)
 {
@@ -166,7 +170,7 @@ print_text(const char *path, const struct ctlmsg *m)
 	    (unsigned long long)num(m, "sessions_detached"),
 	    (unsigned long long)num(m, "sessions_stalled"),
 	    (unsigned long long)num(m, "sessions_cap"));
-	printf("  grants in flight: %llu\n",
+	printf("  in-flight grants: %llu\n",
 	    (unsigned long long)num(m, "grants_live"));
 	printf("  front door: %s, %llu handshakes queued\n",
 	    num(m, "under_load") ? "under load" : "calm",

@@ -270,8 +270,8 @@ n=$(delta drop_pending_ip)
 diag "(b1) drop_pending_ip moved by $n"
 check "(b1) drop_pending_ip moved" [ "$n" -ge 1 ]
 is "$(delta drop_pending_ip_port)" 0 "(b1) drop_pending_ip_port did not move"
-like "$(cat "$T/warrend.log")" "event=limit src=127.0.0.1:[0-9]* limit=pending_per_ip\$" \
-    "(b1) warrend logs event=limit ... limit=pending_per_ip"
+check "(b1) warrend logs event=limit ... limit=pending_per_ip (a summary line: cap, count)" \
+    wait_for "$T/warrend.log" "event=limit src=127.0.0.1:[0-9]* limit=pending_per_ip cap=2 count=[1-9]" 3
 status_of "$CTL"
 is "$(counter grants_live)" 2 "(b1) status: grants_live 2"
 unblock
@@ -310,8 +310,8 @@ is "$(( $(grant_count) - g0 ))" 4 "(b2) it got no grant"
 n=$(delta drop_pending_ip_port)
 diag "(b2) drop_pending_ip_port moved by $n"
 check "(b2) drop_pending_ip_port moved" [ "$n" -ge 1 ]
-like "$(cat "$T/warrend.log")" "event=limit src=127.0.0.1:[0-9]* limit=pending_per_ip_port\$" \
-    "(b2) warrend logs event=limit ... limit=pending_per_ip_port"
+check "(b2) warrend logs event=limit ... limit=pending_per_ip_port (a summary line: cap, count)" \
+    wait_for "$T/warrend.log" "event=limit src=127.0.0.1:[0-9]* limit=pending_per_ip_port cap=1 count=[1-9]" 3
 # The global cap (max_grants = 5): a fifth pending grant, then no sixth.
 held h9 "$T/client.conf"
 check "(b2) a fifth client gets a grant" \
@@ -323,8 +323,8 @@ quick q10 "$T/quick.conf"
 check "(b2) a sixth client gets no answer (max_grants 5)" [ "$RC" -ne 0 ]
 is "$(( $(grant_count) - g0 ))" 5 "(b2) it got no grant"
 check "(b2) drop_grants_full moved" [ "$(delta drop_grants_full)" -ge 1 ]
-like "$(cat "$T/warrend.log")" "event=limit src=127.0.0.1:[0-9]* limit=max_grants\$" \
-    "(b2) warrend logs event=limit ... limit=max_grants"
+check "(b2) warrend logs event=limit ... limit=max_grants (a summary line: cap, count)" \
+    wait_for "$T/warrend.log" "event=limit src=127.0.0.1:[0-9]* limit=max_grants cap=5 count=[1-9]" 3
 unblock
 check "(b2) the five held clients get through once unblocked" finished h3 h4 h5 n1 h9
 stop "$RELAY_PID"

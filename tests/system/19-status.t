@@ -69,7 +69,7 @@ check "warren status -s exits 0" status_of "$CTL"
 out=$(cat "$T/status.out")
 like "$out" "^  version: warrend [0-9]" "status: the version"
 like "$out" "^  uptime: [0-9]" "status: the uptime"
-like "$out" "^  grants in flight: [0-9]" "status: the grants in flight"
+like "$out" "^  in-flight grants: [0-9]" "status: the grants in flight"
 like "$out" "^session: [0-9a-f]\{8\}" "status: the session"
 like "$out" "^  client: client\$" "status: the session's client"
 like "$out" "^  transfer: 13 B received, 13 B sent\$" "status: the session's bytes each way"
