@@ -10,7 +10,7 @@
 # agent stopped by SIGHUP after its service ended (an ssh logout) ends the
 # session as a normal end.
 . "$(dirname "$0")/lib.sh"
-plan 39
+plan 42
 make_keys stranger
 ECHO=$(free_port); UDP=$(free_port); UDP2=$(free_port); BYE=$(free_port)
 FWD=$(free_port); FWD2=$(free_port)
@@ -145,6 +145,17 @@ like "$(cat "$T/member.out")" "^  client: client\$" "the member sees the live se
 runuser -u "$OTHER" -- timeout 10 "$BIN/warren" status -s "$CTL" > "$T/other.out" 2> "$T/other.err"
 is "$?" 1 "a non-member is refused"
 like "$(cat "$T/other.err")" "Permission denied" "the non-member is told why: $(head -c 160 "$T/other.err")"
+# warrend checks the caller itself too (SO_PEERCRED, SO_PEERGROUPS), not
+# only the socket's mode: open the mode to everyone for a moment.
+chmod 666 "$CTL"
+runuser -u "$OTHER" -- timeout 10 "$BIN/warren" status -s "$CTL" > "$T/other2.out" 2> "$T/other2.err"
+rc=$?
+chmod 660 "$CTL"
+is "$rc" 1 "a non-member that can reach the socket is still refused by warrend"
+like "$(cat "$T/other2.err")" "error permission denied: status is for root, warrend's user and control_group" \
+    "... with warrend's reason"
+check "warrend logs control_denied with the caller's uid" wait_for "$T/warrend.log" \
+    "event=control_denied uid=$(id -u "$OTHER") pid=[0-9]* cmd=status" 5
 
 exec 7>&-
 check "the held session ends when its input ends" wait_exit "$HELD" 10
