@@ -138,20 +138,28 @@ proc_start(pid_t pid)
 }
 
 /*
- * When the node started (UNIX seconds): the keeper's start, which a new
- * worker does not change, else this worker's.
+ * When the node started (UNIX seconds): the keeper's start (the boot time
+ * of /proc/stat plus its start in ticks), which a new worker does not
+ * change; else, or if /proc cannot say, when this worker began to serve.
  */
 static uint64_t
 node_started(struct node *n)
 {
-	unsigned long long self, keeper;
+	unsigned long long btime = 0, ticks;
 	long hz = sysconf(_SC_CLK_TCK);
+	char line[256];
+	uint64_t t;
+	FILE *f;
 
-	if (n->keeper < 0 || hz <= 0 || (self = proc_start(getpid())) == 0 ||
-	    (keeper = proc_start(getppid())) == 0 || keeper > self ||
-	    (self - keeper) / (unsigned long long)hz > n->started_unix)
+	if (n->keeper < 0 || hz <= 0 || (ticks = proc_start(getppid())) == 0 ||
+	    (f = fopen("/proc/stat", "re")) == NULL)
 		return n->started_unix;
-	return n->started_unix - (self - keeper) / (unsigned long long)hz;
+	while (fgets(line, sizeof(line), f) != NULL)
+		if (sscanf(line, "btime %llu", &btime) == 1)
+			break;
+	fclose(f);
+	t = btime + ticks / (unsigned long long)hz;
+	return btime == 0 || t > n->started_unix ? n->started_unix : t;
 }
 
 /* Write the answer to command ${cmd} into ${c}->reply. */

@@ -10,7 +10,7 @@
 # agent stopped by SIGHUP after its service ended (an ssh logout) ends the
 # session as a normal end.
 . "$(dirname "$0")/lib.sh"
-plan 42
+plan 44
 make_keys stranger
 ECHO=$(free_port); UDP=$(free_port); UDP2=$(free_port); BYE=$(free_port)
 FWD=$(free_port); FWD2=$(free_port)
@@ -201,6 +201,18 @@ status_of "$CTL"
 is "$(counter drop_pending_ip)" 0 "the default pending_per_ip refused none of them"
 is "$(count "$T/warrend.log" 'event=limit')" 0 "no limit line in the log"
 stop "$FPID"
+
+# The node's uptime is the keeper's: a new worker (SIGUSR2) restarts only
+# worker_uptime_s.
+timeout 10 "$BIN/warren" status -s "$CTL" --json > "$T/before.json"
+kill -USR2 "$WARREND_PID"
+check "SIGUSR2: a new worker serves" wait_count "$T/warrend.log" "event=started" 2 10
+timeout 10 "$BIN/warren" status -s "$CTL" --json > "$T/after.json"
+is "$(jq -n --slurpfile a "$T/before.json" --slurpfile b "$T/after.json" \
+    '$a[0].gauges.started_unix == $b[0].gauges.started_unix and
+    $b[0].gauges.uptime_s >= $a[0].gauges.uptime_s and
+    $b[0].gauges.worker_uptime_s < $b[0].gauges.uptime_s')" true \
+    "after SIGUSR2: the same started_unix, uptime_s goes on, worker_uptime_s restarted ($(jq -c '.gauges | [.started_unix, .uptime_s, .worker_uptime_s]' "$T/before.json" "$T/after.json" | tr '\n' ' '))"
 
 # The same burst over pending_per_ip = 1: one summary line a second.
 stop "$WARREND_PID"
