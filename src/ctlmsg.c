@@ -39,7 +39,7 @@ static const struct {
 	{ "drop_rate_source", CTLMSG_COUNTER,
 	    "Handshakes dropped by a source's token bucket under load" },
 	{ "drop_rate_cookie", CTLMSG_COUNTER,
-	    "INITs that got no cookie: their source's cookie budget was spent" },
+	    "INITs without a cookie: their source's cookie budget was spent" },
 	{ "drop_rate_client", CTLMSG_COUNTER,
 	    "Handshakes dropped by a client key's rate" },
 	{ "drop_pending_ip", CTLMSG_COUNTER,
@@ -271,7 +271,7 @@ parse_session(const char *p, const char *nl, struct ctlmsg_session *s)
 		else if (KEY("carriers"))
 			num = &s->carriers;
 		else {
-			/* A key this version does not know: checked, skipped. */
+			/* A key unknown to this version: checked, skipped. */
 			if (te == v)
 				return -1;
 			for (const char *q = v; q < te; q++)

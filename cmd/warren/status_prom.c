@@ -164,7 +164,8 @@ status_prom_print(FILE *f, const struct ctlmsg *m)
 			family(f, "warren_client_sessions", "gauge", help);
 			for (size_t k = i; k < m->nstats; k++) {
 				if (strncmp(m->stats[k].name, CS,
-				    sizeof(CS) - 1) != 0 || !m->stats[k].numeric)
+				    sizeof(CS) - 1) != 0 ||
+				    !m->stats[k].numeric)
 					continue;
 				fprintf(f, "warren_client_sessions{client=");
 				label_str(f, m->stats[k].name + sizeof(CS) - 1);
