@@ -17,6 +17,7 @@ usage(FILE *f)
 	    "       warren forward -c FILE [ADDR:]PORT [CLUSTER/]SERVICE\n"
 	    "       warren connect -c FILE [CLUSTER/]SERVICE\n"
 	    "       warren status [-s CONTROL_SOCKET]\n"
+	    "       warren reload [-s CONTROL_SOCKET]\n"
 	    "       warren --version\n");
 }
 
@@ -62,6 +63,8 @@ main(int argc, char **argv)
 		return cmd_connect(cfg, args[0]);
 	if (strcmp(argv[1], "status") == 0 && nargs == 0 && cfg == NULL)
 		return cmd_status(sock);
+	if (strcmp(argv[1], "reload") == 0 && nargs == 0 && cfg == NULL)
+		return cmd_reload(sock);
 	usage(stderr);
 	return 2;
 }

@@ -1,5 +1,6 @@
 /*
- * status: "warren status" asks warrend's control socket for its counters.
+ * status: "warren status" asks warrend's control socket for its counters;
+ * "warren reload" asks it to reload its config.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -72,4 +73,14 @@ cmd_status(const char *path)
 	if ((rc = ask(path, "status")) != 0 || (rc = ask(path, "sessions")) != 0)
 		return 1;
 	return 0;
+}
+
+int
+cmd_reload(const char *path)
+{
+
+	if (path == NULL)
+		path = DEFAULT_CONTROL;
+	/* "ok ..." with what changed, or "error ..." with why not. */
+	return ask(path, "reload") != 0;
 }

@@ -30,4 +30,12 @@ int cmd_connect(const char *cfgpath, const char *target);
  */
 int cmd_status(const char *path);
 
+/**
+ * cmd_reload(path):
+ * Ask warrend, through control socket ${path} (NULL: the default), to
+ * reload its config, and print its answer: what changed, or the errors
+ * that kept the running config.  Returns 0 if it reloaded, else 1.
+ */
+int cmd_reload(const char *path);
+
 #endif

@@ -3,6 +3,8 @@
  * 0600).  A client writes one command line; warrend answers and closes.
  *   status   one "name value" line per counter, then the live state
  *   sessions one "session key=value ..." line per live session
+ *   reload   re-read the config (reload.c): "ok ..." with what changed, or
+ *            "error ..." with the config's errors; root or warrend's user
  * A connection that has not been answered within CTL_IDLE_MS is closed,
  * and at most CTL_MAX are open at once (more are closed at once), so that
  * idle clients cannot hold the node's descriptors.
@@ -10,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -20,6 +23,7 @@
 #define REPLY_MAX 4096
 #define CTL_IDLE_MS 5000
 #define CTL_MAX 16            /* counted in main.c's FD_RESERVE */
+#define RELOAD_REPLY_MAX 16384
 
 /* Counters in the order "warren status" prints them. */
 #define NODE_STATS(X) \
@@ -118,10 +122,31 @@ ctl_answer(struct ctl_conn *c, const char *cmd)
 				    n->cfg->clients[i].name, n->held_by[i]);
 	} else
 		PRINT("error unknown command \"%.32s\" (try: status, "
-		    "sessions)\n", cmd);
+		    "sessions, reload)\n", cmd);
 #undef STAT
 #undef PRINT
 	return off < REPLY_MAX ? off : REPLY_MAX - 1;
+}
+
+/*
+ * 1 if the peer of ${c} may change the node's state (reload): root or
+ * warrend's own user (SO_PEERCRED), whatever the socket's mode allows.
+ */
+static int
+ctl_admin(struct ctl_conn *c)
+{
+	struct ucred cr;
+	socklen_t len = sizeof(cr);
+	uv_os_fd_t fd;
+
+	if (uv_fileno((uv_handle_t *)&c->pipe, &fd) < 0 ||
+	    getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cr, &len) < 0)
+		return 0;
+	if (cr.uid == 0 || cr.uid == geteuid())
+		return 1;
+	log_warn("control_denied", "command=reload uid=%d pid=%d",
+	    (int)cr.uid, (int)cr.pid);
+	return 0;
 }
 
 static void
@@ -150,7 +175,18 @@ ctl_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
 	if (nl != NULL)
 		*nl = '\0';
 	uv_read_stop(s);
-	if (strcmp(c->cmd, "sessions") == 0) {
+	if (strcmp(c->cmd, "reload") == 0) {
+		if ((c->big = malloc(RELOAD_REPLY_MAX)) == NULL) {
+			ctl_close(c);
+			return;
+		}
+		if (!ctl_admin(c))
+			snprintf(c->big, RELOAD_REPLY_MAX, "error reload: only "
+			    "root or warrend's own user may reload\n");
+		else
+			(void)reload_run(c->n, c->big, RELOAD_REPLY_MAX);
+		b = uv_buf_init(c->big, (unsigned)strlen(c->big));
+	} else if (strcmp(c->cmd, "sessions") == 0) {
 		size_t len;
 
 		if ((c->big = carrier_sessions(c->n, &len)) == NULL) {
