@@ -17,7 +17,7 @@
  */
 #define LIVE_INTS(X) \
 	X(keepalive) X(grant_timeout) X(stall_timeout) X(linger) \
-	X(dead_busy) X(load_threshold) X(source_rate) X(source_burst) \
+	X(dead_busy) X(source_rate) X(source_burst) \
 	X(source_penalty) X(client_rate) X(client_rate_load) \
 	X(pending_per_ip) X(pending_per_ip_port) X(max_grants) \
 	X(clock_skew) X(max_sessions)
@@ -121,6 +121,8 @@ diff_restart(const struct cfg_server *old, const struct cfg_server *new,
 	RESTART(str_differ(old->control, new->control), "control");
 	RESTART(old->handshake_queue != new->handshake_queue,
 	    "handshake_queue");
+	RESTART(new->load_threshold > old->handshake_queue &&
+	    old->load_threshold != new->load_threshold, "load_threshold");
 #undef RESTART
 }
 
@@ -139,6 +141,9 @@ diff_limits(const struct cfg_server *old, const struct cfg_server *new,
 		d->nlimits++;						\
 	}
 	LIVE_INTS(LIMIT)
+	/* Live only within the running handshake_queue (config.c's rule). */
+	if (new->load_threshold <= old->handshake_queue)
+		LIMIT(load_threshold)
 #undef LIMIT
 	if (old->log_level != new->log_level &&
 	    (unsigned)old->log_level < 4 && (unsigned)new->log_level < 4) {
@@ -219,6 +224,8 @@ cfgdiff_keep_restart(struct cfg_server *old, struct cfg_server *new)
 	old->control = t;
 	new->control_line = old->control_line;
 	new->handshake_queue = old->handshake_queue;
+	if (new->load_threshold > new->handshake_queue)
+		new->load_threshold = old->load_threshold;
 }
 
 int
