@@ -15,6 +15,7 @@
  * cluster_secret, control, handshake_queue) keep their running values
  * and are reported as needing a restart.
  */
+#include <errno.h>
 #include <signal.h>
 #include <stddef.h>
 #include <stdio.h>
@@ -25,6 +26,7 @@
 #include "crypto.h"
 #include "handshake.h"
 #include "log.h"
+#include "store.h"
 #include "warrend.h"
 
 #define ERRS_MAX 2048          /* the config errors quoted in an answer */
@@ -176,7 +178,8 @@ reload_run(struct node *n, char *out, size_t outlen)
 	unsigned *held_by = NULL;
 	uint8_t (*last_ts)[WIRE_TAI64N_LEN] = NULL;
 	struct limit_tb *client_tb = NULL;
-	size_t nc, ended, tlen = 8 * CFGDIFF_TEXT + 256;
+	uint8_t name[sizeof(WIRE_STORE_INIT) - 1 + 32];
+	size_t nc, ended, len, tlen = 8 * CFGDIFF_TEXT + 256;
 	ptrdiff_t k;
 	int rc = -1;
 
@@ -216,8 +219,18 @@ reload_run(struct node *n, char *out, size_t outlen)
 			memcpy(last_ts[i], n->last_ts[k], WIRE_TAI64N_LEN);
 			if (n->client_tb != NULL)
 				client_tb[i] = n->client_tb[k];
-		} else if (hs_node_remember(&n->hs,
-		    new->clients[i].public_key))
+			continue;
+		}
+		/*
+		 * A new key: its newest INIT time from the store, as at
+		 * start, so that an INIT seen before it was removed (and
+		 * added back) is still a replay.
+		 */
+		door_init_name(&new->clients[i], name);
+		if (n->store != NULL && store_get(n->store, name, sizeof(name),
+		    last_ts[i], WIRE_TAI64N_LEN, &len) < 0 && errno != ENOENT)
+			door_store_failed(n, "get");
+		if (hs_node_remember(&n->hs, new->clients[i].public_key))
 			log_warn("key", "msg=\"%s:%d: [client %s]: public_key is "
 			    "unusable (a low-order point?): no handshake with it "
 			    "can succeed\"", new->path, new->clients[i].line,
