@@ -7,9 +7,9 @@
 # is reported with file:line, on SIGHUP and to "warren reload"; a setting
 # that needs a restart is reported and keeps its running value; the spare
 # worker is replaced, so that a worker that dies hands over to one that
-# runs the new config.
+# runs the new config; another user cannot reload (SO_PEERCRED).
 . "$(dirname "$0")/lib.sh"
-plan 37
+plan 39
 make_keys bob carol
 ECHO=$(free_port); BULK=$(free_port); UDP=$(free_port); UDP2=$(free_port)
 SIZE=${RELOAD_SIZE:-40M}
@@ -194,3 +194,20 @@ like "$(cat "$T/warrend.log")" "event=reload_restart_needed settings=\"listen\""
     "so does the log"
 once "$T/carol.conf"
 is "$OUT $RC" "hi 0" "the node still listens where it did"
+
+# --- Only root and warrend's own user may reload ---
+# (the socket is warrend's alone, mode 600; opened up here so that the
+# check that matters, SO_PEERCRED, is the one that answers)
+if [ "$(id -u)" = 0 ]; then
+	chmod 711 "$T"; chmod 666 "$CTL"
+	n0=$(count "$T/warrend.log" "event=reload ")
+	out=$(timeout 10 setpriv --reuid=65534 --regid=65534 --clear-groups \
+	    "$BIN/warren" reload -s "$CTL" 2>&1); rc=$?
+	like "$out" "^error reload: only root or warrend's own user may reload" \
+	    "another user's warren reload is refused"
+	check "... with a non-zero exit, logged, and nothing reloaded" \
+	    sh -c "[ $rc -ne 0 ] && grep -q 'event=control_denied command=reload uid=65534' '$T/warrend.log' && [ \$(grep -c 'event=reload ' '$T/warrend.log') -eq $n0 ]"
+else
+	ok "# SKIP another user's reload: needs root to switch users"
+	ok "# SKIP another user's reload: needs root to switch users"
+fi
