@@ -49,8 +49,9 @@ void cfgdiff_compute(const struct cfg_server *old, const struct cfg_server *new,
  * Copy into ${new} from ${old} every setting that cannot change while
  * warrend runs (private_key, listen, grant_ports, store, cluster_secret,
  * control, handshake_queue, and a load_threshold above the running
- * handshake_queue), so that ${new} can replace ${old} in a running node.  Strings are swapped, not shared: each config still owns
- * (and frees) its own.
+ * handshake_queue), so that ${new} can replace ${old} in a running node.
+ * Strings are swapped, not shared: each config still owns (and frees)
+ * its own.
  */
 void cfgdiff_keep_restart(struct cfg_server *old, struct cfg_server *new);
 

@@ -185,11 +185,11 @@ reload_run(struct node *n, char *out, size_t outlen)
 
 	retired_gc(n);
 	if ((new = load_checked(old->path, errs, sizeof(errs))) == NULL) {
-		log_error("reload_failed", "msg=\"%s: not reloaded: the running "
-		    "config stays (fix the errors above)\"", old->path);
+		log_error("reload_failed", "msg=\"%s: not reloaded: the "
+		    "running config stays (fix the errors above)\"", old->path);
 		/* The errors, one per line, each one already "msg=..." */
-		snprintf(out, outlen, "error %s: not reloaded, the running config "
-		    "stays:\n%s", old->path, errs[0] ? errs :
+		snprintf(out, outlen, "error %s: not reloaded, the running "
+		    "config stays:\n%s", old->path, errs[0] ? errs :
 		    "(see warrend's log)\n");
 		return -1;
 	}
@@ -200,8 +200,8 @@ reload_run(struct node *n, char *out, size_t outlen)
 	    (held_by = calloc(nc, sizeof(*held_by))) == NULL ||
 	    (last_ts = calloc(nc, sizeof(*last_ts))) == NULL ||
 	    (client_tb = calloc(nc, sizeof(*client_tb))) == NULL) {
-		log_error("reload_failed", "msg=\"%s: out of memory: the running "
-		    "config stays\"", old->path);
+		log_error("reload_failed", "msg=\"%s: out of memory: the "
+		    "running config stays\"", old->path);
 		snprintf(out, outlen, "error out of memory: not reloaded\n");
 		cfg_server_free(new);
 		goto out;
