@@ -18,6 +18,8 @@
 
 static char log_prog[LOG_PROGMAX];
 static enum log_level log_min = LOG_INFO;
+static char *log_cap;            /* log_capture's buffer, or NULL */
+static size_t log_caplen, log_capused;
 
 static const char *const log_names[] = { "debug", "info", "warn", "error" };
 
@@ -27,6 +29,17 @@ log_init(const char *prog, enum log_level level)
 
 	snprintf(log_prog, sizeof(log_prog), "%s", prog ? prog : "");
 	log_min = level;
+}
+
+void
+log_capture(char *buf, size_t buflen)
+{
+
+	log_cap = buflen > 0 ? buf : NULL;
+	log_caplen = buflen;
+	log_capused = 0;
+	if (log_cap != NULL)
+		log_cap[0] = '\0';
 }
 
 int
@@ -114,6 +127,14 @@ log_msg(enum log_level level, const char *event, const char *fmt, ...)
 			line[i] = '?';
 	}
 	line[n++] = '\n';
+
+	/* A copy of an error's text for log_capture (the line minus time). */
+	if (log_cap != NULL && level >= LOG_ERROR && start + 1 < n &&
+	    log_capused + (n - start - 1) < log_caplen) {
+		memcpy(log_cap + log_capused, line + start + 1, n - start - 1);
+		log_capused += n - start - 1;
+		log_cap[log_capused] = '\0';
+	}
 
 	/* One write for the whole line; retry only the rest if cut short. */
 	for (i = 0; i < n; i += (size_t)w) {

@@ -6,6 +6,8 @@
 #ifndef WARREN_LOG_H
 #define WARREN_LOG_H
 
+#include <stddef.h>
+
 enum log_level { LOG_DEBUG, LOG_INFO, LOG_WARN, LOG_ERROR };
 
 /* A log_init level above every real one: nothing is printed (fuzzers). */
@@ -18,6 +20,15 @@ enum log_level { LOG_DEBUG, LOG_INFO, LOG_WARN, LOG_ERROR };
  * LOG_INFO.
  */
 void log_init(const char *prog, enum log_level level);
+
+/**
+ * log_capture(buf, buflen):
+ * Until log_capture(NULL, 0), also copy the key=value text of each error
+ * line printed into ${buf} (${buflen} bytes, kept NUL terminated), one per
+ * line, as long as it fits: so that a command can answer with the errors
+ * it logged (a config reload).  ${buf} stays the caller's.
+ */
+void log_capture(char *buf, size_t buflen);
 
 /**
  * log_level_parse(s, level):

@@ -19,6 +19,7 @@ usage(FILE *f)
 	    "       warren connect -c FILE [CLUSTER/]SERVICE\n"
 	    "       warren status [-c WARREND_CONF | -s CONTROL_SOCKET] "
 	    "[--json | --prometheus]\n"
+	    "       warren reload [-s CONTROL_SOCKET]\n"
 	    "       warren --version\n");
 }
 
@@ -75,6 +76,9 @@ main(int argc, char **argv)
 	if (strcmp(argv[1], "status") == 0 && nargs == 0 && nfmt <= 1 &&
 	    (cfg == NULL || sock == NULL))
 		return cmd_status(sock, cfg, fmt);
+	if (strcmp(argv[1], "reload") == 0 && nargs == 0 && nfmt == 0 &&
+	    cfg == NULL)
+		return cmd_reload(sock);
 
 	usage(stderr);
 	return 2;

@@ -2,7 +2,8 @@
  * status: "warren status" asks warrend's control socket for its state
  * (the "status" and "sessions" commands, docs/PROTOCOL.md 13) and prints
  * it for a person (like "wg show"), as JSON (--json) or in the Prometheus
- * text format (--prometheus; status_prom.c).
+ * text format (--prometheus; status_prom.c).  "warren reload" asks it to
+ * reload its config and prints its answer.
  */
 #include <sys/socket.h>
 #include <sys/un.h>
@@ -25,10 +26,12 @@
  * Send ${cmd} to the control socket ${path} and read the whole answer
  * into *${out} (NUL-terminated, the caller frees it), its length into
  * *${len}.  Returns 0, 1 if warrend refused the command (its "error"
- * line logged), or -1 after logging why the socket failed.
+ * line logged, unless ${keep_error}: then the whole answer is in *${out}),
+ * or -1 after logging why the socket failed.
  */
 static int
-ask(const char *path, const char *cmd, char **out, size_t *len)
+ask(const char *path, const char *cmd, char **out, size_t *len,
+    int keep_error)
 {
 	struct sockaddr_un su;
 	char *buf = NULL, *nb;
@@ -76,7 +79,7 @@ ask(const char *path, const char *cmd, char **out, size_t *len)
 	if (buf == NULL && (buf = malloc(1)) == NULL)
 		goto fail;
 	buf[n] = '\0';
-	if (strncmp(buf, "error", 5) == 0) {
+	if (strncmp(buf, "error", 5) == 0 && !keep_error) {
 		/* warrend refused the command: say what it said. */
 		buf[strcspn(buf, "\n")] = '\0';
 		log_clean(buf);
@@ -85,10 +88,10 @@ ask(const char *path, const char *cmd, char **out, size_t *len)
 		rc = 1;
 		goto out;
 	}
+	rc = strncmp(buf, "error", 5) == 0;
 	*out = buf;
 	*len = n;
 	buf = NULL;
-	rc = 0;
 	goto out;
 fail:
 	log_error("status", "msg=\"control socket %s: %s\"", path, strerror(errno));
@@ -217,8 +220,8 @@ cmd_status(const char *path, const char *cfgpath, enum status_format fmt)
 		path = control;
 	} else if (path == NULL)
 		path = DEFAULT_CONTROL;
-	if (ask(path, "status", &st, &stlen) != 0 ||
-	    ask(path, "sessions", &ss, &sslen) != 0)
+	if (ask(path, "status", &st, &stlen, 0) != 0 ||
+	    ask(path, "sessions", &ss, &sslen, 0) != 0)
 		goto out;
 	if (ctlmsg_parse_status(&m, st, stlen) ||
 	    ctlmsg_parse_sessions(&m, ss, sslen)) {
@@ -245,4 +248,25 @@ out:
 	free(ss);
 	free(control);
 	return rc;
+}
+
+int
+cmd_reload(const char *path)
+{
+	char *ans = NULL;
+	size_t len;
+	int rc;
+
+	if (path == NULL)
+		path = DEFAULT_CONTROL;
+	/* "ok ..." with what changed, or "error ..." with why not. */
+	if ((rc = ask(path, "reload", &ans, &len, 1)) < 0)
+		return 1;
+	if (fwrite(ans, 1, len, stdout) != len || fflush(stdout) != 0) {
+		log_error("reload", "msg=\"cannot write the answer: %s\"",
+		    strerror(errno));
+		rc = 1;
+	}
+	free(ans);
+	return rc != 0;
 }

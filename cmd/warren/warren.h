@@ -54,4 +54,12 @@ void status_json_print(FILE *f, const char *path, const struct ctlmsg *m);
  */
 void status_prom_print(FILE *f, const struct ctlmsg *m);
 
+/**
+ * cmd_reload(path):
+ * Ask warrend, through control socket ${path} (NULL: the default), to
+ * reload its config, and print its answer: what changed, or the errors
+ * that kept the running config.  Returns 0 if it reloaded, else 1.
+ */
+int cmd_reload(const char *path);
+
 #endif

@@ -13,6 +13,8 @@
  * resumed keys, replaces the lost one.  The backend connection stays.
  */
 #include <errno.h>
+#include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -124,12 +126,30 @@ session_forget(struct conn *c)
 		door_store_failed(c->n, "del");
 }
 
-/* Count one more (${d} = 1) or one fewer (-1) session held by ${cl}. */
+/* The index of ${cl} among ${cfg}'s clients, or -1 if it is not one. */
+static ptrdiff_t
+client_index(const struct cfg_server *cfg, const struct cfg_client *cl)
+{
+	uintptr_t p = (uintptr_t)cl, lo = (uintptr_t)cfg->clients;
+
+	if (p < lo || p >= lo + cfg->nclients * sizeof(*cl))
+		return -1;
+	return (ptrdiff_t)((p - lo) / sizeof(*cl));
+}
+
+/*
+ * Count one more (${d} = 1) or one fewer (-1) session held by ${cl}.  A
+ * session whose client a reload removed still counts in n->held until it
+ * ends, but no longer in held_by: ${cl} is then an old config's.
+ */
 static void
 held_add(struct node *n, const struct cfg_client *cl, int d)
 {
+	ptrdiff_t i = client_index(n->cfg, cl);
+
 	n->held += (size_t)d;
-	n->held_by[cl - n->cfg->clients] += (unsigned)d;
+	if (i >= 0)
+		n->held_by[i] += (unsigned)d;
 }
 
 static void
@@ -949,4 +969,82 @@ carrier_stop_all(struct node *n)
 		next = c->next;
 		relay_abort(c->r, WIRE_CLOSE_ERROR, "node shutting down");
 	}
+}
+
+size_t
+carrier_remap(struct node *n, const struct cfg_server *cfg, unsigned *held_by,
+    carrier_remap_fn *remap, void *arg)
+{
+	const struct cfg_client *cl;
+	const struct cfg_service *svc;
+	struct conn *c, *cnext;
+	struct grant *g, *gnext;
+	const char *why;
+	size_t ended = 0;
+
+	/* Sessions first: ending one also closes its grants. */
+	for (c = n->conns; c != NULL; c = cnext) {
+		cnext = c->next;
+		if (c->r == NULL)
+			continue;
+		cl = c->cl;
+		svc = c->svc;
+		if ((why = remap(arg, &cl, &svc)) != NULL) {
+			/* Its old client and service live until it ends. */
+			if (c->started)
+				ended++;
+			relay_abort(c->r, WIRE_CLOSE_ERROR, why);
+			continue;
+		}
+		c->cl = cl;
+		c->svc = svc;
+		if (c->started) {
+			relay_set_stall(c->r, cfg->stall_timeout);
+			relay_set_resumable(c->r, on_lost, cfg->dead_busy);
+		}
+	}
+	for (g = n->grants; g != NULL; g = gnext) {
+		gnext = g->next;
+		cl = g->cl;
+		svc = g->svc;
+		if ((why = remap(arg, &cl, &svc)) != NULL) {
+			if (door_log_ok(n, DLOG_SESSION))
+				log_info("grant_closed", "port=%d client=%s "
+				    "reason=\"%s\"", g->port, g->cl->name, why);
+			grant_close(g);
+			continue;
+		}
+		g->cl = cl;
+		g->svc = svc;
+	}
+	/* What each client of ${cfg} holds now. */
+	for (size_t i = 0; i < cfg->nclients; i++)
+		held_by[i] = 0;
+	for (c = n->conns; c != NULL; c = c->next)
+		if (c->r != NULL && c->held && client_index(cfg, c->cl) >= 0)
+			held_by[client_index(cfg, c->cl)]++;
+	for (g = n->grants; g != NULL; g = g->next)
+		if (g->held && client_index(cfg, g->cl) >= 0)
+			held_by[client_index(cfg, g->cl)]++;
+	return ended;
+}
+
+int
+carrier_uses(struct node *n, const struct cfg_server *cfg)
+{
+	uintptr_t clo = (uintptr_t)cfg->clients, slo = (uintptr_t)cfg->services;
+	uintptr_t chi = clo + cfg->nclients * sizeof(struct cfg_client);
+	uintptr_t shi = slo + cfg->nservices * sizeof(struct cfg_service);
+	struct conn *c;
+	struct grant *g;
+
+#define IN(p, lo, hi) ((uintptr_t)(p) >= (lo) && (uintptr_t)(p) < (hi))
+	for (c = n->conns; c != NULL; c = c->next)
+		if (IN(c->cl, clo, chi) || IN(c->svc, slo, shi))
+			return 1;
+	for (g = n->grants; g != NULL; g = g->next)
+		if (IN(g->cl, clo, chi) || IN(g->svc, slo, shi))
+			return 1;
+#undef IN
+	return 0;
 }

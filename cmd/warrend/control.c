@@ -4,6 +4,8 @@
  * line; warrend answers and closes.
  *   status   one "name value" line per counter, then the live state
  *   sessions one "session key=value ..." line per live session
+ *   reload   re-read the config (reload.c): "ok ..." with what changed, or
+ *            "error ..." with the config's errors; root or warrend's user
  * Who may run what is decided by control_peer_may (the peer's uid and
  * groups, from the kernel).  A connection that has not been answered
  * within CTL_IDLE_MS is closed, and at most CTL_MAX are open at once (more
@@ -32,6 +34,7 @@
 #define CTL_IDLE_MS 5000
 #define CTL_MAX 16            /* counted in main.c's FD_RESERVE */
 #define PEER_GROUPS_MAX 65536 /* NGROUPS_MAX on Linux */
+#define RELOAD_REPLY_MAX 16384
 
 /* The commands and what each needs (control_peer_may). */
 static const struct {
@@ -40,6 +43,7 @@ static const struct {
 } ctl_cmds[] = {
 	{ "status", CONTROL_READ },
 	{ "sessions", CONTROL_READ },
+	{ "reload", CONTROL_ADMIN },
 };
 
 /* Counters in the order "warren status" prints them. */
@@ -201,7 +205,7 @@ ctl_answer(struct ctl_conn *c, const char *cmd)
 				    n->cfg->clients[i].name, n->held_by[i]);
 	} else
 		PRINT("error unknown command \"%.32s\" (try: status, "
-		    "sessions)\n", cmd);
+		    "sessions, reload)\n", cmd);
 #undef STAT
 #undef PRINT
 	return off < REPLY_MAX ? off : REPLY_MAX - 1;
@@ -244,7 +248,14 @@ ctl_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
 			    "control_group" : "root and warrend's user"));
 			goto reply;
 		}
-	if (strcmp(c->cmd, "sessions") == 0) {
+	if (strcmp(c->cmd, "reload") == 0) {
+		if ((c->big = malloc(RELOAD_REPLY_MAX)) == NULL) {
+			ctl_close(c);
+			return;
+		}
+		(void)reload_run(c->n, c->big, RELOAD_REPLY_MAX);
+		b = uv_buf_init(c->big, (unsigned)strlen(c->big));
+	} else if (strcmp(c->cmd, "sessions") == 0) {
 		size_t len;
 
 		if ((c->big = carrier_sessions(c->n, &len)) == NULL) {

@@ -14,15 +14,17 @@
  * SIGUSR2 replaces the worker on purpose (to run a new binary): a fresh
  * spare starts, the old worker exits when the spare is ready, and the
  * spare adopts the sessions.  SIGTERM and SIGINT stop them all (the
- * worker ends its sessions); SIGHUP is left for a config reload and
- * ignored here.
+ * worker ends its sessions).  SIGHUP goes on to the worker, which reloads
+ * its config (reload.c) and says so; the spare, which read the old file,
+ * is then replaced by a fresh one.
  *
  * Messages on the SOCK_SEQPACKET pair between them: one type byte, then
  * a session id (WIRE_SESSION_ID_LEN bytes) where the type has one.
  *   worker -> keeper   'R' ready to adopt (config read, store open);
  *                      'S' started (serving, control socket open);
  *                      'K' id + fd: keep this backend;
- *                      'E' id: the session ended, close it.
+ *                      'E' id: the session ended, close it;
+ *                      'L' reloaded its config (replace the spare).
  *   keeper -> worker   'A' id + fd: adopt this session; 'D' done (serve
  *                       now); 'Q' quit at once, leaving every session
  *                       to the next worker.
@@ -343,6 +345,17 @@ drain(struct keeper *k, struct worker *w)
 			if (w == &k->cur)
 				kept_drop(k, buf + 1);
 			break;
+		case 'L':
+			/* The worker reloaded: a spare must not serve the old file. */
+			if (w == &k->cur && k->spare.pid > 0 && !k->stopping) {
+				log_info("spare_replaced", "pid=%d msg=\"the spare "
+				    "worker restarts to read the reloaded config\"",
+				    (int)k->spare.pid);
+				(void)msg_send(k->spare.sock, 'Q', NULL, -1);
+				worker_clear(&k->spare);
+				k->spawn_at = 0;
+			}
+			break;
 		}
 		if (fd >= 0)
 			(void)close(fd);
@@ -447,8 +460,22 @@ on_signal(struct keeper *k, int sig)
 		k->spawn_at = 0;
 		break;
 	case SIGHUP:
-		log_info("signal_ignored", "signal=%d msg=\"SIGHUP is reserved "
-		    "for config reload\"", sig);
+		/*
+		 * The worker reloads (reload.c) and says 'L' if it took the
+		 * new config; then the spare is replaced.  Between two
+		 * workers the spare about to serve reloads once it does.
+		 */
+		if (k->stopping)
+			break;
+		if (k->cur.pid > 0 && k->cur.ready) {
+			log_info("reload_signal", "worker=%d", (int)k->cur.pid);
+			(void)kill(k->cur.pid, SIGHUP);
+		} else if (k->spare.pid > 0 && k->spare.ready) {
+			log_info("reload_signal", "worker=%d", (int)k->spare.pid);
+			(void)kill(k->spare.pid, SIGHUP);
+		} else
+			log_warn("reload_signal", "msg=\"no worker is ready: "
+			    "the next one reads the config when it starts\"");
 		break;
 	}
 }
@@ -596,6 +623,13 @@ keeper_worker_started(struct node *n)
 {
 	if (n->keeper >= 0)
 		(void)msg_send(n->keeper, 'S', NULL, -1);
+}
+
+void
+keeper_reloaded(struct node *n)
+{
+	if (n->keeper >= 0)
+		(void)msg_send(n->keeper, 'L', NULL, -1);
 }
 
 void

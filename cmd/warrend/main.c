@@ -52,6 +52,7 @@ on_signal(uv_signal_t *s, int signum)
 	n->stopping = 1;
 	log_info("stopping", "signal=%d", signum);
 	keeper_unwatch(n);
+	reload_stop(n);
 	door_stop(n);
 	control_stop(n);
 	carrier_stop_all(n);
@@ -108,33 +109,6 @@ store_load_ts(struct node *n)
 		    WIRE_TAI64N_LEN, &len) < 0 && errno != ENOENT)
 			door_store_failed(n, "get");
 	}
-}
-
-/* Refuse what this version cannot run yet, naming the file and line. */
-static int
-check_supported(const struct cfg_server *cfg)
-{
-	int rc = 0;
-
-	if (cfg->store == CFG_STORE_REDIS) {
-		log_error("config", "msg=\"%s:%d: store = redis://%s: only "
-		    "store = memory and lmdb:PATH are available in this "
-		    "version\"", cfg->path, cfg->store_line,
-		    cfg->store_arg ? cfg->store_arg : "");
-		rc = -1;
-	}
-	for (size_t i = 0; i < cfg->nservices; i++) {
-		const struct cfg_service *s = &cfg->services[i];
-
-		if (s->exec != NULL || s->mode != CFG_MODE_STREAM) {
-			log_error("config", "msg=\"%s:%d: service %s: %s is not available in this version (only connect = and mode = stream)\"",
-			    cfg->path, s->exec != NULL ? s->exec_line :
-			    s->mode_line, s->name, s->exec != NULL ?
-			    "exec =" : "mode = replay");
-			rc = -1;
-		}
-	}
-	return rc;
 }
 
 /*
@@ -255,7 +229,7 @@ main(int argc, char **argv)
 	}
 	memset(&n, 0, sizeof(n));
 	n.keeper = -1;
-	if ((n.cfg = cfg_server_load(path)) == NULL || check_supported(n.cfg))
+	if ((n.cfg = cfg_server_load(path)) == NULL || reload_supported(n.cfg))
 		goto out;
 	if (check) {
 		check_ports(n.cfg);
@@ -313,6 +287,7 @@ main(int argc, char **argv)
 	n.sigint.data = n.sigterm.data = &n;
 	uv_signal_start(&n.sigint, on_signal, SIGINT);
 	uv_signal_start(&n.sigterm, on_signal, SIGTERM);
+	reload_start(&n);
 	if (store_start(&n) == 0 && keeper_worker_start(&n) == 0 &&
 	    (store_load_ts(&n), door_start(&n)) == 0 &&
 	    control_start(&n) == 0) {
@@ -327,6 +302,7 @@ main(int argc, char **argv)
 		rc = 0;
 	} else {
 		keeper_unwatch(&n);
+		reload_stop(&n);
 		door_stop(&n);
 		control_stop(&n);
 		uv_close((uv_handle_t *)&n.sigint, NULL);
@@ -347,6 +323,7 @@ main(int argc, char **argv)
 		log_info("stopped", "sessions=%llu",
 		    (unsigned long long)n.stats.sessions);
 out:
+	reload_free(&n);
 	free(n.last_ts);
 	free(n.held_by);
 	hs_node_free(&n.hs);

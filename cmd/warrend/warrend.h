@@ -117,6 +117,10 @@ struct node {
 	int udp_fd[CFG_MAXLISTEN];           /* front doors from the keeper */
 	size_t nudp_fd;
 	struct privcheck priv;               /* what this process may do */
+	uv_signal_t sighup;                  /* reload (reload.c) */
+	int sighup_open;
+	struct cfg_server **retired;  /* old configs that ending sessions use */
+	size_t nretired;
 };
 
 /**
@@ -264,6 +268,75 @@ void carrier_stop_all(struct node *n);
  * it cannot.
  */
 int carrier_adopt(struct node *n, const uint8_t *id, int fd);
+
+/*
+ * A reload's verdict on a grant or session whose [client] is *${cl} and
+ * [service] *${svc}: point both at the new config's objects and return
+ * NULL, or return why it must end (a text for its CLOSE and the log).
+ */
+typedef const char *carrier_remap_fn(void *arg, const struct cfg_client **cl,
+    const struct cfg_service **svc);
+
+/**
+ * carrier_remap(n, cfg, held_by, remap, arg):
+ * For a reload to ${cfg} (not yet n->cfg): call ${remap}(${arg}, ...) for
+ * every session and grant of ${n}.  A session it condemns ends (a CLOSE
+ * with its text, and the session_end line names it), a grant closes; the
+ * others move to ${cfg}'s client and service, and live sessions take
+ * ${cfg}'s stall_timeout and dead_busy.  Then fill ${held_by}
+ * (${cfg}->nclients entries) with the grants and sessions each client of
+ * ${cfg} holds.  Returns the number of sessions ended.
+ */
+size_t carrier_remap(struct node *n, const struct cfg_server *cfg,
+    unsigned *held_by, carrier_remap_fn *remap, void *arg);
+
+/**
+ * carrier_uses(n, cfg):
+ * Return 1 if a session or grant of ${n} still points into ${cfg}'s
+ * clients or services (one a reload ended, that has not finished yet).
+ */
+int carrier_uses(struct node *n, const struct cfg_server *cfg);
+
+/**
+ * reload_supported(cfg):
+ * Refuse what this version cannot run yet (exec =, mode = replay, a redis
+ * store), logging FILE:LINE for each; returns 0 or -1.  Part of every
+ * config check: --check, the start and a reload.
+ */
+int reload_supported(const struct cfg_server *cfg);
+
+/**
+ * reload_start(n) / reload_stop(n):
+ * Make SIGHUP reload the config of worker ${n} (reload_run); stop that.
+ */
+void reload_start(struct node *n);
+void reload_stop(struct node *n);
+
+/**
+ * reload_run(n, out, outlen):
+ * Re-read ${n}'s config file and check it completely; if it is good,
+ * apply it without touching live sessions, except those of a removed
+ * client, of a removed service or of one no longer allowed to its client,
+ * which end with that reason.  Settings that cannot change live are
+ * reported and keep their running values.  Logs one event=reload line (or
+ * event=reload_failed after the FILE:LINE errors) and writes the answer
+ * for "warren reload" into ${out} (${outlen} bytes): "ok ..." or "error
+ * ...".  Returns 0, or -1 if the config was refused and nothing changed.
+ */
+int reload_run(struct node *n, char *out, size_t outlen);
+
+/**
+ * reload_free(n):
+ * Free the old configs kept for sessions that a reload ended.
+ */
+void reload_free(struct node *n);
+
+/**
+ * keeper_reloaded(n):
+ * In a worker: tell the keeper that ${n} reloaded its config, so that the
+ * spare worker is replaced by one that reads the new file.
+ */
+void keeper_reloaded(struct node *n);
 
 /**
  * keeper_run(cfg, path):
