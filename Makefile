@@ -2,7 +2,9 @@
 #   make                 build bin/warrend and bin/warren
 #   make check           install missing packages, build, run every test
 #   make demo            install missing packages, build, show the main job
-#   make deps            install missing Debian packages
+#   make deps            install the missing Debian packages that building
+#                        and running need (check, bench and demo add theirs:
+#                        scripts/deps.sh names the tiers)
 #   make soak            long repeats: 100 duplex echo transfers, 3 runs of
 #                        the timing-sensitive system tests (CI runs it too)
 #   make fuzz            run each libFuzzer target for FUZZ_SECONDS (default 20)
@@ -38,7 +40,7 @@ WARREN_OBJ := $(patsubst %.c,$(B)/%.o,$(wildcard cmd/warren/*.c))
 UNIT_SRC := $(wildcard tests/unit/test_*.c)
 UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(B)/tests/%)
 
-.PHONY: all deps check unit system soak vectors demo fuzz fuzz-build bench noise-vectors install clean
+.PHONY: all deps deps-check deps-bench deps-demo check unit system soak vectors demo fuzz fuzz-build bench noise-vectors install clean
 all: bin/warrend bin/warren
 
 $(B)/%.o: %.c $(wildcard src/*.h cmd/*/*.h) Makefile
@@ -65,9 +67,15 @@ $(B)/noise-vectors: tests/vectors/noise_vectors.c $(B)/libwarren.a $(wildcard sr
 	$(CC) $(CPPFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ $< $(B)/libwarren.a $(LDLIBS) -ljansson
 
 deps:
-	@sh scripts/deps.sh
+	@sh scripts/deps.sh build
+deps-check:
+	@sh scripts/deps.sh check
+deps-bench:
+	@sh scripts/deps.sh bench
+deps-demo:
+	@sh scripts/deps.sh demo
 
-check: deps
+check: deps-check
 	$(MAKE) all
 	$(MAKE) unit
 	$(MAKE) vectors
@@ -84,14 +92,14 @@ system: all
 	prove -v tests/system/*.t
 
 SOAK_RUNS ?= 3
-soak: deps
+soak: deps-check
 	$(MAKE) all
 	DUPLEX_RUNS=100 TEST_TIMEOUT=900 prove -v tests/system/15-duplex.t
 	sh scripts/repeat.sh $(SOAK_RUNS) tests/system/07-many.t \
 	    tests/system/10-latency.t tests/system/12-caps.t \
 	    tests/system/13-forged.t
 
-demo: deps
+demo: deps-demo
 	$(MAKE) all
 	sh examples/demo.sh
 
@@ -103,7 +111,7 @@ build/fuzz/%: tests/fuzz/%.c $(LIB_SRC) $(wildcard src/*.h tests/fuzz/*.h)
 	@mkdir -p $(dir $@)
 	clang $(FUZZ_CFLAGS) -o $@ $< $(LIB_SRC) $(LDLIBS)
 fuzz-build: $(FUZZ_BIN)
-fuzz: deps
+fuzz: deps-check
 	$(MAKE) fuzz-build
 	@set -e; for f in $(FUZZ_BIN); do n=$$(basename $$f); mkdir -p build/fuzz/corpus/$$n; \
 	  echo "== $$n for $(FUZZ_SECONDS) s"; \
@@ -112,7 +120,8 @@ fuzz: deps
 	    tail -n 60 build/fuzz/$$n.log; echo "fuzz: $$n FAILED (log: build/fuzz/$$n.log)"; exit 1; fi; \
 	  grep -E '^#[0-9]+ +DONE' build/fuzz/$$n.log | tail -n 1; tail -n 3 build/fuzz/$$n.log; done
 
-bench: all
+bench: deps-bench
+	$(MAKE) all
 	sh bench/run.sh
 	sh bench/store.sh
 	sh bench/resume.sh
