@@ -23,6 +23,7 @@
 #include <time.h>
 
 #include "addr.h"
+#include "compat.h"
 #include "crypto.h"
 #include "dial.h"
 #include "grant.h"
@@ -223,7 +224,7 @@ open_carrier(struct attempt *a, const struct wire_resp *resp)
 {
 	struct dial *d = a->d;
 	struct sockaddr_storage local;
-	int len = sizeof(local), port, rc, one = 1;
+	int len = sizeof(local), port, rc;
 	uv_os_fd_t fd;
 
 	memcpy(&d->node, &a->addr, sizeof(d->node));
@@ -261,8 +262,7 @@ open_carrier(struct attempt *a, const struct wire_resp *resp)
 		return;
 	}
 	if (uv_fileno((uv_handle_t *)d->tcp, &fd) == 0)
-		(void)setsockopt(fd, IPPROTO_IP, IP_BIND_ADDRESS_NO_PORT, &one,
-		    sizeof(one));
+		compat_bind_no_port(fd);
 	if ((rc = uv_tcp_bind(d->tcp, (struct sockaddr *)&local, 0)) < 0 ||
 	    (rc = uv_tcp_connect(&d->creq, d->tcp, (struct sockaddr *)&d->node,
 	    on_connect)) < 0) {

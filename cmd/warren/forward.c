@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "addr.h"
+#include "compat.h"
 #include "config.h"
 #include "dial.h"
 #include "handshake.h"
@@ -426,7 +427,7 @@ bridge_file(int fd, int readable)
 	struct filecopy *fc = &stdio_copy[nstdio_copy];
 	int sv[2];
 
-	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0)
+	if (compat_socketpair(AF_UNIX, SOCK_STREAM, 0, sv) < 0)
 		return -1;
 	fc->sock = sv[1];
 	fc->from = readable ? fd : sv[1];

@@ -8,6 +8,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include "compat.h"
 #include "log.h"
 #include "warren.h"
 
@@ -34,7 +35,7 @@ ask(const char *path, const char *cmd)
 		return -1;
 	}
 	memcpy(su.sun_path, path, strlen(path));
-	if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) < 0 ||
+	if ((fd = compat_socket(AF_UNIX, SOCK_STREAM, 0)) < 0 ||
 	    connect(fd, (struct sockaddr *)&su, sizeof(su)) < 0) {
 		log_error("status", "msg=\"cannot reach warrend's control socket %s: %s (is warrend running with control = %s?)\"",
 		    path, strerror(errno), path);
