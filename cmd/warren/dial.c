@@ -452,6 +452,7 @@ send_init(struct attempt *a)
 	const struct cfg_cluster *cl = d->cl;
 	unsigned k = d->nsent % SENT_KEEP;
 	uv_buf_t b;
+	int rc;
 
 	if (d->rs != NULL) {
 		resume_client_free(a->rc);
@@ -470,7 +471,12 @@ send_init(struct attempt *a)
 	    cookie_mac2(a->cookie, a->init) != 0)
 		return;
 	b = uv_buf_init((char *)a->init, sizeof(a->init));
-	if (uv_udp_try_send(a->udp, &b, 1, NULL) < 0) {
+	if ((rc = uv_udp_try_send(a->udp, &b, 1, NULL)) < 0) {
+		/* The refusal of an earlier INIT, reported on this send. */
+		if (rc == UV_ECONNREFUSED) {
+			a->refused = 1;
+			log_debug("node_refused", "peer=%s", a->peer);
+		}
 		log_debug("send_failed", "peer=%s", a->peer);
 		return;
 	}
@@ -547,10 +553,26 @@ open_udp(struct attempt *a, size_t i)
 	return 0;
 }
 
+/* Every node refused, ${a}'s last: say so and end the dial. */
+static void
+all_refused(struct attempt *a)
+{
+	struct dial *d = a->d;
+	const struct cfg_cluster *cl = d->cl;
+
+	log_msg(FAIL_LEVEL(d), "refused", "cluster=%s peer=%s msg=\"%s of "
+	    "cluster %s refused the handshake (ICMP port unreachable: nothing "
+	    "listens on %s): is warrend running there?\"", cl->name, a->peer,
+	    cl->nnodes > 1 ? "every node" : "the node", cl->name,
+	    cl->nnodes > 1 ? "their ports" : "its port");
+	finish(d, NULL);
+}
+
 /*
  * The port of ${a}'s node is unreachable (an ICMP port unreachable came
  * back: nothing listens there).  End the dial if every node refused or did
- * not resolve; else go on to the next node now.
+ * not resolve; else go on to the next node now if that node was the one
+ * tried last.
  */
 static void
 node_refused(struct attempt *a)
@@ -565,16 +587,18 @@ node_refused(struct attempt *a)
 		if (!d->at[i].refused && (d->unresolved & (1u << i)) == 0)
 			break;
 	if (i == cl->nnodes) {
-		log_msg(FAIL_LEVEL(d), "refused", "cluster=%s peer=%s msg=\"%s "
-		    "of cluster %s refused the handshake (ICMP port unreachable: "
-		    "nothing listens on %s): is warrend running there?\"",
-		    cl->name, a->peer, cl->nnodes > 1 ? "every node" : "the node",
-		    cl->name, cl->nnodes > 1 ? "their ports" : "its port");
-		finish(d, NULL);
+		all_refused(a);
 		return;
 	}
-	uv_timer_stop(&d->timer);
-	try_next(d);
+	/*
+	 * If the handshake it refused is the latest one sent, go on now (an
+	 * older one's refusal changes nothing: the dial has moved on).
+	 */
+	if (d->nsent > 0 &&
+	    d->sent[(d->nsent - 1) % SENT_KEEP].node == (size_t)(a - d->at)) {
+		uv_timer_stop(&d->timer);
+		try_next(d);
+	}
 }
 
 /* The node for the next try: round robin past the nodes that refused. */
@@ -598,6 +622,11 @@ try_next(struct dial *d)
 	struct attempt *a = &d->at[i];
 	uint64_t now = uv_now(d->loop), wait;
 	uint32_t *rtt;
+
+	if (a->refused) {           /* next_node found none that has not */
+		all_refused(a);
+		return;
+	}
 
 	if (now >= d->deadline && d->bad > 0) {
 		log_msg(FAIL_LEVEL(d), "key_mismatch", "peer=%s cluster=%s answers=%u msg=\"key mismatch: the node's answer did not authenticate (%u answer%s in %d s, none valid); check the public_key and preshared_key of cluster %s in %s\"",

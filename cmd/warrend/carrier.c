@@ -794,6 +794,7 @@ carrier_adopt(struct node *n, const uint8_t *id, int fd)
 	const struct cfg_service *svc = NULL;
 	struct session s;
 	struct sockq q, *qp = NULL;
+	uv_os_fd_t bfd;
 	struct conn *c = NULL;
 	uv_tcp_t *tcp = NULL;
 	const char *why = NULL;
@@ -857,7 +858,7 @@ carrier_adopt(struct node *n, const uint8_t *id, int fd)
 	c->held = 1;
 	n->stats.sessions_live++;
 	conn_index(c);
-	if (sockq_get(fd, &q) == 0)
+	if (uv_fileno((uv_handle_t *)tcp, &bfd) == 0 && sockq_get(bfd, &q) == 0)
 		qp = &q;
 	if ((c->r = relay_adopt(n->loop, tcp, qp, &s, n->cfg->keepalive,
 	    c->peer, on_proven, on_end, c)) == NULL) {
