@@ -1,5 +1,7 @@
 /*
  * compat: Linux's socket extensions with their POSIX fallbacks.
+ * COMPAT_POSIX_ONLY builds the fallbacks even where the extensions exist
+ * (tests/unit/test_compat_posix.c tests them so on Linux).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -25,7 +27,7 @@ compat_socket(int domain, int type, int protocol)
 {
 	int fd, e;
 
-#ifdef SOCK_CLOEXEC
+#if defined(SOCK_CLOEXEC) && !defined(COMPAT_POSIX_ONLY)
 	if ((fd = socket(domain, type | SOCK_CLOEXEC, protocol)) >= 0 ||
 	    errno != EINVAL)
 		return fd;
@@ -47,7 +49,7 @@ compat_socketpair(int domain, int type, int protocol, int sv[2])
 {
 	int p[2], e;
 
-#ifdef SOCK_CLOEXEC
+#if defined(SOCK_CLOEXEC) && !defined(COMPAT_POSIX_ONLY)
 	if (socketpair(domain, type | SOCK_CLOEXEC, protocol, p) == 0) {
 		sv[0] = p[0];
 		sv[1] = p[1];
@@ -73,7 +75,7 @@ compat_socketpair(int domain, int type, int protocol, int sv[2])
 void
 compat_bind_no_port(int fd)
 {
-#ifdef IP_BIND_ADDRESS_NO_PORT
+#if defined(IP_BIND_ADDRESS_NO_PORT) && !defined(COMPAT_POSIX_ONLY)
 	int one = 1;
 
 	(void)setsockopt(fd, IPPROTO_IP, IP_BIND_ADDRESS_NO_PORT, &one,
@@ -86,7 +88,7 @@ compat_bind_no_port(int fd)
 int
 compat_peek_off(int fd, int off)
 {
-#ifdef SO_PEEK_OFF
+#if defined(SO_PEEK_OFF) && !defined(COMPAT_POSIX_ONLY)
 	return setsockopt(fd, SOL_SOCKET, SO_PEEK_OFF, &off, sizeof(off));
 #else
 	(void)fd;
@@ -99,7 +101,7 @@ compat_peek_off(int fd, int off)
 int
 compat_rcvbuf(int fd, int size)
 {
-#ifdef SO_RCVBUFFORCE
+#if defined(SO_RCVBUFFORCE) && !defined(COMPAT_POSIX_ONLY)
 	if (setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &size,
 	    sizeof(size)) == 0)
 		return 1;
