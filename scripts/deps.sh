@@ -18,9 +18,10 @@
 set -e
 
 # Compile and run: the compiler, pkg-config and the libraries warren links
-# (Makefile PKGS).
+# (Makefile PKGS); libsystemd-dev: warrend's sd_notify readiness (issue 10
+# item 3, branch pkg).
 BUILD_PKGS="build-essential pkg-config libssl-dev libuv1-dev liblmdb-dev
-libinih-dev"
+libinih-dev libsystemd-dev"
 
 # examples/demo.sh: socat (the echo service, the local client), iproute2
 # (ss: which ports are open), perl (scripts/udp-delay.pl).  nmap is shown
@@ -33,16 +34,22 @@ DEMO_PKGS="socat iproute2 perl"
 # socat (echo services), openssh-server and openssh-client (03-ssh.t,
 # 17-restart.t), nmap (08-scan.t), iproute2 (ss, ip, tc), procps (ps),
 # perl (UDP probes and relays), openssl (SHA-256 of transfers), faketime
-# (09-door.t, clock skew).
+# (09-door.t, clock skew).  jq parses warren status --json (19-status.t;
+# promtool is used only if present: its package would start a Prometheus
+# server).  The service and the package (issue 10 items 3 and 9): systemd
+# (systemd-analyze verify of the unit), systemd-container (systemd-nspawn,
+# 21-systemd.t), debootstrap (the clean Debian 12 root of 22-deb.t),
+# lintian and dpkg-dev (make deb and its checks).
 CHECK_PKGS="libcmocka-dev libjansson-dev clang llvm libclang-rt-14-dev
 socat openssh-server openssh-client nmap iproute2 procps perl openssl
-faketime"
+faketime jq systemd systemd-container debootstrap lintian dpkg-dev"
 
 # Benchmarks (bench/): the peers warren is compared with (stunnel4, spiped,
 # ssh, socat), iproute2 (tc netem for a slow path), gnuplot-nox (the
-# figures in docs/).
+# figures in docs/), redis-server and redis-tools (redis-benchmark -c 50
+# through warren and direct, bench/redis.sh).
 BENCH_PKGS="stunnel4 spiped openssh-server openssh-client socat iproute2
-procps perl openssl gnuplot-nox"
+procps perl openssl gnuplot-nox redis-server redis-tools"
 
 PKGS=$BUILD_PKGS
 [ $# -gt 0 ] || set -- build
