@@ -5,8 +5,9 @@
  * starting at a node picked at random for a new session (so that the
  * clients of a cluster spread over its nodes) and at the node that carried
  * the session for a resume.  A node whose port is unreachable (ICMP, seen
- * as ECONNREFUSED on its connected socket) is skipped at once, and when
- * every node refused the dial ends then, not at its timeout.  Each
+ * as ECONNREFUSED on its connected socket) leaves the turns at once (the
+ * next node is tried then if it has not been yet), and when every node
+ * refused the dial ends then, not at its timeout.  Each
  * try sends a fresh INIT (new ephemeral key, index and timestamp, so a node
  * that saw an earlier one never takes a retry for a replay), which
  * supersedes the one in flight to that node.  Each node has its own socket
@@ -142,6 +143,7 @@ struct dial {
 
 static void try_next(struct dial *d);
 static void node_refused(struct attempt *a);
+static size_t peek_node(const struct dial *d);
 static int dial_begin(uv_loop_t *loop, const struct cfg_client_file *cfg,
     const struct hs_node *self, const struct cfg_cluster *cluster,
     const char *service, struct session *rs, size_t first, dial_cb *cb,
@@ -571,8 +573,7 @@ all_refused(struct attempt *a)
 /*
  * The port of ${a}'s node is unreachable (an ICMP port unreachable came
  * back: nothing listens there).  End the dial if every node refused or did
- * not resolve; else go on to the next node now if that node was the one
- * tried last.
+ * not resolve; else go on to the next node now if it has not been tried.
  */
 static void
 node_refused(struct attempt *a)
@@ -591,25 +592,38 @@ node_refused(struct attempt *a)
 		return;
 	}
 	/*
-	 * If the handshake it refused is the latest one sent, go on now (an
-	 * older one's refusal changes nothing: the dial has moved on).
+	 * Go on now if the next node in turn has no handshake in flight yet.
+	 * One that has keeps the retry schedule it had (the refused node's
+	 * turns go to it): a try sooner would only replace its INIT in
+	 * flight, whose answer may be on its way over a slow path.
 	 */
-	if (d->nsent > 0 &&
-	    d->sent[(d->nsent - 1) % SENT_KEEP].node == (size_t)(a - d->at)) {
+	i = peek_node(d);
+	if (d->at[i].hs == NULL && d->at[i].rc == NULL) {
 		uv_timer_stop(&d->timer);
 		try_next(d);
 	}
 }
 
-/* The node for the next try: round robin past the nodes that refused. */
+/*
+ * The node for the next try: round robin past the nodes that refused (a
+ * refused one only if all did).  next_node takes it, peek_node does not.
+ */
 static size_t
-next_node(struct dial *d)
+peek_node(const struct dial *d)
 {
 	size_t n = d->cl->nnodes, i = d->next % n;
 
 	for (size_t k = 0; k < n && d->at[i].refused; k++)
 		i = (i + 1) % n;
-	d->next = (i + 1) % n;
+	return i;
+}
+
+static size_t
+next_node(struct dial *d)
+{
+	size_t i = peek_node(d);
+
+	d->next = (i + 1) % d->cl->nnodes;
 	return i;
 }
 
