@@ -15,6 +15,8 @@ trap 'exit 1' INT TERM
 
 say() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
 run() { printf '$ %s\n' "$*" >&2; "$@"; }
+# runsh 'CMD | CMD': show a pipeline as it would be typed, and run it.
+runsh() { printf '$ %s\n' "$1" >&2; sh -c "$1"; }
 pick_port() {
 	while :; do
 		p=$(shuf -i "$1-$2" -n 1)
@@ -100,7 +102,7 @@ sed 's/^/   /' client.conf
 say "6. warren forward gives any program a local port; each connection is its own session"
 "$BIN/warren" forward -c client.conf 127.0.0.1:$FWD echo 2> forward.log & PIDS="$PIDS $!"
 wait_port "$FWD"
-run sh -c "echo 'hello through warren' | socat -t 5 - TCP:127.0.0.1:$FWD"
+runsh "echo 'hello through warren' | socat -t 5 - TCP:127.0.0.1:$FWD"
 echo "   What warrend logged for it (one UDP handshake, a one-shot grant, a carrier):"
 grep -E "event=(grant_open|session_granted|carrier_up|session_end)" warrend.log | sed 's/^/   /'
 echo "   The grant port closed as soon as the carrier proved the session keys:"
@@ -126,7 +128,7 @@ n=$(ss -Hltnp | grep -c "pid=$WPID," || true)
 echo "   TCP listeners of warrend now: $n"
 
 say "8. warren connect uses stdin/stdout (an ssh ProxyCommand works the same way)"
-run sh -c "echo 'hello from stdin' | $BIN/warren connect -c client.conf echo"
+runsh "echo 'hello from stdin' | $BIN/warren connect -c client.conf echo"
 
 say "9. Bulk data: 200 MiB through the tunnel and back, checked with SHA-256"
 head -c $((200 * 1024 * 1024)) /dev/urandom > data
@@ -156,7 +158,7 @@ grep -E "event=(carrier_lost|session_resumed)" warrend.log | tail -n 6 | sed 's/
 say "11. Someone without a key gets nothing: a stranger's client is met with silence"
 "$BIN/warren" genkey > stranger.key
 sed "s/client.key/stranger.key/; s/^private_key.*/&\ntimeout = 2/" client.conf > stranger.conf
-run sh -c "echo hi | $BIN/warren connect -c stranger.conf echo" || true
+runsh "echo hi | $BIN/warren connect -c stranger.conf echo" || true
 grep -E "event=unknown_client" warrend.log | tail -n 1 | sed 's/^/   warrend: /'
 
 say "12. warrend's counters, from its control socket (every drop reason and limit; zeros left out)"

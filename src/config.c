@@ -213,18 +213,26 @@ cfg_int(const char *s, int lo, int hi, int *out)
 	return (0);
 }
 
+/* ${a}, ${b} and ${c} joined in a new string; NULL if no memory. */
+static char *
+cfg_join(const char *a, const char *b, const char *c)
+{
+	size_t len = strlen(a) + strlen(b) + strlen(c) + 1;
+	char *s;
+
+	if ((s = malloc(len)) != NULL)
+		snprintf(s, len, "%s%s%s", a, b, c);
+	return (s);
+}
+
 /* ${path} made relative to the config file's directory; NULL if no memory. */
 static char *
 cfg_path(struct cfg_parser *p, const char *path)
 {
-	char *s;
-
 	if (path[0] == '/' || p->dir == NULL)
 		return (strdup(path));
-	if (asprintf(&s, "%s%s%s", p->dir,
-	    p->dir[strlen(p->dir) - 1] == '/' ? "" : "/", path) == -1)
-		return (NULL);
-	return (s);
+	return (cfg_join(p->dir, p->dir[strlen(p->dir) - 1] == '/' ? "" : "/",
+	    path));
 }
 
 /* Load the secret key file named by ${value} (key ${what}) into ${key}. */
@@ -542,11 +550,9 @@ badports:
 			if (addr_syntax(rest, 0) == 0) {
 				arg = strdup(rest);
 			} else {
-				if (asprintf(&arg, "%s" CFG_REDIS_PORT,
-				    rest) == -1) {
-					arg = NULL;
+				if ((arg = cfg_join(rest, CFG_REDIS_PORT,
+				    "")) == NULL)
 					goto oom;
-				}
 				if (addr_syntax(arg, 0)) {
 					free(arg);
 					arg = NULL;

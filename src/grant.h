@@ -31,7 +31,7 @@ int grant_port(const uint8_t key[32], uint32_t decoy, uint32_t window,
 void grant_addr16(const struct sockaddr *sa, uint8_t out[16]);
 
 /**
- * grant_filter(fd, client):
+ * grant_filter(fd, client):  (grant_filter.c, warrend only)
  * Attach a socket filter to listening TCP socket ${fd} that drops every
  * packet whose source IP is not that of ${client}, so that nobody else even
  * sees a SYN-ACK.  Returns 0 or -1 (errno set).

@@ -95,7 +95,7 @@ log_msg(enum log_level level, const char *event, const char *fmt, ...)
 	n = strftime(line, sizeof(line), "%Y-%m-%dT%H:%M:%S", &tm);
 	r = snprintf(line + n, sizeof(line) - n, ".%03ldZ %s level=%s event=%s",
 	    (long)(ts.tv_nsec / 1000000),
-	    log_prog[0] ? log_prog : program_invocation_short_name,
+	    log_prog[0] ? log_prog : "warren",
 	    log_names[level], event);
 	if (r < 0)
 		goto out;

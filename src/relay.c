@@ -31,6 +31,7 @@
 #include <unistd.h>
 
 #include "addr.h"
+#include "compat.h"
 #include "log.h"
 #include "record.h"
 #include "relay.h"
@@ -1027,11 +1028,10 @@ plain_poll(uv_poll_t *h, int status, int events)
 static int
 peek_setup(struct relay *r, int fd)
 {
-	int buf = 2 * RELAY_WINDOW, zero = 0;
+	int buf = 2 * RELAY_WINDOW;
 
-	if (setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &buf, sizeof(buf)) < 0)
-		(void)setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &buf, sizeof(buf));
-	if (setsockopt(fd, SOL_SOCKET, SO_PEEK_OFF, &zero, sizeof(zero)) < 0 ||
+	(void)compat_rcvbuf(fd, buf);
+	if (compat_peek_off(fd, 0) < 0 ||
 	    (r->poll = malloc(sizeof(*r->poll))) == NULL)
 		return -1;
 	if ((r->peekfd = fcntl(fd, F_DUPFD_CLOEXEC, 3)) < 0 ||
@@ -1335,16 +1335,13 @@ relay_new(uv_loop_t *loop, uv_tcp_t *carrier, const struct session *s,
 }
 
 struct relay *
-relay_adopt(uv_loop_t *loop, uv_tcp_t *backend, const struct session *s,
-    int keepalive, const char *peer, relay_proven_cb *proven,
-    relay_end_cb *end, void *arg)
+relay_adopt(uv_loop_t *loop, uv_tcp_t *backend, const struct sockq *q,
+    const struct session *s, int keepalive, const char *peer,
+    relay_proven_cb *proven, relay_end_cb *end, void *arg)
 {
-	struct relay *r;
-	struct sockq q;
-	uv_os_fd_t fd;
+	struct relay *r = NULL;
 
-	if ((r = calloc(1, sizeof(*r))) == NULL ||
-	    uv_fileno((uv_handle_t *)backend, &fd) < 0 || sockq_get(fd, &q)) {
+	if (q == NULL || (r = calloc(1, sizeof(*r))) == NULL) {
 		free(r);
 		uv_close((uv_handle_t *)backend, (uv_close_cb)free);
 		return NULL;
@@ -1365,11 +1362,11 @@ relay_adopt(uv_loop_t *loop, uv_tcp_t *backend, const struct session *s,
 	 * its socket; our stream starts at the first byte not consumed from
 	 * it, and the old worker may have sent the client up to all it holds.
 	 */
-	stream_out_init(&r->os, q.consumed);
-	r->consumed = q.consumed;
-	r->hello_end = q.consumed + q.unread;
-	r->received = r->ack_sent = r->delivered = q.written;
-	if (q.fin_sent)
+	stream_out_init(&r->os, q->consumed);
+	r->consumed = q->consumed;
+	r->hello_end = q->consumed + q->unread;
+	r->received = r->ack_sent = r->delivered = q->written;
+	if (q->fin_sent)
 		r->peer_fin = r->out_shut = r->out_shut_done = 1;
 	r->established = 1;
 	r->adopted = 1;

@@ -13,6 +13,8 @@
 
 #include "session.h"
 
+struct sockq;   /* sockq.h */
+
 #define RELAY_HIGH_WATER (1u << 20)   /* carrier send queue that stops the reader */
 #define RELAY_WINDOW (8u << 20)       /* our receive window, sent in HELLO */
 #define RELAY_ACK_EVERY (1u << 20)    /* ACK after this many bytes delivered */
@@ -73,20 +75,24 @@ struct relay *relay_new(uv_loop_t *loop, uv_tcp_t *carrier,
     relay_proven_cb *proven, relay_end_cb *end, void *arg);
 
 /**
- * relay_adopt(loop, backend, s, keepalive, peer, proven, end, arg):
+ * relay_adopt(loop, backend, q, s, keepalive, peer, proven, end, arg):
  * Node side: take the session ${s} (copied), whose carrier died with the
  * worker that ran it, with its backend connection ${backend} (owned from
  * now on: an open TCP handle on the inherited socket), detached.  The
- * stream offsets come from the kernel (sockq.h): what was written to the
- * backend is what the session received; its stream starts at the first
- * byte not consumed from the backend socket (the old worker consumed
- * only what the client acknowledged, see relay_attach).  The client's
- * resume brings a carrier (relay_resume).  Returns NULL (and closes
- * ${backend}) on failure.
+ * stream offsets come from the kernel, as the caller read them into ${q}
+ * (sockq_get; NULL if it could not): what was written to the backend is
+ * what the session received; its stream starts at the first byte not
+ * consumed from the backend socket (the old worker consumed only what the
+ * client acknowledged, see relay_attach).  The client's resume brings a
+ * carrier (relay_resume).  Returns NULL (and closes ${backend}) on
+ * failure, and if ${q} is NULL.  (The caller reads ${q} so that the
+ * client agent, which links relay.c, does not link sockq.c, which is
+ * Linux only.)
  */
 struct relay *relay_adopt(uv_loop_t *loop, uv_tcp_t *backend,
-    const struct session *s, int keepalive, const char *peer,
-    relay_proven_cb *proven, relay_end_cb *end, void *arg);
+    const struct sockq *q, const struct session *s, int keepalive,
+    const char *peer, relay_proven_cb *proven, relay_end_cb *end,
+    void *arg);
 
 /**
  * relay_attach(r, in, out):

@@ -1,7 +1,13 @@
 /*
  * dial: the client's side of the front door and the grant.
  *
- * Tries go to the cluster's nodes round robin, with a growing delay.  Each
+ * Tries go to the cluster's nodes round robin, with a growing delay,
+ * starting at a node picked at random for a new session (so that the
+ * clients of a cluster spread over its nodes) and at the node that carried
+ * the session for a resume.  A node whose port is unreachable (ICMP, seen
+ * as ECONNREFUSED on its connected socket) leaves the turns at once (the
+ * next node is tried then if it has not been yet), and when every node
+ * refused the dial ends then, not at its timeout.  Each
  * try sends a fresh INIT (new ephemeral key, index and timestamp, so a node
  * that saw an earlier one never takes a retry for a replay), which
  * supersedes the one in flight to that node.  Each node has its own socket
@@ -23,6 +29,7 @@
 #include <time.h>
 
 #include "addr.h"
+#include "compat.h"
 #include "crypto.h"
 #include "dial.h"
 #include "grant.h"
@@ -95,6 +102,7 @@ struct attempt {
 	uint64_t cookie_ms;
 	struct sockaddr_storage addr;
 	char peer[ADDR_STRLEN];
+	int refused;                 /* its port is unreachable (ICMP) */
 };
 
 struct dial {
@@ -110,6 +118,8 @@ struct dial {
 	uv_timer_t timer;
 	uint64_t deadline;
 	unsigned tries, wait_ms;
+	size_t next;                  /* the node the next try goes to */
+	size_t granted;               /* the node that granted the carrier */
 	int refused;                  /* a node answered with ICMP unreachable */
 	unsigned bad;                 /* answers that did not authenticate */
 	char bad_peer[ADDR_STRLEN];   /* the node the last of them came from */
@@ -132,10 +142,12 @@ struct dial {
 };
 
 static void try_next(struct dial *d);
+static void node_refused(struct attempt *a);
+static size_t peek_node(const struct dial *d);
 static int dial_begin(uv_loop_t *loop, const struct cfg_client_file *cfg,
     const struct hs_node *self, const struct cfg_cluster *cluster,
-    const char *service, struct session *rs, dial_cb *cb, void *arg,
-    struct dial **dp);
+    const char *service, struct session *rs, size_t first, dial_cb *cb,
+    void *arg, struct dial **dp);
 static void send_init(struct attempt *a);
 static void on_timer(uv_timer_t *t);
 static void late_answer(struct attempt *a, uint32_t index);
@@ -178,7 +190,8 @@ finish(struct dial *d, uv_tcp_t *carrier)
 	d->done = 1;
 	close_udp(d);
 	uv_timer_stop(&d->timer);
-	d->cb(d->arg, carrier, carrier ? &d->s : NULL, d->keepalive, d->peer);
+	d->cb(d->arg, carrier, carrier ? &d->s : NULL, d->keepalive, d->peer,
+	    carrier ? (int)d->granted : -1);
 	uv_close((uv_handle_t *)&d->timer, dial_freed);
 }
 
@@ -223,10 +236,11 @@ open_carrier(struct attempt *a, const struct wire_resp *resp)
 {
 	struct dial *d = a->d;
 	struct sockaddr_storage local;
-	int len = sizeof(local), port, rc, one = 1;
+	int len = sizeof(local), port, rc;
 	uv_os_fd_t fd;
 
 	memcpy(&d->node, &a->addr, sizeof(d->node));
+	d->granted = (size_t)(a - d->at);
 	snprintf(d->peer, sizeof(d->peer), "%s", a->peer);
 	port = grant_port(d->rs != NULL ? resume_client_grant_key(a->rc)->key :
 	    hs_client_grant_key(a->hs)->key, resp->decoy,
@@ -261,8 +275,7 @@ open_carrier(struct attempt *a, const struct wire_resp *resp)
 		return;
 	}
 	if (uv_fileno((uv_handle_t *)d->tcp, &fd) == 0)
-		(void)setsockopt(fd, IPPROTO_IP, IP_BIND_ADDRESS_NO_PORT, &one,
-		    sizeof(one));
+		compat_bind_no_port(fd);
 	if ((rc = uv_tcp_bind(d->tcp, (struct sockaddr *)&local, 0)) < 0 ||
 	    (rc = uv_tcp_connect(&d->creq, d->tcp, (struct sockaddr *)&d->node,
 	    on_connect)) < 0) {
@@ -354,6 +367,8 @@ udp_recv(uv_udp_t *udp, ssize_t nread, const uv_buf_t *buf,
 		return;
 	if (nread < 0) {
 		d->refused = 1;
+		if (nread == UV_ECONNREFUSED && !a->refused)
+			node_refused(a);
 		return;
 	}
 	if ((a->hs != NULL || a->rc != NULL) && cookie_open(d->cl->public_key,
@@ -439,6 +454,7 @@ send_init(struct attempt *a)
 	const struct cfg_cluster *cl = d->cl;
 	unsigned k = d->nsent % SENT_KEEP;
 	uv_buf_t b;
+	int rc;
 
 	if (d->rs != NULL) {
 		resume_client_free(a->rc);
@@ -457,7 +473,12 @@ send_init(struct attempt *a)
 	    cookie_mac2(a->cookie, a->init) != 0)
 		return;
 	b = uv_buf_init((char *)a->init, sizeof(a->init));
-	if (uv_udp_try_send(a->udp, &b, 1, NULL) < 0) {
+	if ((rc = uv_udp_try_send(a->udp, &b, 1, NULL)) < 0) {
+		/* The refusal of an earlier INIT, reported on this send. */
+		if (rc == UV_ECONNREFUSED) {
+			a->refused = 1;
+			log_debug("node_refused", "peer=%s", a->peer);
+		}
 		log_debug("send_failed", "peer=%s", a->peer);
 		return;
 	}
@@ -534,15 +555,92 @@ open_udp(struct attempt *a, size_t i)
 	return 0;
 }
 
+/* Every node refused, ${a}'s last: say so and end the dial. */
+static void
+all_refused(struct attempt *a)
+{
+	struct dial *d = a->d;
+	const struct cfg_cluster *cl = d->cl;
+
+	log_msg(FAIL_LEVEL(d), "refused", "cluster=%s peer=%s msg=\"%s of "
+	    "cluster %s refused the handshake (ICMP port unreachable: nothing "
+	    "listens on %s): is warrend running there?\"", cl->name, a->peer,
+	    cl->nnodes > 1 ? "every node" : "the node", cl->name,
+	    cl->nnodes > 1 ? "their ports" : "its port");
+	finish(d, NULL);
+}
+
+/*
+ * The port of ${a}'s node is unreachable (an ICMP port unreachable came
+ * back: nothing listens there).  End the dial if every node refused or did
+ * not resolve; else go on to the next node now if it has not been tried.
+ */
+static void
+node_refused(struct attempt *a)
+{
+	struct dial *d = a->d;
+	const struct cfg_cluster *cl = d->cl;
+	size_t i;
+
+	a->refused = 1;
+	log_debug("node_refused", "peer=%s", a->peer);
+	for (i = 0; i < cl->nnodes; i++)
+		if (!d->at[i].refused && (d->unresolved & (1u << i)) == 0)
+			break;
+	if (i == cl->nnodes) {
+		all_refused(a);
+		return;
+	}
+	/*
+	 * Go on now if the next node in turn has no handshake in flight yet.
+	 * One that has keeps the retry schedule it had (the refused node's
+	 * turns go to it): a try sooner would only replace its INIT in
+	 * flight, whose answer may be on its way over a slow path.
+	 */
+	i = peek_node(d);
+	if (d->at[i].hs == NULL && d->at[i].rc == NULL) {
+		uv_timer_stop(&d->timer);
+		try_next(d);
+	}
+}
+
+/*
+ * The node for the next try: round robin past the nodes that refused (a
+ * refused one only if all did).  next_node takes it, peek_node does not.
+ */
+static size_t
+peek_node(const struct dial *d)
+{
+	size_t n = d->cl->nnodes, i = d->next % n;
+
+	for (size_t k = 0; k < n && d->at[i].refused; k++)
+		i = (i + 1) % n;
+	return i;
+}
+
+static size_t
+next_node(struct dial *d)
+{
+	size_t i = peek_node(d);
+
+	d->next = (i + 1) % d->cl->nnodes;
+	return i;
+}
+
 /* A fresh INIT to the next node, round robin; give up at the deadline. */
 static void
 try_next(struct dial *d)
 {
 	const struct cfg_cluster *cl = d->cl;
-	size_t i = d->tries % cl->nnodes;
+	size_t i = next_node(d);
 	struct attempt *a = &d->at[i];
 	uint64_t now = uv_now(d->loop), wait;
 	uint32_t *rtt;
+
+	if (a->refused) {           /* next_node found none that has not */
+		all_refused(a);
+		return;
+	}
 
 	if (now >= d->deadline && d->bad > 0) {
 		log_msg(FAIL_LEVEL(d), "key_mismatch", "peer=%s cluster=%s answers=%u msg=\"key mismatch: the node's answer did not authenticate (%u answer%s in %d s, none valid); check the public_key and preshared_key of cluster %s in %s\"",
@@ -586,23 +684,34 @@ dial_start(uv_loop_t *loop, const struct cfg_client_file *cfg,
     const struct hs_node *self, const struct cfg_cluster *cluster,
     const char *service, dial_cb *cb, void *arg, struct dial **dp)
 {
-	return dial_begin(loop, cfg, self, cluster, service, NULL, cb, arg, dp);
+	uint32_t r;
+
+	/* A random first node spreads a cluster's clients over its nodes. */
+	if (crypto_random((uint8_t *)&r, sizeof(r)) != 0)
+		r = 0;
+	return dial_begin(loop, cfg, self, cluster, service, NULL,
+	    cluster->nnodes > 0 ? r % cluster->nnodes : 0, cb, arg, dp);
 }
 
 int
 dial_resume(uv_loop_t *loop, const struct cfg_client_file *cfg,
     const struct hs_node *self, const struct cfg_cluster *cluster,
-    struct session *s, dial_cb *cb, void *arg, struct dial **dp)
+    struct session *s, int first, dial_cb *cb, void *arg, struct dial **dp)
 {
-	return dial_begin(loop, cfg, self, cluster, s->service, s, cb, arg, dp);
+	return dial_begin(loop, cfg, self, cluster, s->service, s,
+	    first >= 0 && (size_t)first < cluster->nnodes ? (size_t)first : 0,
+	    cb, arg, dp);
 }
 
-/* Start a dial for a new session, or (${rs} not NULL) to resume ${rs}. */
+/*
+ * Start a dial for a new session, or (${rs} not NULL) to resume ${rs},
+ * trying node ${first} first.
+ */
 static int
 dial_begin(uv_loop_t *loop, const struct cfg_client_file *cfg,
     const struct hs_node *self, const struct cfg_cluster *cluster,
-    const char *service, struct session *rs, dial_cb *cb, void *arg,
-    struct dial **dp)
+    const char *service, struct session *rs, size_t first, dial_cb *cb,
+    void *arg, struct dial **dp)
 {
 	struct dial *d;
 
@@ -622,6 +731,7 @@ dial_begin(uv_loop_t *loop, const struct cfg_client_file *cfg,
 	d->cb = cb;
 	d->arg = arg;
 	d->rs = rs;
+	d->next = first;
 	for (size_t i = 0; i < CFG_MAXNODES; i++)
 		d->at[i].d = d;
 	d->wait_ms = FIRST_WAIT_MS;

@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "addr.h"
+#include "compat.h"
 #include "config.h"
 #include "dial.h"
 #include "handshake.h"
@@ -27,6 +28,7 @@ struct agent {
 	uv_tcp_t listener;
 	int listening;
 	uv_signal_t sig[3];           /* SIGINT, SIGTERM, SIGHUP */
+	char cfgbuf[1024];            /* the default config's path */
 	struct local *dialing;        /* sessions being set up (list) */
 	struct local *locals;         /* sessions riding on a relay (list) */
 	int stopping;
@@ -45,6 +47,7 @@ struct local {
 	uv_timer_t *retry;            /* the next resume attempt */
 	uint64_t lost_ms;             /* when the carrier was lost */
 	unsigned backoff_ms;
+	int node;                     /* the cluster node that carries it */
 	int ended, gave_up;
 };
 
@@ -61,9 +64,9 @@ local_free(struct local *l)
 }
 
 static void on_dialed(void *arg, uv_tcp_t *carrier, const struct session *s,
-    int keepalive, const char *peer);
+    int keepalive, const char *peer, int node);
 static void on_resumed(void *arg, uv_tcp_t *carrier, const struct session *s,
-    int keepalive, const char *peer);
+    int keepalive, const char *peer, int node);
 static void resume_now(uv_timer_t *t);
 
 /* Put ${l} on list ${head}; take it off with local_unlink. */
@@ -92,7 +95,7 @@ local_dial(struct local *l)
 	local_link(l, &ag->dialing);
 	if (dial_start(ag->loop, ag->cfg, &ag->self, ag->cluster, ag->service,
 	    on_dialed, l, &l->dial) < 0)
-		on_dialed(l, NULL, NULL, 0, "");
+		on_dialed(l, NULL, NULL, 0, "", -1);
 }
 
 static void
@@ -162,7 +165,7 @@ resume_dial(struct local *l)
 	if (ag->stopping || l->r == NULL)
 		return;
 	if (dial_resume(ag->loop, ag->cfg, &ag->self, ag->cluster, &l->s,
-	    on_resumed, l, &l->dial) < 0) {
+	    l->node, on_resumed, l, &l->dial) < 0) {
 		l->dial = NULL;
 		resume_later(l);
 	}
@@ -195,7 +198,7 @@ on_lost(struct relay *r, void *arg, const char *text)
 
 static void
 on_resumed(void *arg, uv_tcp_t *carrier, const struct session *s,
-    int keepalive, const char *peer)
+    int keepalive, const char *peer, int node)
 {
 	struct local *l = arg;
 
@@ -210,6 +213,7 @@ on_resumed(void *arg, uv_tcp_t *carrier, const struct session *s,
 		resume_later(l);
 		return;
 	}
+	l->node = node;
 	if (relay_resume(l->r, carrier, s) == 0)
 		log_info("resumed", "local=%s node=%s carrier=%u", l->name,
 		    peer, (unsigned)s->carrier);
@@ -217,7 +221,7 @@ on_resumed(void *arg, uv_tcp_t *carrier, const struct session *s,
 
 static void
 on_dialed(void *arg, uv_tcp_t *carrier, const struct session *s,
-    int keepalive, const char *peer)
+    int keepalive, const char *peer, int node)
 {
 	struct local *l = arg;
 	struct relay *r;
@@ -240,6 +244,7 @@ on_dialed(void *arg, uv_tcp_t *carrier, const struct session *s,
 	}
 	log_info("session_up", "local=%s node=%s", l->name, peer);
 	l->s = *s;
+	l->node = node;
 	relay_set_stall(r, l->ag->cfg->stall_timeout);
 	relay_set_resumable(r, on_lost, l->ag->cfg->dead_busy);
 	l->r = r;
@@ -320,6 +325,9 @@ agent_init(struct agent *ag, const char *cfgpath, const char *target)
 {
 	memset(ag, 0, sizeof(*ag));
 	signal(SIGPIPE, SIG_IGN);
+	if (cfgpath == NULL &&
+	    (cfgpath = cmd_conffile(ag->cfgbuf, sizeof(ag->cfgbuf))) == NULL)
+		return -1;
 	if ((ag->cfg = cfg_client_load(cfgpath)) == NULL)
 		return -1;
 	log_init("warren", ag->cfg->log_level);
@@ -374,8 +382,17 @@ cmd_forward(const char *cfgpath, const char *listen, const char *target)
 		goto fail;
 	}
 	ag.listening = 1;
-	log_info("forwarding", "local=%s cluster=%s service=%s",
-	    addr_str((struct sockaddr *)&ss, a), ag.cluster->name, ag.service);
+	/*
+	 * Where it listens is said at the default level too (warn), as the
+	 * one line a user starting it wants; log_level = error silences it.
+	 */
+	addr_str((struct sockaddr *)&ss, a);
+	if (log_enabled(LOG_WARN) && !log_enabled(LOG_INFO))
+		log_init("warren", LOG_INFO);
+	log_info("forwarding", "local=%s cluster=%s service=%s msg=\"listening "
+	    "on %s for %s/%s\"", a, ag.cluster->name, ag.service, a,
+	    ag.cluster->name, ag.service);
+	log_init("warren", ag.cfg->log_level);
 	uv_run(ag.loop, UV_RUN_DEFAULT);
 	agent_free(&ag);
 	return 0;
@@ -429,7 +446,7 @@ bridge_file(int fd, int readable)
 	struct filecopy *fc = &stdio_copy[nstdio_copy];
 	int sv[2];
 
-	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0)
+	if (compat_socketpair(AF_UNIX, SOCK_STREAM, 0, sv) < 0)
 		return -1;
 	fc->sock = sv[1];
 	fc->from = readable ? fd : sv[1];

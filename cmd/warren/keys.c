@@ -44,6 +44,18 @@ cmd_genkey(void)
 	return rc;
 }
 
+/*
+ * Whether ${k} is clamped as RFC 7748 says (the low 3 bits clear, the top
+ * bit clear, the next set), as warren genkey, wg genkey and OpenSSL make
+ * private keys.  A public key looks so only by chance, 1 time in 16 (its
+ * top bit is always clear), so an unclamped input is most likely one.
+ */
+static int
+clamped(const uint8_t k[32])
+{
+	return (k[0] & 7) == 0 && (k[31] & 0xc0) == 0x40;
+}
+
 int
 cmd_pubkey(void)
 {
@@ -55,6 +67,11 @@ cmd_pubkey(void)
 	text[n] = '\0';
 	if (keyfile_parse(text, priv) || crypto_x25519_pub(priv, pub))
 		log_error("pubkey", "msg=\"standard input does not hold one base64 32-byte private key\"");
+	else if (!clamped(priv))
+		log_error("pubkey", "msg=\"standard input is not a private key "
+		    "as warren genkey makes them (its bits are not clamped as "
+		    "RFC 7748 says), so it is most likely a public key already; "
+		    "nothing printed (warren pubkey reads a private key)\"");
 	else if (print_key(pub) == 0)
 		rc = 0;
 	crypto_wipe(text, sizeof(text));

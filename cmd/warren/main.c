@@ -15,8 +15,8 @@ usage(FILE *f)
 {
 	fprintf(f, "usage: warren genkey > private.key\n"
 	    "       warren pubkey < private.key\n"
-	    "       warren forward -c FILE [ADDR:]PORT [CLUSTER/]SERVICE\n"
-	    "       warren connect -c FILE [CLUSTER/]SERVICE\n"
+	    "       warren forward [-c FILE] [ADDR:]PORT [CLUSTER/]SERVICE\n"
+	    "       warren connect [-c FILE] [CLUSTER/]SERVICE\n"
 	    "       warren status [-c WARREND_CONF | -s CONTROL_SOCKET] "
 	    "[--json | --prometheus]\n"
 	    "       warren reload [-s CONTROL_SOCKET]\n"
@@ -69,9 +69,10 @@ main(int argc, char **argv)
 		return cmd_genkey();
 	if (strcmp(argv[1], "pubkey") == 0 && nargs == 0 && cfg == NULL)
 		return cmd_pubkey();
-	if (strcmp(argv[1], "forward") == 0 && nargs == 2 && cfg != NULL)
+	/* No -c: cmd_conffile's default. */
+	if (strcmp(argv[1], "forward") == 0 && nargs == 2)
 		return cmd_forward(cfg, args[0], args[1]);
-	if (strcmp(argv[1], "connect") == 0 && nargs == 1 && cfg != NULL)
+	if (strcmp(argv[1], "connect") == 0 && nargs == 1)
 		return cmd_connect(cfg, args[0]);
 	if (strcmp(argv[1], "status") == 0 && nargs == 0 && nfmt <= 1 &&
 	    (cfg == NULL || sock == NULL))

@@ -14,6 +14,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "compat.h"
 #include "config.h"
 #include "ctlmsg.h"
 #include "log.h"
@@ -46,7 +47,7 @@ ask(const char *path, const char *cmd, char **out, size_t *len,
 		return -1;
 	}
 	memcpy(su.sun_path, path, strlen(path));
-	if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) < 0 ||
+	if ((fd = compat_socket(AF_UNIX, SOCK_STREAM, 0)) < 0 ||
 	    connect(fd, (struct sockaddr *)&su, sizeof(su)) < 0) {
 		log_error("status", "msg=\"cannot reach warrend's control socket %s: %s (is warrend running with control = %s%s?)\"",
 		    path, strerror(errno), path, errno == EACCES ?

@@ -5,6 +5,17 @@
 #define WARREN_CMD_H
 
 #include <stdio.h>
+#include <stddef.h>
+
+/**
+ * cmd_conffile(buf, len):
+ * The client configuration to use when the command line names none: the
+ * first of $XDG_CONFIG_HOME/warren/client.conf (~/.config when
+ * XDG_CONFIG_HOME is unset) and /etc/warren/client.conf that exists,
+ * copied into ${buf} (${len} bytes).  Returns ${buf}, or NULL after
+ * logging the paths tried when neither exists.
+ */
+const char *cmd_conffile(char *buf, size_t len);
 
 /** cmd_genkey(): print a new private key; returns the exit status. */
 int cmd_genkey(void);

@@ -25,6 +25,7 @@
 #include "log.h"
 #include "relay.h"
 #include "resume.h"
+#include "sockq.h"
 #include "store.h"
 #include "warrend.h"
 
@@ -820,6 +821,8 @@ carrier_adopt(struct node *n, const uint8_t *id, int fd)
 	const struct cfg_client *cl = NULL;
 	const struct cfg_service *svc = NULL;
 	struct session s;
+	struct sockq q, *qp = NULL;
+	uv_os_fd_t bfd;
 	struct conn *c = NULL;
 	uv_tcp_t *tcp = NULL;
 	const char *why = NULL;
@@ -883,8 +886,10 @@ carrier_adopt(struct node *n, const uint8_t *id, int fd)
 	c->held = 1;
 	n->stats.sessions_live++;
 	conn_index(c);
-	if ((c->r = relay_adopt(n->loop, tcp, &s, n->cfg->keepalive, c->peer,
-	    on_proven, on_end, c)) == NULL) {
+	if (uv_fileno((uv_handle_t *)tcp, &bfd) == 0 && sockq_get(bfd, &q) == 0)
+		qp = &q;
+	if ((c->r = relay_adopt(n->loop, tcp, qp, &s, n->cfg->keepalive,
+	    c->peer, on_proven, on_end, c)) == NULL) {
 		log_warn("adopt_failed", "session=%02x%02x%02x%02x reason=\"the "
 		    "backend socket cannot be read back\"", id[0], id[1], id[2],
 		    id[3]);

@@ -40,17 +40,30 @@ out=$(echo hi | timeout 20 "$BIN/warren" connect -c "$T/client.conf" echo 2> "$T
 is "$out" "hi" "2 s round trip: warren connect gets through within its 5 s timeout"
 is "$(grep -c 'level=\(warn\|error\)' "$T/connect2.err")" 0 "2 s round trip: no warning or error"
 
-# Two nodes: the slow one first, then one that is down (nothing listens;
-# the client's tries alternate between them).  Each node keeps its own
-# socket for the whole dial, so the slow node's answer still arrives after
-# the client has tried the other one.
+# Two nodes: the slow one first, then one that is down (nothing listens).
+# Each node keeps its own socket for the whole dial, so the slow node's
+# answer still arrives after the client has tried the other one.  A dial
+# starts at a node picked at random (warren(1), SESSION SET-UP): the client
+# is run until a dial starts at the slow node (each does so by an even
+# chance; 12 tries), and that dial is the one measured.  The dead node's
+# ICMP port unreachable takes it out of the dial's turns, and the slow
+# node's retries keep the schedule they had.
 stop "$RELAY_PID"
 udp_delay "$SLOW" "$UDP" 300
 DEAD=$(free_port)
-sed "s|^nodes = .*|nodes = 127.0.0.1:$SLOW, 127.0.0.1:$DEAD|" "$T/client.conf" > "$T/two.conf"
-g0=$(grants)
-out=$(echo hi | timeout 20 "$BIN/warren" connect -c "$T/two.conf" echo 2> "$T/two.err")
+sed -e "s|^nodes = .*|nodes = 127.0.0.1:$SLOW, 127.0.0.1:$DEAD|" \
+    -e "s|^log_level = .*|log_level = debug|" "$T/client.conf" > "$T/two.conf"
+n=""; out=""
+for i in 1 2 3 4 5 6 7 8 9 10 11 12; do
+	g0=$(grants)
+	out=$(echo hi | timeout 20 "$BIN/warren" connect -c "$T/two.conf" echo 2> "$T/two.err")
+	first=$(sed -n 's/.*event=init_sent peer=\([^ ]*\).*/\1/p' "$T/two.err" | head -n 1)
+	if [ "$first" = "127.0.0.1:$SLOW" ]; then
+		n=$(( $(grants) - g0 ))
+		break
+	fi
+done
 is "$out" "hi" "slow node and dead node: warren connect gets through"
-n=$(( $(grants) - g0 ))
-diag "slow node and dead node: $n grants"
-check "slow node and dead node: its first or second INIT to the slow node is answered in time (at most 2 grants)" [ "$n" -le 2 ]
+diag "slow node and dead node: a dial that started at the slow node (try $i): ${n:-none} grants"
+check "slow node and dead node: its first or second INIT to the slow node is answered in time (at most 2 grants)" \
+    [ "${n:-99}" -le 2 ]
