@@ -18,6 +18,8 @@ CPPFLAGS += -D_GNU_SOURCE -Isrc
 CFLAGS ?= -O2 -g
 CFLAGS += -std=c11 -Wall -Wextra -Werror -Wshadow -Wno-unused-parameter -pthread
 LDLIBS += $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -lcrypto -luv -linih -llmdb)
+# sd_notify (cmd/warrend/notify.c): warrend only, never the agent.
+WARREND_LDLIBS := $(shell pkg-config --libs libsystemd 2>/dev/null || echo -lsystemd)
 
 ifeq ($(SANITIZE),1)
 CFLAGS += -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
@@ -50,7 +52,7 @@ $(B)/libwarren.a: $(LIB_OBJ)
 
 bin/warrend: $(WARREND_OBJ) $(B)/libwarren.a build/variant
 	@mkdir -p bin
-	$(CC) $(LDFLAGS) -o $@ $(WARREND_OBJ) $(B)/libwarren.a $(LDLIBS)
+	$(CC) $(LDFLAGS) -o $@ $(WARREND_OBJ) $(B)/libwarren.a $(LDLIBS) $(WARREND_LDLIBS)
 
 bin/warren: $(WARREN_OBJ) $(B)/libwarren.a build/variant
 	@mkdir -p bin

@@ -6,6 +6,15 @@ PKGS="build-essential pkg-config clang llvm libclang-rt-14-dev libssl-dev
 libuv1-dev liblmdb-dev libhiredis-dev libinih-dev libcmocka-dev libjansson-dev
 redis-server stunnel4 spiped openssh-server openssh-client socat nmap iproute2
 procps psmisc gnuplot-nox xxd perl faketime"
+# Service and package (items 3 and 9 of issue 10).  Build: libsystemd-dev,
+# warrend's sd_notify readiness.  Tests and make deb: systemd
+# (systemd-analyze verify of the unit), debootstrap (the clean Debian 12
+# root 22-deb.t installs the .deb into), lintian (checks the .deb),
+# fakeroot (root-owned files in the .deb built as any user),
+# systemd-container (systemd-nspawn, tried by 21-systemd.t).
+SERVICE_PKGS="libsystemd-dev systemd systemd-container debootstrap lintian
+fakeroot"
+PKGS="$PKGS $SERVICE_PKGS"
 missing=""
 for p in $PKGS; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" ||
