@@ -8,7 +8,10 @@
 #   make fuzz            run each libFuzzer target for FUZZ_SECONDS (default 20)
 #   make bench           run the benchmarks in bench/ (run.sh, store.sh, resume.sh)
 #   make noise-vectors VECTORS=FILE   check a Noise test-vector file
-#   make install         bin/ and man pages into $(DESTDIR)$(PREFIX) (/usr/local)
+#   make install         bin/ and man pages into $(DESTDIR)$(PREFIX) (/usr/local),
+#                        the systemd unit into $(UNITDIR), example configs
+#                        into $(SYSCONFDIR)/warren (never over a file there)
+#   make deb             build/warren_VERSION_ARCH.deb (scripts/mkdeb.sh)
 # Options: CC=clang, SANITIZE=1 (ASan+UBSan).
 
 CC ?= cc
@@ -40,7 +43,7 @@ WARREN_OBJ := $(patsubst %.c,$(B)/%.o,$(wildcard cmd/warren/*.c))
 UNIT_SRC := $(wildcard tests/unit/test_*.c)
 UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(B)/tests/%)
 
-.PHONY: all deps check unit system soak vectors demo fuzz fuzz-build bench noise-vectors install clean
+.PHONY: all deps check unit system soak vectors demo fuzz fuzz-build bench noise-vectors install deb clean
 all: bin/warrend bin/warren
 
 $(B)/%.o: %.c $(wildcard src/*.h cmd/*/*.h) Makefile
@@ -120,13 +123,36 @@ bench: all
 	sh bench/resume.sh
 
 PREFIX ?= /usr/local
+BINDIR ?= $(PREFIX)/bin
+SYSCONFDIR ?= /etc
+UNITDIR ?= /lib/systemd/system
+SYSUSERSDIR ?= /usr/lib/sysusers.d
+TMPFILESDIR ?= /usr/lib/tmpfiles.d
 install: all
-	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man1 \
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(PREFIX)/share/man/man1 \
 	    $(DESTDIR)$(PREFIX)/share/man/man5 $(DESTDIR)$(PREFIX)/share/man/man8
-	install -m 755 bin/warren bin/warrend $(DESTDIR)$(PREFIX)/bin/
+	install -m 755 bin/warren bin/warrend $(DESTDIR)$(BINDIR)/
 	install -m 644 docs/man/warren.1 $(DESTDIR)$(PREFIX)/share/man/man1/
 	install -m 644 docs/man/warren.conf.5 $(DESTDIR)$(PREFIX)/share/man/man5/
 	install -m 644 docs/man/warrend.8 $(DESTDIR)$(PREFIX)/share/man/man8/
+	install -d $(DESTDIR)$(UNITDIR) $(DESTDIR)$(SYSUSERSDIR) \
+	    $(DESTDIR)$(TMPFILESDIR) $(DESTDIR)$(SYSCONFDIR)/warren
+	sed -e 's|@BINDIR@|$(BINDIR)|g' -e 's|@SYSCONFDIR@|$(SYSCONFDIR)|g' \
+	    dist/warrend.service.in > $(DESTDIR)$(UNITDIR)/warrend.service
+	chmod 644 $(DESTDIR)$(UNITDIR)/warrend.service
+	install -m 644 dist/warren.sysusers $(DESTDIR)$(SYSUSERSDIR)/warren.conf
+	install -m 644 dist/warren.tmpfiles $(DESTDIR)$(TMPFILESDIR)/warren.conf
+	@for f in warrend.conf client.conf.example; do \
+	  if [ -e $(DESTDIR)$(SYSCONFDIR)/warren/$$f ]; then \
+	    echo "install: $(DESTDIR)$(SYSCONFDIR)/warren/$$f exists: kept"; \
+	  else install -m 644 dist/$$f $(DESTDIR)$(SYSCONFDIR)/warren/$$f; fi; \
+	done
+	@[ -n "$(DESTDIR)" ] || echo "install: next, as root: systemd-sysusers; \
+	systemd-tmpfiles --create warren.conf; make a key (README, Running it \
+	as a service); systemctl daemon-reload; systemctl enable --now warrend"
+
+deb:
+	sh scripts/mkdeb.sh
 
 clean:
 	rm -rf build bin

@@ -10,10 +10,10 @@ procps psmisc gnuplot-nox xxd perl faketime"
 # warrend's sd_notify readiness.  Tests and make deb: systemd
 # (systemd-analyze verify of the unit), debootstrap (the clean Debian 12
 # root 22-deb.t installs the .deb into), lintian (checks the .deb),
-# fakeroot (root-owned files in the .deb built as any user),
+# dpkg-dev (dpkg-buildflags, dpkg-shlibdeps for make deb),
 # systemd-container (systemd-nspawn, tried by 21-systemd.t).
 SERVICE_PKGS="libsystemd-dev systemd systemd-container debootstrap lintian
-fakeroot"
+dpkg-dev"
 PKGS="$PKGS $SERVICE_PKGS"
 missing=""
 for p in $PKGS; do
