@@ -7,7 +7,9 @@
 # needs only dpkg-dev, which build-essential already brings.  The binaries
 # are built afresh in build/deb/src with Debian's hardening flags
 # (dpkg-buildflags), stripped; dpkg-shlibdeps computes the library
-# dependencies.  No root needed: dpkg-deb --root-owner-group.
+# dependencies (dist/deb/control.in adds adduser, for the postinst, and
+# procps, for the unit's ExecReload=/bin/kill).  No root needed:
+# dpkg-deb --root-owner-group.
 set -eu
 cd "$(dirname "$0")/.."
 top=$(pwd)

@@ -412,12 +412,12 @@ reap(struct keeper *k)
 		if (WIFSIGNALED(status))
 			log_warn("worker_exit", "pid=%d signal=%d sessions=%zu",
 			    (int)pid, WTERMSIG(status), k->nkept);
-		if (w == &k->cur && !k->stopping && !w->quitting)
-			notify_status("worker pid %d exited; a spare takes "
-			    "over %zu sessions", (int)pid, k->nkept);
 		else
 			log_info("worker_exit", "pid=%d status=%d sessions=%zu",
 			    (int)pid, WEXITSTATUS(status), k->nkept);
+		if (w == &k->cur && !k->stopping && !w->quitting)
+			notify_status("worker pid %d exited; a spare takes "
+			    "over %zu sessions", (int)pid, k->nkept);
 		quit = w->quitting;
 		if (!k->ever_started && !k->stopping) {
 			/* The first worker failed to start: give up. */
