@@ -11,9 +11,11 @@ procps psmisc gnuplot-nox xxd perl faketime"
 # (systemd-analyze verify of the unit), debootstrap (the clean Debian 12
 # root 22-deb.t installs the .deb into), lintian (checks the .deb),
 # dpkg-dev (dpkg-buildflags, dpkg-shlibdeps for make deb),
-# systemd-container (systemd-nspawn, tried by 21-systemd.t).
+# systemd-container (systemd-nspawn: 21-systemd.t boots a container),
+# python3 (21-systemd.t's sd_notify listener), jq (21-systemd.t reads the
+# container's journal as JSON).
 SERVICE_PKGS="libsystemd-dev systemd systemd-container debootstrap lintian
-dpkg-dev"
+dpkg-dev python3 jq"
 PKGS="$PKGS $SERVICE_PKGS"
 missing=""
 for p in $PKGS; do
