@@ -468,6 +468,13 @@ resume_carrier(struct grant *g, uv_tcp_t *tcp)
 	session_wipe(&s);
 }
 
+/*
+ * A connection to a grant's port.  Only the grant's client address may
+ * have a carrier here: where the kernel took the grant's socket filter
+ * (grant_filter) nobody else gets this far, and where it did not
+ * (privcheck_run: grant_filter=accept) this check is the one that holds,
+ * so every other connection is reset and counted as a grant_probe.
+ */
 static void
 on_connection(uv_stream_t *server, int status)
 {
@@ -547,7 +554,8 @@ grant_listen(struct node *n, struct sockaddr_storage *local, int port,
 		return NULL;
 	}
 	if ((*err = uv_fileno((uv_handle_t *)t, &fd)) < 0 ||
-	    (grant_filter(fd, client) < 0 && (*err = -errno) != 0) ||
+	    (n->priv.tcp_filter && grant_filter(fd, client) < 0 &&
+	    (*err = -errno) != 0) ||
 	    (*err = uv_tcp_bind(t, (struct sockaddr *)local, 0)) < 0 ||
 	    (*err = uv_listen((uv_stream_t *)t, 4, on_connection)) < 0) {
 		uv_close((uv_handle_t *)t, (uv_close_cb)free);

@@ -117,8 +117,8 @@ door_filter(struct node *n, int on)
 	uv_os_fd_t fd;
 	int dummy = 0;
 
-	if (on == n->filtered)
-		return;
+	if (on == n->filtered || !n->priv.udp_filter)
+		return;     /* no filter: privcheck_run said so at start */
 	for (size_t i = 0; i < n->nudp; i++) {
 		if (uv_fileno((uv_handle_t *)&n->udp[i], &fd) != 0)
 			continue;
@@ -585,9 +585,9 @@ door_recv(uv_udp_t *udp, ssize_t nread, const uv_buf_t *buf,
  * 20 ms of work for the cheap checks: enough to ride out the scheduler
  * taking the CPU away from warrend for a few time slices while a flood
  * goes on.  It is kernel memory, not warrend's, and is only used while
- * packets wait.  As root it may exceed net.core.rmem_max.
+ * packets wait.  With CAP_NET_ADMIN it may exceed net.core.rmem_max;
+ * without, privcheck_run said at start that it is capped there.
  */
-#define DOOR_RCVBUF (8 << 20)
 static void
 grow_rcvbuf(uv_udp_t *u)
 {

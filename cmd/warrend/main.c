@@ -258,6 +258,8 @@ main(int argc, char **argv)
 		goto out;
 	if (check) {
 		check_ports(n.cfg);
+		if (privcheck_run(n.cfg, &n.priv, 1))
+			goto out;
 		printf("%s: ok (%zu services, %zu clients)\n", path,
 		    n.cfg->nservices, n.cfg->nclients);
 		rc = 0;
@@ -265,8 +267,12 @@ main(int argc, char **argv)
 	}
 	log_init("warrend", n.cfg->log_level);
 	if (wfd == NULL) {
-		/* A store that cannot open stops warrend before anything. */
-		if (store_start(&n) == 0) {
+		/*
+		 * A privilege that the config needs and this process lacks,
+		 * or a store that cannot open, stops warrend before anything.
+		 */
+		if (privcheck_run(n.cfg, &n.priv, 1) == 0 &&
+		    store_start(&n) == 0) {
 			store_free(n.store);   /* the keeper holds no store */
 			n.store = NULL;
 			rc = keeper_run(n.cfg, path);
@@ -289,6 +295,7 @@ main(int argc, char **argv)
 	    sizeof(*n.held_by))) == NULL)
 		goto out;
 	check_ports(n.cfg);
+	(void)privcheck_run(n.cfg, &n.priv, 0);   /* the keeper reported it */
 	if (hs_node_init(&n.hs, n.cfg->private_key)) {
 		log_error("key", "msg=\"%s: private_key is not a usable X25519 key\"",
 		    path);

@@ -11,10 +11,14 @@
 #include "cookie.h"
 #include "handshake.h"
 #include "limit.h"
+#include "privcheck.h"
 #include "session.h"
 
 struct grant;
 struct conn;
+
+/* The front door's receive buffer (door.c says why this size). */
+#define DOOR_RCVBUF (8 << 20)
 
 /*
  * Counters of the front door and carriers, printed by "warren status" in
@@ -95,6 +99,7 @@ struct node {
 	uv_poll_t keeper_poll;
 	int udp_fd[CFG_MAXLISTEN];           /* front doors from the keeper */
 	size_t nudp_fd;
+	struct privcheck priv;               /* what this process may do */
 };
 
 /**

@@ -229,15 +229,29 @@ static void
 tcp_pair(int fd[2])
 {
 	struct sockaddr_in a, b;
-	int l;
+	int l, tries;
 
 	assert_true((l = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0)) >= 0);
 	bind_high(l, &a);
 	assert_int_equal(listen(l, 1), 0);
-	assert_true((fd[0] = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC,
-	    0)) >= 0);
-	bind_high(fd[0], &b);
-	assert_int_equal(connect(fd[0], (struct sockaddr *)&a, sizeof(a)), 0);
+	/*
+	 * The ports cycle through a small range, so the pair (a, b) can
+	 * repeat that of a connection still in TIME_WAIT: the kernel then
+	 * refuses the connect (EADDRNOTAVAIL), and another b is taken.
+	 */
+	for (tries = 0;; tries++) {
+		assert_true((fd[0] = socket(AF_INET, SOCK_STREAM |
+		    SOCK_CLOEXEC, 0)) >= 0);
+		bind_high(fd[0], &b);
+		if (connect(fd[0], (struct sockaddr *)&a, sizeof(a)) == 0)
+			break;
+		if ((errno != EADDRNOTAVAIL && errno != EADDRINUSE) ||
+		    tries == 100)
+			fail_msg("connect to port %u from %u: %s",
+			    ntohs(a.sin_port), ntohs(b.sin_port),
+			    strerror(errno));
+		close(fd[0]);
+	}
 	assert_true((fd[1] = accept4(l, NULL, NULL, SOCK_CLOEXEC)) >= 0);
 	close(l);
 	assert_int_equal(fcntl(fd[0], F_SETFL, O_NONBLOCK), 0);
