@@ -10,7 +10,10 @@
 #   make fuzz            run each libFuzzer target for FUZZ_SECONDS (default 20)
 #   make bench           run the benchmarks in bench/ (run.sh, store.sh, resume.sh, redis.sh)
 #   make noise-vectors VECTORS=FILE   check a Noise test-vector file
-#   make install         bin/ and man pages into $(DESTDIR)$(PREFIX) (/usr/local)
+#   make install         bin/ and man pages into $(DESTDIR)$(PREFIX) (/usr/local),
+#                        the systemd unit into $(UNITDIR), example configs
+#                        into $(SYSCONFDIR)/warren (never over a file there)
+#   make deb             build/warren_VERSION_ARCH.deb (scripts/mkdeb.sh)
 #   make agent-portable  build the client agent as on macOS or a BSD: POSIX
 #                        flags, no _GNU_SOURCE, only AGENT_SRC (make check
 #                        runs it)
@@ -49,6 +52,8 @@ endif
 CFLAGS ?= -O2 -g
 CFLAGS += -std=c11 -Wall -Wextra -Werror -Wshadow -Wno-unused-parameter -pthread
 LDLIBS += $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -lcrypto -luv -linih -llmdb)
+# sd_notify (cmd/warrend/notify.c): warrend only, never the agent.
+WARREND_LDLIBS := $(shell pkg-config --libs libsystemd 2>/dev/null || echo -lsystemd)
 
 ifeq ($(SANITIZE),1)
 CFLAGS += -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
@@ -73,7 +78,7 @@ WARREN_OBJ := $(patsubst %.c,$(B)/%.o,$(wildcard cmd/warren/*.c))
 UNIT_SRC := $(wildcard tests/unit/test_*.c)
 UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(B)/tests/%)
 
-.PHONY: all agent-portable deps deps-check deps-bench deps-demo check unit system soak vectors demo fuzz fuzz-build bench noise-vectors install clean
+.PHONY: all agent-portable deps deps-check deps-bench deps-demo check unit system soak vectors demo fuzz fuzz-build bench noise-vectors install deb clean
 ifeq ($(UNAME_S),Linux)
 all: bin/warrend bin/warren
 else
@@ -89,7 +94,7 @@ $(B)/libwarren.a: $(LIB_OBJ)
 
 bin/warrend: $(WARREND_OBJ) $(B)/libwarren.a build/variant
 	@mkdir -p bin
-	$(CC) $(LDFLAGS) -o $@ $(WARREND_OBJ) $(B)/libwarren.a $(LDLIBS)
+	$(CC) $(LDFLAGS) -o $@ $(WARREND_OBJ) $(B)/libwarren.a $(LDLIBS) $(WARREND_LDLIBS)
 
 bin/warren: $(WARREN_OBJ) $(B)/libwarren.a build/variant
 	@mkdir -p bin
@@ -185,13 +190,36 @@ bench: deps-bench
 	sh bench/redis.sh
 
 PREFIX ?= /usr/local
+BINDIR ?= $(PREFIX)/bin
+SYSCONFDIR ?= /etc
+UNITDIR ?= /lib/systemd/system
+SYSUSERSDIR ?= /usr/lib/sysusers.d
+TMPFILESDIR ?= /usr/lib/tmpfiles.d
 install: all
-	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man1 \
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(PREFIX)/share/man/man1 \
 	    $(DESTDIR)$(PREFIX)/share/man/man5 $(DESTDIR)$(PREFIX)/share/man/man8
-	install -m 755 bin/warren bin/warrend $(DESTDIR)$(PREFIX)/bin/
+	install -m 755 bin/warren bin/warrend $(DESTDIR)$(BINDIR)/
 	install -m 644 docs/man/warren.1 $(DESTDIR)$(PREFIX)/share/man/man1/
 	install -m 644 docs/man/warren.conf.5 $(DESTDIR)$(PREFIX)/share/man/man5/
 	install -m 644 docs/man/warrend.8 $(DESTDIR)$(PREFIX)/share/man/man8/
+	install -d $(DESTDIR)$(UNITDIR) $(DESTDIR)$(SYSUSERSDIR) \
+	    $(DESTDIR)$(TMPFILESDIR) $(DESTDIR)$(SYSCONFDIR)/warren
+	sed -e 's|@BINDIR@|$(BINDIR)|g' -e 's|@SYSCONFDIR@|$(SYSCONFDIR)|g' \
+	    dist/warrend.service.in > $(DESTDIR)$(UNITDIR)/warrend.service
+	chmod 644 $(DESTDIR)$(UNITDIR)/warrend.service
+	install -m 644 dist/warren.sysusers $(DESTDIR)$(SYSUSERSDIR)/warren.conf
+	install -m 644 dist/warren.tmpfiles $(DESTDIR)$(TMPFILESDIR)/warren.conf
+	@for f in warrend.conf client.conf.example; do \
+	  if [ -e $(DESTDIR)$(SYSCONFDIR)/warren/$$f ]; then \
+	    echo "install: $(DESTDIR)$(SYSCONFDIR)/warren/$$f exists: kept"; \
+	  else install -m 644 dist/$$f $(DESTDIR)$(SYSCONFDIR)/warren/$$f; fi; \
+	done
+	@[ -n "$(DESTDIR)" ] || echo "install: next, as root: systemd-sysusers; \
+	systemd-tmpfiles --create warren.conf; make a key (README, Running it \
+	as a service); systemctl daemon-reload; systemctl enable --now warrend"
+
+deb:
+	sh scripts/mkdeb.sh
 
 clean:
 	rm -rf build bin

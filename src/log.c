@@ -1,13 +1,18 @@
 /*
  * log: one line per event on stderr.  Each line is built in a buffer and
  * written with one write(2), so lines from concurrent processes sharing
- * stderr do not interleave.
+ * stderr do not interleave.  When stderr is systemd's journal stream
+ * (JOURNAL_STREAM names it, see systemd.exec(5)), each line starts with
+ * the sd-daemon(3) priority prefix "<N>", which the journal takes off and
+ * keeps as the entry's priority; the text itself is the same.
  */
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -22,6 +27,24 @@ static char *log_cap;            /* log_capture's buffer, or NULL */
 static size_t log_caplen, log_capused;
 
 static const char *const log_names[] = { "debug", "info", "warn", "error" };
+/* The syslog priority of each level: LOG_DEBUG 7, INFO 6, WARNING 4, ERR 3. */
+static const int log_prio[] = { 7, 6, 4, 3 };
+static int log_journal;         /* stderr is the journal's stream */
+
+/* Return 1 if stderr is the stream that JOURNAL_STREAM ("DEV:INO") names. */
+static int
+journal_stderr(void)
+{
+	const char *e = getenv("JOURNAL_STREAM");
+	unsigned long long dev, ino;
+	struct stat st;
+
+	if (e == NULL || sscanf(e, "%llu:%llu", &dev, &ino) != 2 ||
+	    fstat(STDERR_FILENO, &st) != 0)
+		return (0);
+	return ((unsigned long long)st.st_dev == dev &&
+	    (unsigned long long)st.st_ino == ino);
+}
 
 void
 log_init(const char *prog, enum log_level level)
@@ -29,6 +52,7 @@ log_init(const char *prog, enum log_level level)
 
 	snprintf(log_prog, sizeof(log_prog), "%s", prog ? prog : "");
 	log_min = level;
+	log_journal = journal_stderr();
 }
 
 void
@@ -92,7 +116,11 @@ log_msg(enum log_level level, const char *event, const char *fmt, ...)
 		memset(&tm, 0, sizeof(tm));
 		ts.tv_nsec = 0;
 	}
-	n = strftime(line, sizeof(line), "%Y-%m-%dT%H:%M:%S", &tm);
+	n = 0;
+	if (log_journal)
+		n = (size_t)snprintf(line, sizeof(line), "<%d>",
+		    log_prio[level]);
+	n += strftime(line + n, sizeof(line) - n, "%Y-%m-%dT%H:%M:%S", &tm);
 	r = snprintf(line + n, sizeof(line) - n, ".%03ldZ %s level=%s event=%s",
 	    (long)(ts.tv_nsec / 1000000),
 	    log_prog[0] ? log_prog : "warren",

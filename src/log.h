@@ -17,7 +17,10 @@ enum log_level { LOG_DEBUG, LOG_INFO, LOG_WARN, LOG_ERROR };
  * log_init(prog, level):
  * Set the program name printed on each line and the lowest level printed
  * (LOG_SILENT prints nothing).  Before any call: the program's name and
- * LOG_INFO.
+ * LOG_INFO.  If stderr is the journal stream that JOURNAL_STREAM names
+ * (a systemd service's), each later line starts with the sd-daemon(3)
+ * priority prefix of its level ("<3>" error, "<4>" warn, "<6>" info,
+ * "<7>" debug), which the journal takes off.
  */
 void log_init(const char *prog, enum log_level level);
 

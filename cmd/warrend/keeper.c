@@ -45,6 +45,7 @@
 
 #include "addr.h"
 #include "log.h"
+#include "notify.h"
 #include "warrend.h"
 
 #define MSG_LEN (1 + WIRE_SESSION_ID_LEN)
@@ -317,6 +318,21 @@ promote(struct keeper *k)
 	k->promote_at = 0;
 }
 
+/* Tell the service manager that warrend serves, through worker ${w}. */
+static void
+ready_serving(struct keeper *k, const struct worker *w)
+{
+	char status[128];
+
+	if (w->pid > 0)
+		snprintf(status, sizeof(status), "serving: worker pid %d, "
+		    "%zu sessions kept", (int)w->pid, k->nkept);
+	else
+		snprintf(status, sizeof(status), "a spare worker takes over "
+		    "%zu sessions", k->nkept);
+	notify_ready(status);
+}
+
 /* Read every message worker ${w} has sent. */
 static void
 drain(struct keeper *k, struct worker *w)
@@ -332,6 +348,12 @@ drain(struct keeper *k, struct worker *w)
 			break;
 		case 'S':
 			w->started = 1;
+			if (!k->ever_started)
+				ready_serving(k, w);
+			else
+				notify_status("serving: worker pid %d, "
+				    "%zu sessions kept", (int)w->pid,
+				    k->nkept);
 			k->ever_started = 1;
 			break;
 		case 'K':
@@ -406,6 +428,9 @@ reap(struct keeper *k)
 		else
 			log_info("worker_exit", "pid=%d status=%d sessions=%zu",
 			    (int)pid, WEXITSTATUS(status), k->nkept);
+		if (w == &k->cur && !k->stopping && !w->quitting)
+			notify_status("worker pid %d exited; a spare takes "
+			    "over %zu sessions", (int)pid, k->nkept);
 		quit = w->quitting;
 		if (!k->ever_started && !k->stopping) {
 			/* The first worker failed to start: give up. */
@@ -435,8 +460,10 @@ on_signal(struct keeper *k, int sig)
 		break;
 	case SIGTERM:
 	case SIGINT:
-		if (!k->stopping)
+		if (!k->stopping) {
 			log_info("stopping", "signal=%d", sig);
+			notify_stopping();
+		}
 		k->stopping = 1;
 		k->stop_deadline = now_ms() + STOP_WAIT_MS;
 		if (k->cur.pid > 0)
@@ -467,6 +494,14 @@ on_signal(struct keeper *k, int sig)
 		 */
 		if (k->stopping)
 			break;
+		/*
+		 * systemd shows the unit as reloading from RELOADING=1 until
+		 * READY=1 (before the first READY=1 it is still starting);
+		 * the worker's own answer is in the log (reload or
+		 * reload_failed).
+		 */
+		if (k->ever_started)
+			notify_reloading();
 		if (k->cur.pid > 0 && k->cur.ready) {
 			log_info("reload_signal", "worker=%d", (int)k->cur.pid);
 			(void)kill(k->cur.pid, SIGHUP);
@@ -476,6 +511,8 @@ on_signal(struct keeper *k, int sig)
 		} else
 			log_warn("reload_signal", "msg=\"no worker is ready: "
 			    "the next one reads the config when it starts\"");
+		if (k->ever_started)
+			ready_serving(k, &k->cur);
 		break;
 	}
 }
