@@ -39,10 +39,11 @@ DEMO_PKGS="socat iproute2 perl"
 # server).  The service and the package (issue 10 items 3 and 9): systemd
 # (systemd-analyze verify of the unit), systemd-container (systemd-nspawn,
 # 21-systemd.t), debootstrap (the clean Debian 12 root of 22-deb.t),
-# lintian and dpkg-dev (make deb and its checks).
+# lintian and dpkg-dev (make deb and its checks); python3 (21-systemd.t's
+# sd_notify listener).
 CHECK_PKGS="libcmocka-dev libjansson-dev clang llvm libclang-rt-14-dev
 socat openssh-server openssh-client nmap iproute2 procps perl openssl
-faketime jq systemd systemd-container debootstrap lintian dpkg-dev"
+faketime jq systemd systemd-container debootstrap lintian dpkg-dev python3"
 
 # Benchmarks (bench/): the peers warren is compared with (stunnel4, spiped,
 # ssh, socat), iproute2 (tc netem for a slow path), gnuplot-nox (the
