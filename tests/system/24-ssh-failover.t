@@ -21,8 +21,8 @@
 # starts as 10.88.0.2 and roams to 10.88.0.5; sshd listens on 127.0.0.1
 # in the node's namespace.  SSH_FAILOVER_MIB (default 200) sets the size of
 # each stream; SSH_FAILOVER_RATE (MiB/s, default 40 for (a) and (c), and
-# half of it for (b), whose 10 kills with their resumes must fit in one
-# transfer) its pace.
+# a quarter of it for (b), whose 10 kills with their resumes must fit in
+# one transfer) its pace.
 . "$(dirname "$0")/netns.sh"
 : "${TEST_TIMEOUT:=300}"
 . "$(dirname "$0")/lib.sh"
@@ -135,12 +135,13 @@ stop "$XPID"
 # ---------------------------------------------------------------------
 # (b) kill -9 of the worker, 10 times in one transfer.  Each kill waits
 # for the session to be resumed on the worker it kills (a carrier is up
-# again), then for a random 100-600 ms; half the pace of (a), so that the
-# 10 kills and their resumes (a few hundred ms each under load) fit in one
-# stream of 200 MiB.
+# again), then for a random 100-600 ms; a quarter of the pace of (a), so
+# that the 10 kills and their resumes fit in one stream of 200 MiB (a
+# resume usually takes tens of ms after a kill, but a carrier killed
+# before its first record is only found dead after dead_busy, 3 s).
 W0=$(lines "$T/warrend.log")
 : > "$T/restart.ms"
-stream b $((RATE / 2))
+stream b $((RATE / 4))
 wait_since "$T/warrend.log" "$W0" "event=carrier_up peer=$A:.*service=ssh" 30
 wait_progress b $((4 * MiB))
 kills=0; late=""; failed=0
