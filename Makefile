@@ -4,7 +4,8 @@
 #   make demo            install missing packages, build, show the main job
 #   make deps            install missing Debian packages
 #   make soak            long repeats: 100 duplex echo transfers, 3 runs of
-#                        the timing-sensitive system tests (CI runs it too)
+#                        the timing-sensitive system tests, 1 GiB each way
+#                        through 20 kills (25-soak-kills.t; CI runs it too)
 #   make fuzz            run each libFuzzer target for FUZZ_SECONDS (default 20)
 #   make bench           run the benchmarks in bench/ (run.sh, store.sh, resume.sh)
 #   make noise-vectors VECTORS=FILE   check a Noise test-vector file
@@ -87,6 +88,7 @@ SOAK_RUNS ?= 3
 soak: deps
 	$(MAKE) all
 	DUPLEX_RUNS=100 TEST_TIMEOUT=900 prove -v tests/system/15-duplex.t
+	SOAK=1 prove -v tests/system/25-soak-kills.t
 	sh scripts/repeat.sh $(SOAK_RUNS) tests/system/07-many.t \
 	    tests/system/10-latency.t tests/system/12-caps.t \
 	    tests/system/13-forged.t

@@ -136,9 +136,9 @@ stop "$XPID"
 # (b) kill -9 of the worker, 10 times in one transfer.  Each kill waits
 # for the session to be resumed on the worker it kills (a carrier is up
 # again), then for a random 100-600 ms; a quarter of the pace of (a), so
-# that the 10 kills and their resumes fit in one stream of 200 MiB (a
-# resume usually takes tens of ms after a kill, but a carrier killed
-# before its first record is only found dead after dead_busy, 3 s).
+# that the 10 kills fit in one stream of 200 MiB: a resume takes tens of
+# ms after a kill, but with the waits of this loop one kill took 0.5 to
+# 2.6 s on the loaded 2-core machine where it was written (~20 s for 10).
 W0=$(lines "$T/warrend.log")
 : > "$T/restart.ms"
 stream b $((RATE / 4))

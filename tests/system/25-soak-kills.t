@@ -133,7 +133,7 @@ done
 diag "kills (index, kind, MiB sent up and down then): $(tr '\n' ';' < "$T/kills")"
 wait_for "$T/xfer.done" . 400
 diag "the transfer took $(ms_since "$t0") ms"
-check "$KILLS kills mid-transfer (got $kills; ${late:+the transfer ended first}${late:-none late})" \
+check "$KILLS kills mid-transfer (got $kills${late:+; the transfer ended first})" \
     [ "$kills" -ge "$KILLS" ]
 for k in worker agent node; do
 	check "kills of the $k kind: $(grep -c " $k " "$T/kills")" grep -q "^[0-9]* $k " "$T/kills"

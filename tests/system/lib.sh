@@ -532,16 +532,16 @@ worker() { grep 'event=started' "$T/warrend.log" | tail -n 1 |
 # "started" line, and append the time from the kill to that line's
 # timestamp, in ms, to $T/restart.ms.  Fails if no new worker started.
 kill_worker() {
-	s0=$(count "$T/warrend.log" 'event=started')
-	w=$(worker)
-	t0=$(now_ms)
-	kill -9 "$w" || return 1
-	n=500
-	while [ "$(count "$T/warrend.log" 'event=started')" -le "$s0" ]; do
-		n=$((n - 1)); [ $n -gt 0 ] || return 1
+	_s0=$(count "$T/warrend.log" 'event=started')
+	_w=$(worker)
+	_t0=$(now_ms)
+	kill -9 "$_w" || return 1
+	_n=500
+	while [ "$(count "$T/warrend.log" 'event=started')" -le "$_s0" ]; do
+		_n=$((_n - 1)); [ $_n -gt 0 ] || return 1
 		sleep 0.01
 	done
-	t1=$(date -d "$(grep 'event=started' "$T/warrend.log" | tail -n 1 |
+	_t1=$(date -d "$(grep 'event=started' "$T/warrend.log" | tail -n 1 |
 	    cut -d' ' -f1)" +%s%3N)
-	echo $((t1 - t0)) >> "$T/restart.ms"
+	echo $((_t1 - _t0)) >> "$T/restart.ms"
 }
