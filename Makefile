@@ -6,7 +6,8 @@
 #                        and running need (check, bench and demo add theirs:
 #                        scripts/deps.sh names the tiers)
 #   make soak            long repeats: 100 duplex echo transfers, 3 runs of
-#                        the timing-sensitive system tests (CI runs it too)
+#                        the timing-sensitive system tests, 1 GiB each way
+#                        through 20 kills (25-soak-kills.t; CI runs it too)
 #   make fuzz            run each libFuzzer target for FUZZ_SECONDS (default 20)
 #   make bench           run the benchmarks in bench/ (run.sh, store.sh, resume.sh, redis.sh)
 #   make noise-vectors VECTORS=FILE   check a Noise test-vector file
@@ -157,6 +158,7 @@ SOAK_RUNS ?= 3
 soak: deps-check
 	$(MAKE) all
 	DUPLEX_RUNS=100 TEST_TIMEOUT=900 prove -v tests/system/15-duplex.t
+	SOAK=1 prove -v tests/system/25-soak-kills.t
 	sh scripts/repeat.sh $(SOAK_RUNS) tests/system/07-many.t \
 	    tests/system/10-latency.t tests/system/12-caps.t \
 	    tests/system/13-forged.t

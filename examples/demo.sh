@@ -139,7 +139,9 @@ end=$(date +%s.%N)
 echo "   sent $in...  received $out...  in $(awk "BEGIN { printf \"%.2f\", $end - $start }") s (both directions at once)"
 [ "$in" = "$out" ] && echo "   identical." || { echo "   MISMATCH"; exit 1; }
 
-say "10. The session outlives its TCP connection: while 200 MiB go both ways, the carrier is reset 3 times (ss -K)"
+say "10. The session outlives its TCP connection and warrend's worker: while 200 MiB go both ways, the carrier is reset 3 times (ss -K), then the worker is killed (kill -9)"
+echo "   (the sender is paced to 64 MiB/s, so that all of it happens mid-transfer)"
+KILLED=$D/killed
 (
 	sleep 0.3
 	for i in 1 2 3; do
@@ -147,13 +149,25 @@ say "10. The session outlives its TCP connection: while 200 MiB go both ways, th
 		ss -K "sport >= :$GLO" "sport <= :$GHI" > /dev/null 2>&1 || true
 		sleep 0.4
 	done
+	# The worker holds the carrier; the keeper (pid $WPID) holds the
+	# backend socket and starts the next worker.
+	w=$(sed -n 's/.*event=started .* pid=\([0-9]*\).*/\1/p' warrend.log | tail -n 1)
+	echo "\$ kill -9 $w   # warrend's worker, which holds the carrier"
+	kill -9 "$w" 2>/dev/null && echo "$w" > "$KILLED"
 ) &
 killer=$!
-out=$(socat -b 262144 -t 10 TCP:127.0.0.1:$FWD - < data | sha256sum | cut -c1-16)
+out=$(perl "$TOP/scripts/pace.pl" $((64 * 1024 * 1024)) < data |
+    timeout 120 socat -b 262144 -t 10 - TCP:127.0.0.1:$FWD | sha256sum | cut -c1-16)
 wait $killer
 echo "   sent $in...  received $out...  (the program saw no error)"
 [ "$in" = "$out" ] && echo "   identical: nothing lost, nothing twice." || { echo "   MISMATCH"; exit 1; }
-grep -E "event=(carrier_lost|session_resumed)" warrend.log | tail -n 6 | sed 's/^/   warrend: /'
+[ -s "$KILLED" ] || { echo "   the worker was not killed"; exit 1; }
+echo "   warrend's log: the resets, then the keeper's restart of the worker and the resume on the new one:"
+grep -E "event=(carrier_lost|session_resumed|worker_exit|worker_adopt|session_adopted|started)" warrend.log |
+    tail -n 12 | sed 's/^/   warrend: /'
+grep -q "event=worker_exit pid=$(cat "$KILLED") signal=9" warrend.log &&
+    grep -A 40 "event=worker_exit pid=$(cat "$KILLED") signal=9" warrend.log | grep -q "event=session_resumed" ||
+    { echo "   no resume after the kill in warrend's log"; exit 1; }
 
 say "11. Someone without a key gets nothing: a stranger's client is met with silence"
 "$BIN/warren" genkey > stranger.key

@@ -41,19 +41,7 @@ ip link set lo up || { echo "Bail out! cannot bring lo up in the namespace"; exi
 NODE=10.88.0.1; A=10.88.0.2; B=10.88.0.5
 peer_ns $NODE/24 $A ||
     { echo "Bail out! cannot make the outside namespace and its veth pair"; exit 1; }
-# When the test ends, whatever is still in the outside namespace is
-# killed (a warren connect whose parents the watchdog ended first).
-PEER_NETNS=$(readlink /proc/$PEER_PID/ns/net)
-sweep_peer() {
-	[ -n "$PEER_NETNS" ] && [ "$PEER_NETNS" != "$(readlink /proc/$$/ns/net)" ] || return 0
-	perl -e 'my $ns = shift;
-		for my $d (glob "/proc/[0-9]*") {
-			my $l = readlink("$d/ns/net");
-			kill 9, substr($d, 6) if defined $l && $l eq $ns;
-		}' "$PEER_NETNS"
-	return 0
-}
-at_exit sweep_peer
+peer_sweep
 # Deleting the primary address A must keep B (a secondary in the same
 # subnet) for the roaming part.
 in_peer sh -c 'echo 1 > /proc/sys/net/ipv4/conf/wpeer0/promote_secondaries' ||
@@ -69,51 +57,7 @@ RK=${RESUME_KEYS:-1}
 
 # --- helpers ---
 
-# rnd N: N pseudo-random bytes (fast).
-rnd() { openssl enc -aes-128-ctr -nosalt -K "$(openssl rand -hex 16)" \
-    -iv "$(openssl rand -hex 16)" < /dev/zero 2>/dev/null | head -c "$1"; }
-# pace RATE: copy stdin to stdout at RATE bytes a second at most (so that
-# a transfer lasts long enough for what is done to it meanwhile).
-pace() {
-	perl -MTime::HiRes=time,sleep -e '
-		my $rate = $ARGV[0]; my ($n, $buf, $t0) = (0, "", time);
-		while (my $k = sysread(STDIN, $buf, 65536)) {
-			my $off = 0;
-			while ($off < $k) {
-				my $w = syswrite(STDOUT, $buf, $k - $off, $off);
-				exit 1 unless defined $w;
-				$off += $w;
-			}
-			$n += $k;
-			my $ahead = $n / $rate - (time - $t0);
-			sleep($ahead) if $ahead > 0;
-		}' "$1"
-}
-# lines FILE: how many lines FILE has now.  since FILE FROM: its lines
-# after the first FROM.  wait_since FILE FROM PATTERN [SECONDS]: wait
-# until one of those matches, or (the optional DONE) until the file DONE
-# exists: the transfer it waits on is over, so what had to happen during it
-# has happened or never will.
-lines() { if [ -f "$1" ]; then wc -l < "$1" | tr -d ' '; else echo 0; fi; }
-since() { tail -n "+$(( $2 + 1 ))" "$1" 2>/dev/null; }
-wait_since() {
-	n=$(( ${4:-10} * 10 ))
-	while [ $n -gt 0 ]; do
-		since "$1" "$2" | grep -q -- "$3" && return 0
-		if [ -n "${5:-}" ] && [ -e "$5" ]; then
-			since "$1" "$2" | grep -q -- "$3"
-			return
-		fi
-		sleep 0.1; n=$((n - 1))
-	done
-	return 1
-}
-# positive N: N is a number above 0.
-positive() { case $1 in ''|*[!0-9]*) return 1;; esac; [ "$1" -gt 0 ]; }
-# size FILE: FILE's length in bytes (0 if it does not exist).
-size() { if [ -f "$1" ]; then wc -c < "$1" | tr -d ' '; else echo 0; fi; }
-# ms_since T0: milliseconds since now_ms gave T0.
-ms_since() { echo $(( $(now_ms) - $1 )); }
+# (rnd, pace, lines, since, wait_since, positive, size, ms_since: lib.sh)
 # kill_carrier [SIDE]: ss -K the established TCP connections between an
 # agent and the main node's grant ports, from the agent's end (SIDE
 # dport), warrend's (sport) or either at random; prints how many sockets

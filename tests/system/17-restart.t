@@ -14,34 +14,13 @@
 #      survives kill -9 of the worker: the backend's late reply arrives.
 . "$(dirname "$0")/lib.sh"
 plan 18
-SSHD=${SSHD:-/usr/sbin/sshd}
 KILLS=${RESTART_KILLS:-10}
 make_keys
 UDP=$(free_port); ECHO=$(free_port); FWD=$(free_port); SSH=$(free_port)
 HALF=$(free_port); FWD_HALF=$(free_port)
 
-ssh-keygen -q -t ed25519 -N '' -f "$T/hostkey" &&
-ssh-keygen -q -t ed25519 -N '' -f "$T/id" &&
-cp "$T/id.pub" "$T/authorized_keys" && chmod 600 "$T/authorized_keys" ||
-    { echo "Bail out! ssh-keygen failed"; exit 1; }
-mkdir -p /run/sshd
-cat > "$T/sshd_config" <<EOS
-Port $SSH
-ListenAddress 127.0.0.1
-HostKey $T/hostkey
-PidFile $T/sshd.pid
-AuthorizedKeysFile $T/authorized_keys
-StrictModes no
-UsePAM no
-PermitRootLogin yes
-PasswordAuthentication no
-KbdInteractiveAuthentication no
-PubkeyAuthentication yes
-AllowUsers $(id -un)
-LogLevel VERBOSE
-EOS
-bg "$SSHD" -D -f "$T/sshd_config" -E "$T/sshd.log"
-wait_port "$SSH"
+sshd_setup "$SSH" || { echo "Bail out! cannot set up sshd (ssh-keygen, sshd -t)"; exit 1; }
+start_sshd
 start_echo "$ECHO"
 
 server_conf "$T/server.conf" "$UDP" 37000 37999 echo=127.0.0.1:$ECHO \
@@ -51,30 +30,10 @@ check "warrend starts" start_warrend "$T/server.conf"
 bg "$BIN/warren" forward -c "$T/client.conf" 127.0.0.1:$FWD echo 2> "$T/fwd.log"
 wait_port "$FWD"
 
-# The worker now: the newest "started" line names it.
-worker() { grep 'event=started' "$T/warrend.log" | tail -n 1 |
-    sed 's/.* pid=\([0-9]*\).*/\1/'; }
+# (worker, kill_worker: lib.sh)
 W=$(worker)
 is "$(ps -o ppid= -p "${W:-1}" | tr -d ' ')" "$WARREND_PID" \
     "the worker is a child of the keeper"
-
-# kill_worker: kill -9 the worker, wait for the next one's "started" line,
-# and append the time from the kill to that line's timestamp, in ms, to
-# $T/restart.ms.
-kill_worker() {
-	s0=$(count "$T/warrend.log" 'event=started')
-	w=$(worker)
-	t0=$(now_ms)
-	kill -9 "$w" || return 1
-	n=500
-	while [ "$(count "$T/warrend.log" 'event=started')" -le "$s0" ]; do
-		n=$((n - 1)); [ $n -gt 0 ] || return 1
-		sleep 0.01
-	done
-	t1=$(date -d "$(grep 'event=started' "$T/warrend.log" | tail -n 1 |
-	    cut -d' ' -f1)" +%s%3N)
-	echo $((t1 - t0)) >> "$T/restart.ms"
-}
 
 # (a) 100 MiB each way, 10 kills at random moments (more transfers if one
 # ends before the kills do).
@@ -120,13 +79,7 @@ is "$(count "$T/warrend.log" 'event=adopt_failed\|event=session_end.* end=\(carr
 is "$(grep -c 'level=error' "$T/fwd.log")" 0 "(a) warren forward logged no error"
 
 # (b) ssh through warren connect, 100 MB, the worker killed mid-stream.
-wssh() {
-	timeout 120 ssh -F /dev/null -o BatchMode=yes \
-	    -o ProxyCommand="$BIN/warren connect -c $T/client.conf ssh" \
-	    -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null \
-	    -o LogLevel=ERROR -o ConnectTimeout=30 -i "$T/id" \
-	    "$(id -un)@warren-test" "$@"
-}
+SSH_TIMEOUT=120
 head -c 100000000 "$T/data" > "$T/big"
 want=$(sha "$T/big")
 r0=$(count "$T/warrend.log" "event=session_resumed.*service=ssh")
@@ -137,7 +90,7 @@ r0=$(count "$T/warrend.log" "event=session_resumed.*service=ssh")
 	sleep "0.$(shuf -i 3-8 -n 1)" && kill_worker && echo ok > "$T/killer.ok"
 ) &
 KILLER=$!
-got=$(wssh "cat $T/big" < /dev/null 2> "$T/ssh.log" | sha -)
+got=$(wssh "$T/client.conf" "cat $T/big" < /dev/null 2> "$T/ssh.log" | sha -)
 wait "$KILLER"
 is "$got" "$want" "(b) ssh 'cat' of 100 MB through a kill -9 of the worker: equal SHA-256"
 is "$(cat "$T/killer.ok")" ok "(b) the worker was killed mid-stream, and the next one started"

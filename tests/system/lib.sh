@@ -415,3 +415,133 @@ todo_is() {
 	if [ "$1" = "$2" ]; then echo "ok $NTEST - $3 # TODO $4"; else
 		echo "not ok $NTEST - $3 # TODO $4"; diag "got:  '$1'"; diag "want: '$2'"; fi
 }
+
+# --- helpers for the resume tests (16-resume.t, 24-ssh-failover.t, ...) ---
+
+# rnd N: N pseudo-random bytes (fast).
+rnd() { openssl enc -aes-128-ctr -nosalt -K "$(openssl rand -hex 16)" \
+    -iv "$(openssl rand -hex 16)" < /dev/zero 2>/dev/null | head -c "$1"; }
+
+# pace RATE [SHAFILE [PROGRESS]]: copy stdin to stdout at RATE bytes a
+# second at most (scripts/pace.pl; SHAFILE gets the SHA-256 of what it
+# wrote, PROGRESS how many bytes so far).
+pace() { perl "$TOP/scripts/pace.pl" "$@"; }
+
+# peer_sweep: for a test that made an outside namespace with peer_ns:
+# when the test ends, whatever still runs there is killed (a warren
+# connect whose parents the watchdog ended first).
+peer_sweep() {
+	PEER_NETNS=$(readlink /proc/$PEER_PID/ns/net)
+	at_exit _peer_sweep
+}
+_peer_sweep() {
+	[ -n "$PEER_NETNS" ] && [ "$PEER_NETNS" != "$(readlink /proc/$$/ns/net)" ] || return 0
+	perl -e 'my $ns = shift;
+		for my $d (glob "/proc/[0-9]*") {
+			my $l = readlink("$d/ns/net");
+			kill 9, substr($d, 6) if defined $l && $l eq $ns;
+		}' "$PEER_NETNS"
+	return 0
+}
+
+# sshd_setup PORT: a throwaway sshd's keys and config in $T (host key
+# $T/hostkey, the user's key $T/id, $T/sshd_config listening on
+# 127.0.0.1:PORT, this user only, public keys only); fails if ssh-keygen
+# does or sshd rejects the config.  start_sshd: run it in the background
+# and wait until it listens (its log: $T/sshd.log).
+SSHD=${SSHD:-/usr/sbin/sshd}
+sshd_setup() {
+	SSHD_PORT=$1
+	ssh-keygen -q -t ed25519 -N '' -f "$T/hostkey" &&
+	ssh-keygen -q -t ed25519 -N '' -f "$T/id" &&
+	cp "$T/id.pub" "$T/authorized_keys" && chmod 600 "$T/authorized_keys" ||
+	    return 1
+	mkdir -p /run/sshd   # sshd's privilege separation directory
+	cat > "$T/sshd_config" <<EOS
+Port $SSHD_PORT
+ListenAddress 127.0.0.1
+HostKey $T/hostkey
+PidFile $T/sshd.pid
+AuthorizedKeysFile $T/authorized_keys
+StrictModes no
+UsePAM no
+PermitRootLogin yes
+PasswordAuthentication no
+KbdInteractiveAuthentication no
+PubkeyAuthentication yes
+AllowUsers $(id -un)
+MaxStartups 100
+LogLevel VERBOSE
+Subsystem sftp internal-sftp
+EOS
+	"$SSHD" -t -f "$T/sshd_config"
+}
+start_sshd() {
+	bg "$SSHD" -D -f "$T/sshd_config" -E "$T/sshd.log"
+	SSHD_PID=$LASTPID
+	wait_port "$SSHD_PORT"
+}
+
+# wssh CONF ARGS...: ssh (never touching ~/.ssh) to the throwaway sshd
+# through "warren connect -c CONF ssh" as its ProxyCommand, bounded by
+# SSH_TIMEOUT seconds (default 60); with SSH_NS set to a pid (PEER_PID),
+# ssh and its ProxyCommand run in that process's network namespace.
+wssh() {
+	_conf=$1; shift
+	timeout "${SSH_TIMEOUT:-60}" ${SSH_NS:+nsenter -t "$SSH_NS" -n} \
+	    ssh -F /dev/null -o BatchMode=yes \
+	    -o ProxyCommand="$BIN/warren connect -c $_conf ssh" \
+	    -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null \
+	    -o LogLevel=ERROR -o ConnectTimeout=30 -i "$T/id" \
+	    "$(id -un)@warren-test" "$@"
+}
+
+# lines FILE: how many lines FILE has now.  since FILE FROM: its lines
+# after the first FROM.  wait_since FILE FROM PATTERN [SECONDS [DONE]]:
+# wait until one of those matches, or (the optional DONE) until the file
+# DONE exists: the transfer it waits on is over, so what had to happen
+# during it has happened or never will.
+lines() { if [ -f "$1" ]; then wc -l < "$1" | tr -d ' '; else echo 0; fi; }
+since() { tail -n "+$(( $2 + 1 ))" "$1" 2>/dev/null; }
+wait_since() {
+	n=$(( ${4:-10} * 10 ))
+	while [ $n -gt 0 ]; do
+		since "$1" "$2" | grep -q -- "$3" && return 0
+		if [ -n "${5:-}" ] && [ -e "$5" ]; then
+			since "$1" "$2" | grep -q -- "$3"
+			return
+		fi
+		sleep 0.1; n=$((n - 1))
+	done
+	return 1
+}
+# positive N: N is a number above 0.
+positive() { case $1 in ''|*[!0-9]*) return 1;; esac; [ "$1" -gt 0 ]; }
+# size FILE: FILE's length in bytes (0 if it does not exist).
+size() { if [ -f "$1" ]; then wc -c < "$1" | tr -d ' '; else echo 0; fi; }
+# ms_since T0: milliseconds since now_ms gave T0.
+ms_since() { echo $(( $(now_ms) - $1 )); }
+# sleep_ms LO HI: sleep a random time between LO and HI milliseconds.
+sleep_ms() { sleep "$(awk -v ms="$(shuf -i "$1-$2" -n 1)" 'BEGIN { printf "%.3f", ms / 1000 }')"; }
+
+# worker: the pid of warrend's worker now (the newest "started" line of
+# $T/warrend.log names it).
+worker() { grep 'event=started' "$T/warrend.log" | tail -n 1 |
+    sed 's/.* pid=\([0-9]*\).*/\1/'; }
+# kill_worker: kill -9 the worker, wait (5 s at most) for the next one's
+# "started" line, and append the time from the kill to that line's
+# timestamp, in ms, to $T/restart.ms.  Fails if no new worker started.
+kill_worker() {
+	_s0=$(count "$T/warrend.log" 'event=started')
+	_w=$(worker)
+	_t0=$(now_ms)
+	kill -9 "$_w" || return 1
+	_n=500
+	while [ "$(count "$T/warrend.log" 'event=started')" -le "$_s0" ]; do
+		_n=$((_n - 1)); [ $_n -gt 0 ] || return 1
+		sleep 0.01
+	done
+	_t1=$(date -d "$(grep 'event=started' "$T/warrend.log" | tail -n 1 |
+	    cut -d' ' -f1)" +%s%3N)
+	echo $((_t1 - _t0)) >> "$T/restart.ms"
+}
