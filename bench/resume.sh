@@ -108,7 +108,8 @@ port BACKEND
 wait_port "$BACKEND" || { say "backend did not start"; exit 1; }
 
 # start TAG DEAD_BUSY LOG_LEVEL: a warrend and a `warren forward` to it,
-# logs $T/TAG-*.log; sets FWD (the local port), WPID, APID, CTL.  The
+# logs $T/TAG-*.log, its own LMDB store (not the default /var/lib/warren,
+# which other warrends on this host may use); sets FWD (the local port), WPID, APID, CTL.  The
 # door's caps are raised so that a burst of M sessions from one address
 # and one key is limited by the work, not by a cap: no pending-grant cap,
 # no per-key rate, never "under load" (queue 4096, threshold 4096).
@@ -121,6 +122,7 @@ start() {
 	listen = 127.0.0.1:$UDP
 	grant_ports = $GLO-$GHI
 	control = $CTL
+	store = lmdb:$T/store-$1
 	log_level = $3
 	dead_busy = $2
 	max_grants = 65535
