@@ -169,8 +169,14 @@ stop() {
 	return 0
 }
 rss() { sed -n 's/^VmRSS:[[:space:]]*\([0-9]*\) kB/\1/p' "/proc/$1/status"; }
-# cpu_ns PID: time on a CPU of all PID's threads so far, in nanoseconds.
-cpu_ns() { cat /proc/"$1"/task/*/schedstat | awk '{ s += $1 } END { printf "%d", s }'; }
+# cpu_ns PID: time on a CPU of all PID's threads and its children's so far,
+# in nanoseconds: warrend is a keeper whose children, a worker and a spare,
+# do the work (a worker that died meanwhile is not counted).
+cpu_ns() {
+	for _p in "$1" $(cat /proc/"$1"/task/*/children 2>/dev/null); do
+		cat /proc/"$_p"/task/*/schedstat 2>/dev/null
+	done | awk '{ s += $1 } END { printf "%d", s }'
+}
 counter() { "$BIN/warren" status -s "$CTL" 2>/dev/null | awk -v k="$1" '$1 == k { print $2 }'; }
 # wait_line FILE PATTERN SECONDS
 wait_line() {
