@@ -232,7 +232,7 @@ case " $PARTS " in *" worker "*)
 		stop $APID $WPID
 		left=$((left - n)); b=$((b + 1))
 	done
-	if [ $ok = 1 ]; then
+	if [ $ok = 1 ] && [ -s "$T/wk$r.ms" ]; then
 		# percentiles as resume.c's: the value at index floor(p/100 n)
 		pc='{ v[NR] = $1 } END { i = int(p / 100 * NR) + 1; if (i > NR) i = NR; printf "%.2f", v[i] }'
 		o50=$(cut -d' ' -f1 "$T/wk$r.ms" | sort -n | awk -v p=50 "$pc")
@@ -242,7 +242,7 @@ case " $PARTS " in *" worker "*)
 		l="kills=$(wc -l < "$T/wk$r.ms") misordered=$mis outage_p50_ms=$o50 outage_p99_ms=$o99 outage_max_ms=$omax gap_p50_ms=$g50"
 		echo "outage worker $r $l resumed_log=$res workers_started=$st load=$(cut -d' ' -f1 /proc/loadavg)" >> "$RAW"
 		say "outage (kill -9 worker) #$r: $l resumed_log=$res workers_started=$st"
-	else
+	elif [ "$WKILLS" -gt 0 ]; then
 		echo "outage worker $r failed" >> "$RAW"
 	fi ;;
 esac
