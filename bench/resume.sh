@@ -168,7 +168,13 @@ stop() {
 	for p in "$@"; do kill -9 "$p" 2>/dev/null; wait "$p" 2>/dev/null; done
 	return 0
 }
-rss() { sed -n 's/^VmRSS:[[:space:]]*\([0-9]*\) kB/\1/p' "/proc/$1/status"; }
+# rss PID: VmRSS in KiB of PID and of its children (for warrend: the
+# keeper, the worker and the spare worker).
+rss() {
+	for _p in "$1" $(cat /proc/"$1"/task/*/children 2>/dev/null); do
+		sed -n 's/^VmRSS:[[:space:]]*\([0-9]*\) kB/\1/p' "/proc/$_p/status" 2>/dev/null
+	done | awk '{ s += $1 } END { printf "%d", s }'
+}
 # cpu_ns PID: time on a CPU of all PID's threads and its children's so far,
 # in nanoseconds: warrend is a keeper whose children, a worker and a spare,
 # do the work (a worker that died meanwhile is not counted).
