@@ -27,6 +27,12 @@
  *     (the agent's port) in its environment: it is meant to drop the
  *     carrier's packets (a cut link); RESUME_UNCUT runs once the echo is
  *     back.  The carrier then dies only when an end notices the silence.
+ *     With RESUME_KILL_WORKER=LOG set (warrend's log, at info level), a
+ *     "kill" is instead kill -9 of warrend's worker, the pid of the newest
+ *     event=started line of LOG when the kill is due: the worker's end of
+ *     the carrier dies with it, the keeper hands the sessions to the
+ *     spare, and the agent resumes on it.  A worker killed before is never
+ *     killed again; the kill waits up to 2 s for its successor's line.
  *
  *   resume burst PORT LO HI M
  *     Opens M connections at once, each writes one byte and waits for its
@@ -240,6 +246,28 @@ print_pcts(const char *name, double *v, size_t n)
 	    n ? v[n - 1] * 1e3 : 0.0);
 }
 
+/*
+ * The pid of the worker serving now: the pid= of the newest event=started
+ * line in warrend's log ${log} (the spare worker beside it has logged
+ * nothing yet), or 0 if there is none or it is ${not}.
+ */
+static pid_t
+worker_pid(const char *log, pid_t not)
+{
+	char line[1024], *p;
+	FILE *f;
+	pid_t found = 0;
+
+	if ((f = fopen(log, "r")) == NULL)
+		die(log);
+	while (fgets(line, sizeof(line), f) != NULL)
+		if (strstr(line, "event=started") != NULL &&
+		    (p = strstr(line, " pid=")) != NULL)
+			found = (pid_t)atoi(p + 5);
+	fclose(f);
+	return found == not ? 0 : found;
+}
+
 /* Run the shell command ${cmd} with the carrier's ports in its env. */
 static void
 run_cut(const char *cmd, const struct inet_diag_sockid *id)
@@ -260,6 +288,8 @@ static int
 ping(int lo, int hi, int kills, double interval)
 {
 	const char *cut = getenv("RESUME_CUT"), *uncut = getenv("RESUME_UNCUT");
+	const char *wlog = getenv("RESUME_KILL_WORKER");
+	pid_t victim = 0;
 	double *outage, *gap, next_send, next_kill, t_kill = 0, last_echo;
 	uint64_t seq = 0, rseq = 0, probe = UINT64_MAX;
 	unsigned long misordered = 0;
@@ -295,7 +325,20 @@ ping(int lo, int hi, int kills, double interval)
 					errno = 0;
 					die("no carrier to kill");
 				}
-				if (cut != NULL) {
+				if (wlog != NULL) {
+					pid_t w = 0;
+					for (int tries = 0; tries < 200 &&
+					    (w = worker_pid(wlog, victim)) == 0;
+					    tries++)
+						usleep(10000);
+					if (w == 0) {
+						errno = 0;
+						die("no new worker started");
+					}
+					if (kill(w, SIGKILL) != 0)
+						die("kill -9 of the worker");
+					victim = w;
+				} else if (cut != NULL) {
 					run_cut(cut, &id);
 					cut_id = id;
 				} else if (destroy(&id, 1) != 1) {

@@ -10,6 +10,13 @@
 #            carrier is reset (SOCK_DESTROY, what `ss -K` does: an RST
 #            to warrend, an error at the agent's next read); the outage is
 #            from the kill to the first echo after the resume.
+#   worker   the same, RESUME_WORKER_KILLS times, but a kill is kill -9 of
+#            warrend's worker (the pid of its newest event=started line):
+#            the carrier dies with the worker, the keeper hands the
+#            sessions to its spare worker, and the agent resumes on it.
+#            The keeper restarts at most 20 workers at once (then one
+#            every 3 s, keeper.c BURST), so every 20 kills run on a fresh
+#            warrend and agent; the percentiles are over all of a run's.
 #   cut      the same, RESUME_CUTS times for each dead_busy in
 #            RESUME_DEAD_BUSY, but the carrier's packets are dropped (tc on
 #            the namespace's lo, both ways) until the echo is back: nobody
@@ -29,9 +36,9 @@
 # Everything runs RESUME_REPS times (default 2) in fresh processes.
 #
 # Environment (defaults in brackets):
-#   RESUME_KILLS [50]  RESUME_CUTS [5]  RESUME_DEAD_BUSY ["1 3"]
+#   RESUME_KILLS [50]  RESUME_WORKER_KILLS [40]  RESUME_CUTS [5]  RESUME_DEAD_BUSY ["1 3"]
 #   RESUME_M ["100 500"]  RESUME_IDLE ["100 500"]  RESUME_BUSY ["1 8"]
-#   RESUME_REPS [2]  RESUME_PARTS ["outage cut rate memory"]
+#   RESUME_REPS [2]  RESUME_PARTS ["outage worker cut rate memory"]
 #   RESUME_CONNRATE_SECONDS [5]  BENCH_CONC [8]
 #   BENCH_OUT [build/bench]  KEEP=1 keeps the temporary directory.
 # Needs `make` first.  Output: a markdown block on stdout and in
@@ -52,13 +59,14 @@ ip link set lo up || exit 1
 BIN=${BIN:-$TOP/bin}
 OUT=${BENCH_OUT:-$TOP/build/bench}
 KILLS=${RESUME_KILLS:-50}
+WKILLS=${RESUME_WORKER_KILLS:-40}
 CUTS=${RESUME_CUTS:-5}
 DEADS=${RESUME_DEAD_BUSY:-1 3}
 MS=${RESUME_M:-100 500}
 IDLE=${RESUME_IDLE:-100 500}
 BUSY=${RESUME_BUSY:-1 8}
 REPS=${RESUME_REPS:-2}
-PARTS=${RESUME_PARTS:-outage cut rate memory}
+PARTS=${RESUME_PARTS:-outage worker cut rate memory}
 CSECS=${RESUME_CONNRATE_SECONDS:-5}
 CONC=${BENCH_CONC:-8}
 GLO=10000 GHI=14999          # grant ports: the carriers are the agent's
@@ -100,7 +108,8 @@ port BACKEND
 wait_port "$BACKEND" || { say "backend did not start"; exit 1; }
 
 # start TAG DEAD_BUSY LOG_LEVEL: a warrend and a `warren forward` to it,
-# logs $T/TAG-*.log; sets FWD (the local port), WPID, APID, CTL.  The
+# logs $T/TAG-*.log, its own LMDB store (not the default /var/lib/warren,
+# which other warrends on this host may use); sets FWD (the local port), WPID, APID, CTL.  The
 # door's caps are raised so that a burst of M sessions from one address
 # and one key is limited by the work, not by a cap: no pending-grant cap,
 # no per-key rate, never "under load" (queue 4096, threshold 4096).
@@ -113,6 +122,7 @@ start() {
 	listen = 127.0.0.1:$UDP
 	grant_ports = $GLO-$GHI
 	control = $CTL
+	store = lmdb:$T/store-$1
 	log_level = $3
 	dead_busy = $2
 	max_grants = 65535
@@ -158,9 +168,21 @@ stop() {
 	for p in "$@"; do kill -9 "$p" 2>/dev/null; wait "$p" 2>/dev/null; done
 	return 0
 }
-rss() { sed -n 's/^VmRSS:[[:space:]]*\([0-9]*\) kB/\1/p' "/proc/$1/status"; }
-# cpu_ns PID: time on a CPU of all PID's threads so far, in nanoseconds.
-cpu_ns() { cat /proc/"$1"/task/*/schedstat | awk '{ s += $1 } END { printf "%d", s }'; }
+# rss PID: VmRSS in KiB of PID and of its children (for warrend: the
+# keeper, the worker and the spare worker).
+rss() {
+	for _p in "$1" $(cat /proc/"$1"/task/*/children 2>/dev/null); do
+		sed -n 's/^VmRSS:[[:space:]]*\([0-9]*\) kB/\1/p' "/proc/$_p/status" 2>/dev/null
+	done | awk '{ s += $1 } END { printf "%d", s }'
+}
+# cpu_ns PID: time on a CPU of all PID's threads and its children's so far,
+# in nanoseconds: warrend is a keeper whose children, a worker and a spare,
+# do the work (a worker that died meanwhile is not counted).
+cpu_ns() {
+	for _p in "$1" $(cat /proc/"$1"/task/*/children 2>/dev/null); do
+		cat /proc/"$_p"/task/*/schedstat 2>/dev/null
+	done | awk '{ s += $1 } END { printf "%d", s }'
+}
 counter() { "$BIN/warren" status -s "$CTL" 2>/dev/null | awk -v k="$1" '$1 == k { print $2 }'; }
 # wait_line FILE PATTERN SECONDS
 wait_line() {
@@ -191,6 +213,44 @@ case " $PARTS " in *" outage "*)
 		say "outage (reset) #$r FAILED: $(tail -n 2 "$T/out$r.err")"
 	fi
 	stop $APID $WPID ;;
+esac
+# ------------------------------------------------------------ worker
+case " $PARTS " in *" worker "*)
+	left=$WKILLS b=1 ok=1 res=0 st=0 mis=0
+	: > "$T/wk$r.ms"
+	while [ "$left" -gt 0 ]; do
+		n=$left; [ "$n" -gt 20 ] && n=20
+		start wk$r-$b 3 info || exit 1
+		if RESUME_KILL_WORKER="$T/wk$r-$b-warrend.log" timeout 120 \
+		    "$OUT/resume" ping "$FWD" $GLO $GHI "$n" \
+		    > "$T/wk$r-$b.txt" 2> "$T/wk$r-$b.err"; then
+			sed -n "s/^kill /kill worker $r /p" "$T/wk$r-$b.txt" >> "$RAW"
+			sed -n 's/^kill .*outage_ms=\([^ ]*\) gap_ms=\([^ ]*\)/\1 \2/p' \
+			    "$T/wk$r-$b.txt" >> "$T/wk$r.ms"
+			l=$(tail -n 1 "$T/wk$r-$b.txt")
+			mis=$((mis + $(kv "$l" misordered)))
+			res=$((res + $(grep -c 'event=resumed' "$T/wk$r-$b-warren.log")))
+			st=$((st + $(grep -c 'event=started' "$T/wk$r-$b-warrend.log") - 1))
+		else
+			ok=0
+			say "worker kill #$r.$b FAILED: $(tail -n 2 "$T/wk$r-$b.err")"
+		fi
+		stop $APID $WPID
+		left=$((left - n)); b=$((b + 1))
+	done
+	if [ $ok = 1 ] && [ -s "$T/wk$r.ms" ]; then
+		# percentiles as resume.c's: the value at index floor(p/100 n)
+		pc='{ v[NR] = $1 } END { i = int(p / 100 * NR) + 1; if (i > NR) i = NR; printf "%.2f", v[i] }'
+		o50=$(cut -d' ' -f1 "$T/wk$r.ms" | sort -n | awk -v p=50 "$pc")
+		o99=$(cut -d' ' -f1 "$T/wk$r.ms" | sort -n | awk -v p=99 "$pc")
+		omax=$(cut -d' ' -f1 "$T/wk$r.ms" | sort -n | awk -v p=100 "$pc")
+		g50=$(cut -d' ' -f2 "$T/wk$r.ms" | sort -n | awk -v p=50 "$pc")
+		l="kills=$(wc -l < "$T/wk$r.ms") misordered=$mis outage_p50_ms=$o50 outage_p99_ms=$o99 outage_max_ms=$omax gap_p50_ms=$g50"
+		echo "outage worker $r $l resumed_log=$res workers_started=$st load=$(cut -d' ' -f1 /proc/loadavg)" >> "$RAW"
+		say "outage (kill -9 worker) #$r: $l resumed_log=$res workers_started=$st"
+	elif [ "$WKILLS" -gt 0 ]; then
+		echo "outage worker $r failed" >> "$RAW"
+	fi ;;
 esac
 # ------------------------------------------------------------ cut
 case " $PARTS " in *" cut "*)
@@ -329,7 +389,7 @@ function kv(s, k,   n, i, a, b) {
 	return ""
 }
 $1 == "outage" && $4 != "failed" {
-	what = $2 == "reset" ? "carrier reset (RST)" : "link cut, dead_busy = " substr($2, 4) " s"
+	what = $2 == "reset" ? "carrier reset (RST)" : $2 == "worker" ? "kill -9 of the worker" : "link cut, dead_busy = " substr($2, 4) " s"
 	o = o sprintf("| %s | %s | %s | %s | %s | %s | %s | %s | %s |\n", what, $3,
 	    kv($0, "kills"), kv($0, "outage_p50_ms"), kv($0, "outage_p99_ms"),
 	    kv($0, "outage_max_ms"), kv($0, "gap_p50_ms"), kv($0, "misordered"), kv($0, "load"))
