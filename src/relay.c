@@ -117,6 +117,7 @@ struct relay {
 	uint64_t consumed;
 	uint64_t hello_end;           /* adopted: the least end HELLO claims */
 	uint64_t ack_floor;           /* acks in [ack_floor, os.acked) are old */
+	uint32_t peer_window;         /* the window of the peer's last HELLO */
 	uv_shutdown_t carrier_shut_req, out_shut_req;
 	struct session s;
 	struct record_dir tx, rx;
@@ -226,10 +227,21 @@ peek_consume(struct relay *r)
 static int
 os_ack(struct relay *r, uint64_t ack)
 {
-	if (ack < r->os.acked && ack >= r->ack_floor)
+	if (ack < r->os.acked && ack >= r->ack_floor) {
+		/*
+		 * The client still holds [ack, os.acked) undelivered, and
+		 * its window counts from what it delivered: ours is smaller
+		 * by that much until its acks reach os.acked.
+		 */
+		uint64_t held = r->os.acked - ack;
+
+		r->os.window = held < r->peer_window ? r->peer_window - held :
+		    0;
 		return 0;
+	}
 	if (stream_out_ack(&r->os, ack))
 		return -1;
+	r->os.window = r->peer_window;
 	peek_consume(r);
 	return 0;
 }
@@ -677,7 +689,8 @@ handle_hello(struct relay *r, const struct wire_rec *rec)
 		    "is out of our stream's range)");
 		return -1;
 	}
-	r->os.window = wire_get32(b + WIRE_SESSION_ID_LEN + 4);
+	r->os.window = r->peer_window = wire_get32(b + WIRE_SESSION_ID_LEN +
+	    4);
 	if (r->os.window < WIRE_WINDOW_MIN) {
 		finish(r, RELAY_END_CARRIER, "HELLO window too small");
 		return -1;
