@@ -119,6 +119,8 @@ diff_restart(const struct cfg_server *old, const struct cfg_server *new,
 	    (old->has_cluster_secret && !crypto_equal(old->cluster_secret,
 	    new->cluster_secret, 32)), "cluster_secret");
 	RESTART(str_differ(old->control, new->control), "control");
+	RESTART(old->has_control_group != new->has_control_group ||
+	    old->control_gid != new->control_gid, "control_group");
 	RESTART(old->handshake_queue != new->handshake_queue,
 	    "handshake_queue");
 	RESTART(new->load_threshold > old->handshake_queue &&
@@ -223,6 +225,10 @@ cfgdiff_keep_restart(struct cfg_server *old, struct cfg_server *new)
 	new->control = old->control;
 	old->control = t;
 	new->control_line = old->control_line;
+	/* The socket's group and mode are set when it is made. */
+	new->has_control_group = old->has_control_group;
+	new->control_gid = old->control_gid;
+	new->control_group_line = old->control_group_line;
 	new->handshake_queue = old->handshake_queue;
 	if (new->load_threshold > new->handshake_queue)
 		new->load_threshold = old->load_threshold;

@@ -189,14 +189,14 @@ test_limits_and_restart(void **state)
 	    d.services_changed, 0);
 	assert_int_equal(d.nlimits, 3);
 	assert_string_equal(d.limits, "stall_timeout=60->30,"
-	    "pending_per_ip=8->50,log_level=info->debug");
+	    "pending_per_ip=64->50,log_level=info->debug");
 	assert_int_equal(d.nrestart, 5);
 	assert_string_equal(d.restart, "private_key,listen,grant_ports,"
 	    "control,handshake_queue");
 	assert_int_equal(b->handshake_queue, 8192);
 	cfgdiff_format(&d, buf, sizeof(buf));
 	assert_string_equal(buf, "limits=\"stall_timeout=60->30,"
-	    "pending_per_ip=8->50,log_level=info->debug\" "
+	    "pending_per_ip=64->50,log_level=info->debug\" "
 	    "restart_needed=\"private_key,listen,grant_ports,control,"
 	    "handshake_queue\"");
 
