@@ -103,6 +103,7 @@
 #define BUDGET (16u << 20)        /* bytes sealed or written per input */
 #define FRAME_MAX (WIRE_REC_LENLEN + WIRE_REC_MAX)
 #define OUTQ_MAX (4u << 20)       /* sealed bytes the peer queues at most */
+#define PLAIN_BUF (16 * 1024)     /* socket buffers toward the application */
 #define SETTLE 3                  /* loop runs after each operation */
 #define END_RUNS 20000            /* loop runs for the relay to end */
 #define END_WAITS 40              /* then blocking runs (the tick is 500 ms) */
@@ -683,7 +684,7 @@ static void
 plain_pair(int fd[2])
 {
 	socklen_t alen = sizeof(listen_addr);
-	int one = 1;
+	int one = 1, small = PLAIN_BUF;
 
 	if (listen_fd < 0) {
 		memset(&listen_addr, 0, sizeof(listen_addr));
@@ -705,6 +706,13 @@ plain_pair(int fd[2])
 	    SOCK_CLOEXEC | SOCK_NONBLOCK)) < 0 ||
 	    fcntl(fd[0], F_SETFL, O_NONBLOCK) < 0)
 		fatal("loopback pair: %s", strerror(errno));
+	/*
+	 * Small buffers toward the application, so that a few records fill
+	 * them and the relay must queue (a slow application), well within
+	 * its window.
+	 */
+	(void)setsockopt(fd[0], SOL_SOCKET, SO_RCVBUF, &small, sizeof(small));
+	(void)setsockopt(fd[1], SOL_SOCKET, SO_SNDBUF, &small, sizeof(small));
 }
 
 /* Attach the plain side, as warrend does once its backend connects. */
