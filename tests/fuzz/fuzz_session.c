@@ -128,6 +128,7 @@ static struct {
 	uv_loop_t loop;
 	struct relay *r;          /* NULL once the end callback ran */
 	int node, ended, established, lost;
+	int aborting;             /* relay_abort: flushing its CLOSE */
 	enum relay_end end;
 	struct session s;         /* the id, the current carrier's number, keys */
 	struct carrier c;
@@ -910,7 +911,7 @@ op_swap(unsigned how)
 		s2.carrier = fz.s.carrier + 1;
 	}
 	carrier_keys(&s2, s2.carrier);
-	ok = fz.established && how % 8 < 6;
+	ok = fz.established && !fz.aborting && how % 8 < 6;
 	rc = relay_resume(fz.r, tcp_handle(fd[1]), &s2);
 	if (rc != (ok ? 0 : -1) && !(rc == -1 && fz.ended))
 		fatal("relay_resume returned %d (carrier %u after %u, %s)", rc,
@@ -1160,9 +1161,10 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			attach();
 			break;
 		case 15:
+			a = (unsigned)get(&in, 1);
 			if (fz.r != NULL)
-				relay_abort(fz.r, (uint8_t)(get(&in, 1) % 4),
-				    "fuzz abort");
+				relay_abort(fz.r, (uint8_t)(a % 4), "fuzz abort");
+			fz.aborting = fz.r != NULL;
 			break;
 		}
 		run(SETTLE);
