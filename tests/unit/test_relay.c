@@ -1308,7 +1308,7 @@ test_swap_before_data(void **state)
  * application went out after it, and DATA still kept from the application.
  * Found by tests/fuzz/fuzz_session.c.  The loop runs without waiting.
  */
-#define F_PEER_DATA (1u << 20)      /* peer to application: fills the plain side */
+#define F_PEER_DATA (1u << 20)      /* peer to application: fills its side */
 #define F_APP_DATA (4u << 20)       /* application to peer: fills the carrier */
 
 static void
