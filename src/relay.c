@@ -1300,6 +1300,8 @@ relay_new(uv_loop_t *loop, uv_tcp_t *carrier, const struct session *s,
 	r->end_cb = end;
 	r->arg = arg;
 	stream_out_init(&r->os, s->sent);
+	/* The plain side's first byte (peek mode) is our stream's s->sent. */
+	r->consumed = s->sent;
 	r->received = r->ack_sent = r->delivered = s->received;
 	r->last_rx = r->last_tx = r->last_moved = uv_now(loop);
 	r->stall_ms = RELAY_STALL_DEFAULT * 1000;
