@@ -40,7 +40,8 @@
  *                                     the next number, one further on, the
  *                                     same number, or a wrong session id
  *   10      u16 n                     the application writes n+1 bytes
- *   11                                the application shuts its write side
+ *   11      u8 how                    the application shuts its write
+ *                                     side (how even) or resets its socket
  *   12      u8 which                  stop or restart reading the plain
  *                                     side (even) or the carrier (odd)
  *   13      u8 n                      run the loop n % 32 + 1 times
@@ -756,6 +757,26 @@ app_write(size_t n)
 	}
 }
 
+/* Op 11: the application shuts its write side, or resets its socket. */
+static void
+app_end(unsigned how)
+{
+	struct linger lg = { 1, 0 };
+
+	if (fz.app_fd < 0)
+		return;
+	if (how % 2 == 0) {
+		if (!fz.app_shut)
+			(void)shutdown(fz.app_fd, SHUT_WR);
+		fz.app_shut = 1;
+		return;
+	}
+	(void)setsockopt(fz.app_fd, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg));
+	(void)close(fz.app_fd);
+	fz.app_fd = -1;
+	fz.app_reset = fz.app_dead = 1;
+}
+
 /* Note the first record queued on a fresh carrier. */
 static void
 first(int hello, int ok, uint64_t rewind)
@@ -1012,8 +1033,11 @@ finish_input(void)
 	run(SETTLE);
 	/* Its sockets closed: whatever it waits for fails at once. */
 	carrier_close(&fz.c);
-	(void)setsockopt(fz.app_fd, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg));
-	(void)close(fz.app_fd);
+	if (fz.app_fd >= 0) {
+		(void)setsockopt(fz.app_fd, SOL_SOCKET, SO_LINGER, &lg,
+		    sizeof(lg));
+		(void)close(fz.app_fd);
+	}
 	if (!fz.attached)
 		(void)close(fz.relay_fd);
 	for (i = 0; i < END_RUNS && uv_loop_alive(&fz.loop); i++)
@@ -1143,9 +1167,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			app_write((size_t)get(&in, 2) + 1);
 			break;
 		case 11:
-			if (!fz.app_shut)
-				(void)shutdown(fz.app_fd, SHUT_WR);
-			fz.app_shut = 1;
+			app_end((unsigned)get(&in, 1));
 			break;
 		case 12:
 			a = (unsigned)get(&in, 1);
