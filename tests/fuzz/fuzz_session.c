@@ -70,6 +70,10 @@
  * callback runs once, "done" only after both streams ended; and at the
  * end of each input the relay, aborted, closes every handle so that the
  * loop closes clean (ASan sees any leak).
+ *
+ * Not driven here: the relay's timer (keepalives, dead carriers, stalls),
+ * since no time passes in a run, and relay_adopt (a worker taking over a
+ * backend socket), which tests/system/17-restart.t covers.
  */
 #include <arpa/inet.h>
 #include <errno.h>
