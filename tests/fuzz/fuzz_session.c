@@ -484,7 +484,9 @@ check_record(const struct wire_rec *rec)
 			    (unsigned long long)rec->seq);
 		break;
 	case WIRE_REC_FIN:
-		if (!fz.app_shut || rec->seq != fz.app_written ||
+		/* A reset may read as an EOF (the kernel's call, not ours). */
+		if (!(fz.app_shut || fz.app_reset) ||
+		    rec->seq != fz.app_written ||
 		    !c->first_hello || !c->hello_ok ||
 		    rec->seq != c->data_next || c->fin_in)
 			fatal("FIN at %llu: before the application's EOF, not "
@@ -666,7 +668,8 @@ on_end(struct relay *r, void *arg, enum relay_end end, const char *text)
 {
 	if (r != fz.r || fz.ended)
 		fatal("the end callback ran twice or for another relay");
-	if (end == RELAY_END_DONE && (!fz.app_shut || fz.nfin == 0))
+	if (end == RELAY_END_DONE && (!(fz.app_shut || fz.app_reset) ||
+	    fz.nfin == 0))
 		fatal("\"done\" before both streams ended (%s)", text);
 	fz.ended = 1;
 	fz.end = end;
