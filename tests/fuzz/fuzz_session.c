@@ -941,7 +941,8 @@ op_swap(unsigned how)
 	carrier_keys(&s2, s2.carrier);
 	ok = fz.established && !fz.aborting && how % 8 < 6;
 	rc = relay_resume(fz.r, tcp_handle(fd[1]), &s2);
-	if (rc != (ok ? 0 : -1) && !(rc == -1 && fz.ended))
+	/* A reset application makes the relay abort (and refuse) itself. */
+	if (rc != (ok ? 0 : -1) && !(rc == -1 && (fz.ended || fz.app_reset)))
 		fatal("relay_resume returned %d (carrier %u after %u, %s)", rc,
 		    (unsigned)s2.carrier, (unsigned)fz.s.carrier,
 		    fz.established ? "established" : "not established");
