@@ -404,7 +404,10 @@ stream_send(struct relay *r, uv_stream_t *s, struct wbuf *w, size_t len)
 	return NULL;
 }
 
-/* Seal and send a control record with ${body}. */
+/*
+ * Seal and send a control record with ${body}.  Nothing follows a CLOSE
+ * (relay_abort sets flush_then_end once it has been sent).
+ */
 static void
 send_record(struct relay *r, uint8_t type, uint64_t seq, const void *body,
     size_t bodylen)
@@ -413,7 +416,7 @@ send_record(struct relay *r, uint8_t type, uint64_t seq, const void *body,
 	int len;
 
 	if (r->carrier == NULL || r->carrier_shut || r->ending ||
-	    r->carrier_err)
+	    r->carrier_err || r->flush_then_end)
 		return;
 	if ((w = wbuf_new(r, WIRE_REC_OVERHEAD + bodylen, 1)) == NULL) {
 		finish(r, RELAY_END_LOCAL, "out of memory");
@@ -928,7 +931,8 @@ plain_alloc(uv_handle_t *h, size_t hint, uv_buf_t *buf)
 /*
  * Seal what the plain side gave and the carrier has not had, out of place
  * from the kept bytes, while the carrier's queue has room; then the FIN
- * once the plain side has ended and all of it went out.
+ * once the plain side has ended and all of it went out.  Nothing after
+ * our CLOSE (flush_then_end).
  */
 static void
 flush_out(struct relay *r)
@@ -939,7 +943,7 @@ flush_out(struct relay *r)
 	int len;
 
 	while (r->carrier != NULL && r->proven && !r->ending &&
-	    !r->carrier_err && !r->carrier_shut &&
+	    !r->flush_then_end && !r->carrier_err && !r->carrier_shut &&
 	    r->carrier_queued < RELAY_HIGH_WATER &&
 	    (p = stream_out_next(&r->os, &n)) != NULL) {
 		if ((w = wbuf_new(r, WIRE_REC_OVERHEAD + n, 1)) == NULL) {
@@ -959,7 +963,8 @@ flush_out(struct relay *r)
 		    (size_t)len));
 	}
 	if (r->plain_eof && !r->fin_sent && r->os.sent == r->os.end &&
-	    r->carrier != NULL && r->proven && !r->ending) {
+	    r->carrier != NULL && r->proven && !r->ending &&
+	    !r->flush_then_end) {
 		r->fin_sent = 1;
 		send_record(r, WIRE_REC_FIN, r->os.sent, NULL, 0);
 		if (!r->ending)
@@ -1333,6 +1338,8 @@ relay_new(uv_loop_t *loop, uv_tcp_t *carrier, const struct session *s,
 	r->end_cb = end;
 	r->arg = arg;
 	stream_out_init(&r->os, s->sent);
+	/* The plain side's first byte (peek mode) is our stream's s->sent. */
+	r->consumed = s->sent;
 	r->received = r->ack_sent = r->delivered = s->received;
 	r->last_rx = r->last_tx = r->last_moved = uv_now(loop);
 	r->stall_ms = RELAY_STALL_DEFAULT * 1000;
@@ -1453,7 +1460,7 @@ relay_set_resumable(struct relay *r, relay_lost_cb *lost, int dead_busy)
 int
 relay_resume(struct relay *r, uv_tcp_t *carrier, const struct session *s)
 {
-	if (r->ending || !r->established ||
+	if (r->ending || r->flush_then_end || !r->established ||
 	    !crypto_equal(s->id, r->s.id, WIRE_SESSION_ID_LEN) ||
 	    s->carrier <= r->s.carrier) {
 		uv_close((uv_handle_t *)carrier, (uv_close_cb)free);

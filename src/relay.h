@@ -108,7 +108,9 @@ void relay_attach(struct relay *r, uv_stream_t *in, uv_stream_t *out);
 /**
  * relay_abort(r, reason, text):
  * Send CLOSE with ${reason} (WIRE_CLOSE_*) and ${text} to the peer, then
- * end the session with RELAY_END_LOCAL.
+ * end the session with RELAY_END_LOCAL: at once, or once what is queued
+ * on the carrier before the CLOSE has been written.  No record follows
+ * the CLOSE, and relay_resume refuses a new carrier meanwhile.
  */
 void relay_abort(struct relay *r, uint8_t reason, const char *text);
 
@@ -136,7 +138,9 @@ void relay_set_resumable(struct relay *r, relay_lost_cb *lost, int dead_busy);
  * of ${r}, with the carrier number and keys of ${s} (its id must be the
  * session's, its carrier number higher than the last); a carrier still
  * attached is dropped first.  Both ends then send again exactly what the
- * other lacks.  Returns -1 (and closes ${carrier}) if ${r} cannot take it.
+ * other lacks.  Returns -1 (and closes ${carrier}) if ${r} cannot take it
+ * (not established yet, another session or an old carrier number, or
+ * ending: relay_abort).
  */
 int relay_resume(struct relay *r, uv_tcp_t *carrier, const struct session *s);
 

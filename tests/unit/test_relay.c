@@ -35,6 +35,7 @@
 
 #include "crypto.h"
 #include "log.h"
+#include "record.h"
 #include "relay.h"
 #include "session.h"
 #include "stream.h"
@@ -1311,6 +1312,278 @@ test_swap_before_data(void **state)
 	free(t);
 }
 
+/*
+ * (f) CLOSE is the last record on its carrier (PROTOCOL.md 7.8).  A client
+ * relay whose carrier and plain side are both backed up (the peer, played
+ * here with record.c, reads neither) is aborted: its CLOSE waits behind
+ * queued DATA.  Then the peer reads the carrier and the application its
+ * socket, which completes the relay's queued writes both ways.  Nothing may
+ * follow the CLOSE: before the fix an ACK for the bytes that reached the
+ * application went out after it, and DATA still kept from the application.
+ * Found by tests/fuzz/fuzz_session.c.  The loop runs without waiting.
+ */
+#define F_PEER_DATA (1u << 20)      /* peer to application: fills its side */
+#define F_APP_DATA (4u << 20)       /* application to peer: fills the carrier */
+
+static void
+f_on_end(struct relay *r, void *arg, enum relay_end how, const char *text)
+{
+	*(int *)arg = 1;
+	if (verbose)
+		fprintf(stderr, "  relay ended: %s: %s\n", relay_end_str(how),
+		    text);
+}
+
+/* Seal one record from the peer into ${out} (room for it); its length. */
+static size_t
+f_seal(struct record_dir *d, uint8_t *out, uint8_t type, uint64_t seq,
+    const uint8_t *body, size_t len)
+{
+	int n = record_seal_from(d, out, type, seq, 0, body, len);
+
+	assert_true(n > 0);
+	return (size_t)n;
+}
+
+static void
+test_close_is_last(void **state)
+{
+	static uint8_t buf[2 * (WIRE_REC_OVERHEAD + WIRE_REC_MAXDATA)];
+	static uint8_t pt[WIRE_REC_OVERHEAD + WIRE_REC_MAXDATA];
+	uint8_t hello[WIRE_HELLO_BODY];
+	uv_loop_t loop;
+	struct session s;
+	struct record_dir ptx = { NULL, 0 }, prx = { NULL, 0 };
+	struct relay *r;
+	uv_tcp_t *carrier, *plain;
+	int cfd[2], pfd[2], ended = 0, small = 16 * 1024, closes = 0, after = 0;
+	uint64_t off, wrote = 0;
+	size_t have = 0, i, n;
+	ssize_t k;
+
+	memset(&s, 0, sizeof(s));
+	assert_int_equal(crypto_random(s.id, sizeof(s.id)), 0);
+	assert_int_equal(crypto_random(s.key_c2s, sizeof(s.key_c2s)), 0);
+	assert_int_equal(crypto_random(s.key_s2c, sizeof(s.key_s2c)), 0);
+	snprintf(s.service, sizeof(s.service), "test");
+	/* The peer is the node: it seals with s2c and opens c2s. */
+	assert_non_null(ptx.aead = crypto_aead_new(CRYPTO_AESGCM, s.key_s2c));
+	assert_non_null(prx.aead = crypto_aead_new(CRYPTO_AESGCM, s.key_c2s));
+	assert_int_equal(uv_loop_init(&loop), 0);
+	assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC |
+	    SOCK_NONBLOCK, 0, cfd), 0);
+	tcp_pair(pfd);
+	assert_int_equal(setsockopt(pfd[0], SOL_SOCKET, SO_RCVBUF, &small,
+	    sizeof(small)), 0);
+	assert_int_equal(setsockopt(pfd[1], SOL_SOCKET, SO_SNDBUF, &small,
+	    sizeof(small)), 0);
+	assert_non_null(carrier = malloc(sizeof(*carrier)));
+	assert_non_null(plain = malloc(sizeof(*plain)));
+	assert_int_equal(uv_tcp_init(&loop, carrier), 0);
+	assert_int_equal(uv_tcp_open(carrier, cfd[1]), 0);
+	assert_int_equal(uv_tcp_init(&loop, plain), 0);
+	assert_int_equal(uv_tcp_open(plain, pfd[1]), 0);
+	r = relay_new(&loop, carrier, &s, 0, KEEPALIVE, "test-node", NULL,
+	    f_on_end, &ended);
+	assert_non_null(r);
+	relay_attach(r, (uv_stream_t *)plain, (uv_stream_t *)plain);
+
+	/* The peer's HELLO, then 1 MiB of DATA: more than the plain side holds. */
+	memcpy(hello, s.id, WIRE_SESSION_ID_LEN);
+	wire_put32(hello + WIRE_SESSION_ID_LEN, 0);
+	wire_put32(hello + WIRE_SESSION_ID_LEN + 4, RELAY_WINDOW);
+	wire_put64(hello + WIRE_SESSION_ID_LEN + 8, 0);
+	n = f_seal(&ptx, buf, WIRE_REC_HELLO, F_PEER_DATA, hello,
+	    sizeof(hello));
+	assert_int_equal(write(cfd[0], buf, n), (ssize_t)n);
+	for (off = 0; off < F_PEER_DATA; off += WIRE_REC_MAXDATA) {
+		fill(1, off, pt, WIRE_REC_MAXDATA);
+		n = f_seal(&ptx, buf, WIRE_REC_DATA, off, pt, WIRE_REC_MAXDATA);
+		for (i = 0; i < n; i += (size_t)k) {
+			k = write(cfd[0], buf + i, n - i);
+			if (k < 0 && errno == EAGAIN) {
+				k = 0;
+				uv_run(&loop, UV_RUN_NOWAIT);
+				continue;
+			}
+			assert_true(k > 0);
+		}
+	}
+	/* 4 MiB from the application, while the peer reads nothing. */
+	for (i = 0; i < 2000 && wrote < F_APP_DATA; i++) {
+		fill(2, wrote, pt, 64 * 1024);
+		k = send(pfd[0], pt, 64 * 1024, MSG_DONTWAIT | MSG_NOSIGNAL);
+		if (k > 0)
+			wrote += (uint64_t)k;
+		uv_run(&loop, UV_RUN_NOWAIT);
+	}
+	assert_false(ended);
+	relay_abort(r, WIRE_CLOSE_ERROR, "test abort");
+	assert_false(ended);   /* the CLOSE waits behind queued DATA */
+
+	/* Now the peer reads the carrier and the application its socket. */
+	for (i = 0; i < 200000 && !ended; i++) {
+		uv_run(&loop, UV_RUN_NOWAIT);
+		while (recv(pfd[0], pt, sizeof(pt), MSG_DONTWAIT) > 0)
+			;
+		while ((k = recv(cfd[0], buf + have, sizeof(buf) - have,
+		    MSG_DONTWAIT)) > 0) {
+			long flen;
+			size_t at = 0;
+			struct wire_rec rec;
+
+			have += (size_t)k;
+			while ((flen = record_frame_len(buf + at,
+			    have - at)) > 0) {
+				assert_int_equal(record_open(&prx, buf + at,
+				    (size_t)flen, pt, &rec), 0);
+				if (closes > 0)
+					after++;
+				if (rec.type == WIRE_REC_CLOSE)
+					closes++;
+				at += (size_t)flen;
+			}
+			assert_true(flen >= 0);
+			memmove(buf, buf + at, have - at);
+			have -= at;
+		}
+	}
+	assert_true(ended);
+	assert_int_equal(closes, 1);
+	assert_int_equal(after, 0);
+	for (i = 0; i < 1000 && uv_loop_alive(&loop); i++)
+		uv_run(&loop, UV_RUN_NOWAIT);
+	assert_int_equal(uv_loop_close(&loop), 0);
+	crypto_aead_free(ptx.aead);
+	crypto_aead_free(prx.aead);
+	close(cfd[0]);
+	close(pfd[0]);
+}
+
+/*
+ * (g) A node relay whose session starts its stream at a non-zero offset
+ * (relay_new with s.sent > 0) reads its backend by peeking and consumes a
+ * byte only once the client acknowledges it (relay_attach).  The client
+ * acknowledges all it got, then the backend writes more: the relay must
+ * send it at the right offsets.  Before the fix the relay counted the
+ * bytes consumed from the socket from 0, not from s.sent, so it tried to
+ * consume s.sent bytes too many: it ended ("Resource temporarily
+ * unavailable") or skipped bytes of the backend.  Found by
+ * tests/fuzz/fuzz_session.c.
+ */
+#define G_START 4095u
+#define G_CHUNK 20000u
+
+/* Read and open what the relay sent; check DATA against stream 2. */
+static void
+g_read(int fd, struct record_dir *prx, uint8_t *buf, size_t cap,
+    size_t *have, uint64_t *next)
+{
+	static uint8_t pt[WIRE_REC_OVERHEAD + WIRE_REC_MAXDATA];
+	static uint8_t want[WIRE_REC_MAXDATA];
+	struct wire_rec rec;
+	ssize_t k;
+	long flen;
+	size_t at;
+
+	while ((k = recv(fd, buf + *have, cap - *have, MSG_DONTWAIT)) > 0) {
+		*have += (size_t)k;
+		at = 0;
+		while ((flen = record_frame_len(buf + at, *have - at)) > 0) {
+			assert_int_equal(record_open(prx, buf + at,
+			    (size_t)flen, pt, &rec), 0);
+			if (rec.type == WIRE_REC_DATA) {
+				assert_int_equal(rec.seq, *next);
+				fill(2, rec.seq - G_START, want, rec.bodylen);
+				assert_memory_equal(rec.body, want,
+				    rec.bodylen);
+				*next += rec.bodylen;
+			}
+			at += (size_t)flen;
+		}
+		memmove(buf, buf + at, *have - at);
+		*have -= at;
+	}
+}
+
+static void
+test_node_stream_offset(void **state)
+{
+	static uint8_t buf[2 * (WIRE_REC_OVERHEAD + WIRE_REC_MAXDATA)];
+	uint8_t hello[WIRE_HELLO_BODY], app[G_CHUNK];
+	uv_loop_t loop;
+	struct session s;
+	struct record_dir ptx = { NULL, 0 }, prx = { NULL, 0 };
+	struct relay *r;
+	uv_tcp_t *carrier, *plain;
+	int cfd[2], pfd[2], ended = 0, round;
+	uint64_t next = G_START;
+	size_t have = 0, n, i;
+
+	memset(&s, 0, sizeof(s));
+	assert_int_equal(crypto_random(s.id, sizeof(s.id)), 0);
+	assert_int_equal(crypto_random(s.key_c2s, sizeof(s.key_c2s)), 0);
+	assert_int_equal(crypto_random(s.key_s2c, sizeof(s.key_s2c)), 0);
+	snprintf(s.service, sizeof(s.service), "test");
+	s.sent = G_START;
+	/* The peer is the client: it seals with c2s and opens s2c. */
+	assert_non_null(ptx.aead = crypto_aead_new(CRYPTO_AESGCM, s.key_c2s));
+	assert_non_null(prx.aead = crypto_aead_new(CRYPTO_AESGCM, s.key_s2c));
+	assert_int_equal(uv_loop_init(&loop), 0);
+	assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC |
+	    SOCK_NONBLOCK, 0, cfd), 0);
+	tcp_pair(pfd);
+	assert_non_null(carrier = malloc(sizeof(*carrier)));
+	assert_non_null(plain = malloc(sizeof(*plain)));
+	assert_int_equal(uv_tcp_init(&loop, carrier), 0);
+	assert_int_equal(uv_tcp_open(carrier, cfd[1]), 0);
+	assert_int_equal(uv_tcp_init(&loop, plain), 0);
+	assert_int_equal(uv_tcp_open(plain, pfd[1]), 0);
+	r = relay_new(&loop, carrier, &s, 1, KEEPALIVE, "test-client", NULL,
+	    f_on_end, &ended);
+	assert_non_null(r);
+	relay_attach(r, (uv_stream_t *)plain, (uv_stream_t *)plain);
+
+	memcpy(hello, s.id, WIRE_SESSION_ID_LEN);
+	wire_put32(hello + WIRE_SESSION_ID_LEN, 0);
+	wire_put32(hello + WIRE_SESSION_ID_LEN + 4, RELAY_WINDOW);
+	wire_put64(hello + WIRE_SESSION_ID_LEN + 8, G_START);
+	assert_int_equal(record_seal_from(&ptx, app, WIRE_REC_HELLO, 0,
+	    G_START, hello, sizeof(hello)), (int)(n = WIRE_REC_OVERHEAD +
+	    sizeof(hello)));
+	assert_int_equal(write(cfd[0], app, n), (ssize_t)n);
+	for (round = 0; round < 3; round++) {
+		/* The backend writes; the client gets it all, then acks it. */
+		fill(2, (uint64_t)round * G_CHUNK, app, G_CHUNK);
+		assert_int_equal(send(pfd[0], app, G_CHUNK, MSG_NOSIGNAL),
+		    (ssize_t)G_CHUNK);
+		for (i = 0; i < 10000 && next < G_START + (round + 1) *
+		    (uint64_t)G_CHUNK && !ended; i++) {
+			uv_run(&loop, UV_RUN_NOWAIT);
+			g_read(cfd[0], &prx, buf, sizeof(buf), &have, &next);
+		}
+		assert_false(ended);
+		assert_int_equal(next, G_START + (round + 1) *
+		    (uint64_t)G_CHUNK);
+		n = WIRE_REC_OVERHEAD;
+		assert_int_equal(record_seal_from(&ptx, app, WIRE_REC_ACK, 0,
+		    next, NULL, 0), (int)n);
+		assert_int_equal(write(cfd[0], app, n), (ssize_t)n);
+		for (i = 0; i < 100; i++)
+			uv_run(&loop, UV_RUN_NOWAIT);
+		assert_false(ended);
+	}
+	relay_abort(r, WIRE_CLOSE_ERROR, "test done");
+	close(cfd[0]);
+	close(pfd[0]);
+	for (i = 0; i < 100000 && uv_loop_alive(&loop); i++)
+		uv_run(&loop, UV_RUN_NOWAIT);
+	assert_true(ended);
+	assert_int_equal(uv_loop_close(&loop), 0);
+	crypto_aead_free(ptx.aead);
+	crypto_aead_free(prx.aead);
+}
+
 int
 main(void)
 {
@@ -1321,6 +1594,8 @@ main(void)
 		cmocka_unit_test(test_swap_half_close),
 		cmocka_unit_test(test_swap_teardown),
 		cmocka_unit_test(test_swap_teardown_kill),
+		cmocka_unit_test(test_close_is_last),
+		cmocka_unit_test(test_node_stream_offset),
 	};
 
 	verbose = getenv("RELAY_TEST_VERBOSE") != NULL;
