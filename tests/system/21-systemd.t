@@ -10,7 +10,7 @@
 #      when stderr is the journal's stream (JOURNAL_STREAM) each line has
 #      its level's priority prefix;
 #  (c) under a real systemd: a Debian 12 container (systemd-nspawn --boot,
-#      root made by debootstrap, cached in build/debroot) with the .deb of
+#      root made by debootstrap, cached in $DEBROOT) with the .deb of
 #      "make deb" installed runs the unit: active, as the user warren with
 #      no capability, a session through it from the host, a reload,
 #      the journal's priorities, a clean stop.  Skipped, saying why, if
@@ -130,7 +130,7 @@ skip_c() {
 }
 [ "$(id -u)" = 0 ] || skip_c "needs root (debootstrap, systemd-nspawn)"
 command -v systemd-nspawn > /dev/null || skip_c "no systemd-nspawn (make deps)"
-sh "$TOP/tests/system/debroot.sh" "$TOP/build/debroot/bookworm" systemd \
+sh "$TOP/tests/system/debroot.sh" "$DEBROOT/bookworm" systemd \
     > "$T/debroot.log" 2>&1
 case $? in
 0) ;;
@@ -140,9 +140,9 @@ case $? in
 esac
 deb=$(sh "$TOP/scripts/mkdeb.sh" 2> "$T/mkdeb.log" | tail -n 1)
 check "make deb builds the package" test -f "$deb"
-R=$TOP/build/debroot/run-21.$$
+R=$DEBROOT/run-21.$$
 at_exit "rm -rf '$R'"
-cp -a "$TOP/build/debroot/bookworm-systemd" "$R"
+cp -a "$DEBROOT/bookworm-systemd" "$R"
 cp "$deb" "$R/tmp/warren.deb"
 cp /etc/resolv.conf "$R/etc/resolv.conf"
 DEBIAN_FRONTEND=noninteractive unshare -m sh -c 'mount -t proc proc "$0/proc" &&

@@ -1,7 +1,7 @@
 #!/bin/sh
 # The Debian package ("make deb"): lintian finds no error or warning in
 # it; "apt-get install ./warren_*.deb" in a clean Debian 12 root (made by
-# debootstrap from Debian's mirror, cached in build/debroot, copied for
+# debootstrap from Debian's mirror, cached in $DEBROOT, copied for
 # each run) installs the binaries, man pages, unit and example configs,
 # makes the system user warren and a node key it owns, and "warrend
 # --check" runs from it; "apt-get purge" removes it all.  Skipped, saying
@@ -30,7 +30,7 @@ else
 	ok "# SKIP no lintian (make deps)"
 fi
 
-sh "$TOP/tests/system/debroot.sh" "$TOP/build/debroot/bookworm" \
+sh "$TOP/tests/system/debroot.sh" "$DEBROOT/bookworm" \
     > "$T/debroot.log" 2>&1
 case $? in
 0) ;;
@@ -38,9 +38,9 @@ case $? in
 *) sed 's/^/# /' "$T/debroot.log"; not_ok "a clean Debian 12 root"
    skip_rest "no Debian 12 root" ;;
 esac
-R=$TOP/build/debroot/run-22.$$
+R=$DEBROOT/run-22.$$
 at_exit "rm -rf '$R'"
-cp -a "$TOP/build/debroot/bookworm" "$R"
+cp -a "$DEBROOT/bookworm" "$R"
 cp /etc/resolv.conf "$R/etc/resolv.conf"
 cp "$deb" "$R/tmp/"
 # in_root CMD...: run CMD in the root, with /proc.

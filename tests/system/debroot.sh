@@ -37,6 +37,7 @@ if [ ! -f "$dir/.complete" ]; then
 		echo "debroot: cannot reach $mirror" >&2
 		exit 3
 	fi
+	mkdir -p "$(dirname "$dir")"
 	rm -rf "$dir.tmp"
 	mkdir -p "$(dirname "$dir")"
 	echo "debroot: debootstrap bookworm from $mirror into $dir (once)" >&2

@@ -545,3 +545,8 @@ kill_worker() {
 	    cut -d' ' -f1)" +%s%3N)
 	echo $((_t1 - _t0)) >> "$T/restart.ms"
 }
+
+# The cached Debian 12 roots of 21-systemd.t and 22-deb.t (debroot.sh):
+# outside the tree, so that make clean (CI's sanitize and clang stages)
+# does not make them again.
+DEBROOT=${DEBROOT:-/var/cache/warren-tests/debroot}
