@@ -100,7 +100,8 @@
 #include "session.h"
 #include "wire.h"
 
-#define PAT_LEN 1000003u          /* a prime: no record or block aligns */
+#include "fuzz_pattern.h"
+
 #define APP_SHIFT 499979u         /* the relay's stream: the table from here */
 #define KEEPALIVE 10              /* seconds, as the defaults */
 #define DEAD_BUSY 3
@@ -162,7 +163,6 @@ static struct {
 	unsigned op;              /* for messages */
 } fz;
 
-static uint8_t pat[PAT_LEN];
 static uint8_t frame[FRAME_MAX];
 static uint8_t opened[FRAME_MAX];
 static uint8_t rbuf[64 * 1024];
@@ -190,60 +190,6 @@ fatal(const char *fmt, ...)
 	    (unsigned long long)fz.app_read, (unsigned long long)fz.ack_in,
 	    (unsigned long long)fz.relay_got, (unsigned long long)fz.cov);
 	abort();
-}
-
-/* Fill ${p} with the ${n} bytes of the table at ${off}. */
-static void
-pat_fill(uint8_t *p, uint64_t off, size_t n)
-{
-	while (n > 0) {
-		size_t at = (size_t)(off % PAT_LEN);
-		size_t k = PAT_LEN - at < n ? PAT_LEN - at : n;
-
-		memcpy(p, pat + at, k);
-		p += k;
-		off += k;
-		n -= k;
-	}
-}
-
-/* Whether the ${n} bytes at ${p} are the table at ${off}. */
-static int
-pat_equal(const uint8_t *p, uint64_t off, size_t n)
-{
-	while (n > 0) {
-		size_t at = (size_t)(off % PAT_LEN);
-		size_t k = PAT_LEN - at < n ? PAT_LEN - at : n;
-
-		if (memcmp(p, pat + at, k) != 0)
-			return 0;
-		p += k;
-		off += k;
-		n -= k;
-	}
-	return 1;
-}
-
-/* Input reader: missing bytes read as 0. */
-struct in {
-	const uint8_t *p;
-	size_t n;
-};
-
-static uint64_t
-get(struct in *in, int bytes)
-{
-	uint64_t v = 0;
-	int i;
-
-	for (i = 0; i < bytes; i++) {
-		v = v << 8;
-		if (in->n > 0) {
-			v |= *in->p++;
-			in->n--;
-		}
-	}
-	return v;
 }
 
 /* An offset by ${how} around the model's value ${model}. */
@@ -1071,15 +1017,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	unsigned op, a;
 
 	if (!ready) {
-		uint32_t x = 0x2545f491;
-		size_t i;
-
-		for (i = 0; i < PAT_LEN; i++) {
-			x ^= x << 13;
-			x ^= x >> 17;
-			x ^= x << 5;
-			pat[i] = (uint8_t)(x >> 11);
-		}
+		pat_init(0x2545f491);
 		trace = getenv("FUZZ_SESSION_TRACE") != NULL;
 		log_init("fuzz", trace ? LOG_DEBUG : LOG_SILENT);
 		signal(SIGPIPE, SIG_IGN);

@@ -37,13 +37,13 @@
 #include "stream.h"
 #include "wire.h"
 
-#define PAT_LEN 1000003u                /* a prime: no block aligns */
+#include "fuzz_pattern.h"
+
 #define WINDOW_MAX (4u * 1024 * 1024)
 #define CHECK_MAX (2u * 1024 * 1024)    /* kept bytes checked in full */
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-static uint8_t pat[PAT_LEN];
 
 static void
 fatal(const char *what, const struct stream_out *s)
@@ -53,60 +53,6 @@ fatal(const char *what, const struct stream_out *s)
 	    (unsigned long long)s->acked, (unsigned long long)s->sent,
 	    (unsigned long long)s->end, (unsigned long long)s->window);
 	abort();
-}
-
-/* Fill ${p} with the ${n} pattern bytes at ${off}. */
-static void
-pat_fill(uint8_t *p, uint64_t off, size_t n)
-{
-	while (n > 0) {
-		size_t at = (size_t)(off % PAT_LEN);
-		size_t k = PAT_LEN - at < n ? PAT_LEN - at : n;
-
-		memcpy(p, pat + at, k);
-		p += k;
-		off += k;
-		n -= k;
-	}
-}
-
-/* Whether the ${n} bytes at ${p} are the pattern at ${off}. */
-static int
-pat_equal(const uint8_t *p, uint64_t off, size_t n)
-{
-	while (n > 0) {
-		size_t at = (size_t)(off % PAT_LEN);
-		size_t k = PAT_LEN - at < n ? PAT_LEN - at : n;
-
-		if (memcmp(p, pat + at, k) != 0)
-			return 0;
-		p += k;
-		off += k;
-		n -= k;
-	}
-	return 1;
-}
-
-/* Input reader: missing bytes read as 0. */
-struct in {
-	const uint8_t *p;
-	size_t n;
-};
-
-static uint64_t
-get(struct in *in, int bytes)
-{
-	uint64_t v = 0;
-	int i;
-
-	for (i = 0; i < bytes; i++) {
-		v = v << 8;
-		if (in->n > 0) {
-			v |= *in->p++;
-			in->n--;
-		}
-	}
-	return v;
 }
 
 /* The room the window leaves, computed here independently. */
@@ -243,15 +189,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	unsigned ops = 0;
 
 	if (!ready) {
-		uint32_t x = 0x12345678;
-		size_t i;
-
-		for (i = 0; i < PAT_LEN; i++) {
-			x ^= x << 13;
-			x ^= x >> 17;
-			x ^= x << 5;
-			pat[i] = (uint8_t)(x >> 11);
-		}
+		pat_init(0x12345678);
 		ready = 1;
 	}
 	stream_out_init(&s, 0);
