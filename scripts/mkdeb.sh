@@ -14,7 +14,8 @@ set -eu
 cd "$(dirname "$0")/.."
 top=$(pwd)
 out=$top/build/deb
-ver=$(sed -n 's/^#define VERSION "\(.*\)"$/\1/p' cmd/warrend/main.c)
+ver=$(sed -n 's/^#define WARREN_VERSION "\(.*\)"$/\1/p' src/version.h)
+[ -n "$ver" ] || { echo "mkdeb: no WARREN_VERSION in src/version.h" >&2; exit 1; }
 debver=$ver-1
 arch=$(dpkg --print-architecture)
 deb=$top/build/warren_${debver}_$arch.deb
