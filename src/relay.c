@@ -688,8 +688,17 @@ handle_hello(struct relay *r, const struct wire_rec *rec)
 	if ((rec->ack < r->os.acked && rec->ack < r->ack_floor) ||
 	    rec->ack > r->os.sent ||
 	    stream_out_rewind(&r->os, wire_get64(b + WIRE_SESSION_ID_LEN + 8))) {
-		finish(r, RELAY_END_CARRIER, "bad HELLO (its ack or received "
-		    "is out of our stream's range)");
+		char why[WIRE_CLOSE_TEXT_MAX + 1];
+
+		/* The numbers, to tell which end lost count. */
+		snprintf(why, sizeof(why), "bad HELLO (its ack %llu or "
+		    "received %llu is out of our stream's range: acked %llu, "
+		    "sent %llu, end %llu)", (unsigned long long)rec->ack,
+		    (unsigned long long)wire_get64(b + WIRE_SESSION_ID_LEN + 8),
+		    (unsigned long long)r->os.acked,
+		    (unsigned long long)r->os.sent,
+		    (unsigned long long)r->os.end);
+		finish(r, RELAY_END_CARRIER, why);
 		return -1;
 	}
 	r->os.window = r->peer_window = wire_get32(b + WIRE_SESSION_ID_LEN +
