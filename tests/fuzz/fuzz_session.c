@@ -210,6 +210,19 @@ pick(struct in *in, unsigned how, uint64_t model, uint64_t start)
 	}
 }
 
+/* A record's seq (around the peer's next byte) and ack (around what the
+ * relay got), each picked by the input. */
+static void
+pick_seq_ack(struct in *in, uint64_t *seq, uint64_t *ack)
+{
+	unsigned a;
+
+	a = (unsigned)get(in, 1);
+	*seq = pick(in, a, fz.c.peer_next, fz.start_recv);
+	a = (unsigned)get(in, 1);
+	*ack = pick(in, a, fz.relay_got, fz.start_send);
+}
+
 /* How far the peer's stream is covered by its DATA, from its start. */
 static uint64_t
 cov(void)
@@ -1046,10 +1059,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		case 1: {
 			uint64_t seq, ack;
 
-			a = (unsigned)get(&in, 1);
-			seq = pick(&in, a, fz.c.peer_next, fz.start_recv);
-			a = (unsigned)get(&in, 1);
-			ack = pick(&in, a, fz.relay_got, fz.start_send);
+			pick_seq_ack(&in, &seq, &ack);
 			first(0, 0, 0);
 			(void)send_rec(WIRE_REC_ACK, seq, ack, NULL, 0);
 			break;
@@ -1060,10 +1070,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		case 3: {
 			uint64_t seq, ack;
 
-			a = (unsigned)get(&in, 1);
-			seq = pick(&in, a, fz.c.peer_next, fz.start_recv);
-			a = (unsigned)get(&in, 1);
-			ack = pick(&in, a, fz.relay_got, fz.start_send);
+			pick_seq_ack(&in, &seq, &ack);
 			first(0, 0, 0);
 			if (send_rec(WIRE_REC_FIN, seq, ack, NULL, 0) == 0 &&
 			    fz.nfin < OPS_MAX)
