@@ -1334,6 +1334,31 @@ f_on_end(struct relay *r, void *arg, enum relay_end how, const char *text)
 		    text);
 }
 
+/*
+ * A relay on ${loop} with carrier ${cfd} and plain side ${pfd} (both
+ * opened as heap handles, which the relay frees), for session ${s};
+ * ${ended} is set when it ends.
+ */
+static struct relay *
+f_relay(uv_loop_t *loop, int cfd, int pfd, const struct session *s,
+    int node, const char *name, int *ended)
+{
+	uv_tcp_t *carrier, *plain;
+	struct relay *r;
+
+	assert_non_null(carrier = malloc(sizeof(*carrier)));
+	assert_non_null(plain = malloc(sizeof(*plain)));
+	assert_int_equal(uv_tcp_init(loop, carrier), 0);
+	assert_int_equal(uv_tcp_open(carrier, cfd), 0);
+	assert_int_equal(uv_tcp_init(loop, plain), 0);
+	assert_int_equal(uv_tcp_open(plain, pfd), 0);
+	r = relay_new(loop, carrier, s, node, KEEPALIVE, name, NULL,
+	    f_on_end, ended);
+	assert_non_null(r);
+	relay_attach(r, (uv_stream_t *)plain, (uv_stream_t *)plain);
+	return r;
+}
+
 /* Seal one record from the peer into ${out} (room for it); its length. */
 static size_t
 f_seal(struct record_dir *d, uint8_t *out, uint8_t type, uint64_t seq,
@@ -1355,7 +1380,6 @@ test_close_is_last(void **state)
 	struct session s;
 	struct record_dir ptx = { NULL, 0 }, prx = { NULL, 0 };
 	struct relay *r;
-	uv_tcp_t *carrier, *plain;
 	int cfd[2], pfd[2], ended = 0, small = 16 * 1024, closes = 0, after = 0;
 	uint64_t off, wrote = 0;
 	size_t have = 0, i, n;
@@ -1377,16 +1401,7 @@ test_close_is_last(void **state)
 	    sizeof(small)), 0);
 	assert_int_equal(setsockopt(pfd[1], SOL_SOCKET, SO_SNDBUF, &small,
 	    sizeof(small)), 0);
-	assert_non_null(carrier = malloc(sizeof(*carrier)));
-	assert_non_null(plain = malloc(sizeof(*plain)));
-	assert_int_equal(uv_tcp_init(&loop, carrier), 0);
-	assert_int_equal(uv_tcp_open(carrier, cfd[1]), 0);
-	assert_int_equal(uv_tcp_init(&loop, plain), 0);
-	assert_int_equal(uv_tcp_open(plain, pfd[1]), 0);
-	r = relay_new(&loop, carrier, &s, 0, KEEPALIVE, "test-node", NULL,
-	    f_on_end, &ended);
-	assert_non_null(r);
-	relay_attach(r, (uv_stream_t *)plain, (uv_stream_t *)plain);
+	r = f_relay(&loop, cfd[1], pfd[1], &s, 0, "test-node", &ended);
 
 	/* The peer's HELLO, then 1 MiB of DATA: more than the plain side holds. */
 	memcpy(hello, s.id, WIRE_SESSION_ID_LEN);
@@ -1515,7 +1530,6 @@ test_node_stream_offset(void **state)
 	struct session s;
 	struct record_dir ptx = { NULL, 0 }, prx = { NULL, 0 };
 	struct relay *r;
-	uv_tcp_t *carrier, *plain;
 	int cfd[2], pfd[2], ended = 0, round;
 	uint64_t next = G_START;
 	size_t have = 0, n, i;
@@ -1533,16 +1547,7 @@ test_node_stream_offset(void **state)
 	assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC |
 	    SOCK_NONBLOCK, 0, cfd), 0);
 	tcp_pair(pfd);
-	assert_non_null(carrier = malloc(sizeof(*carrier)));
-	assert_non_null(plain = malloc(sizeof(*plain)));
-	assert_int_equal(uv_tcp_init(&loop, carrier), 0);
-	assert_int_equal(uv_tcp_open(carrier, cfd[1]), 0);
-	assert_int_equal(uv_tcp_init(&loop, plain), 0);
-	assert_int_equal(uv_tcp_open(plain, pfd[1]), 0);
-	r = relay_new(&loop, carrier, &s, 1, KEEPALIVE, "test-client", NULL,
-	    f_on_end, &ended);
-	assert_non_null(r);
-	relay_attach(r, (uv_stream_t *)plain, (uv_stream_t *)plain);
+	r = f_relay(&loop, cfd[1], pfd[1], &s, 1, "test-client", &ended);
 
 	memcpy(hello, s.id, WIRE_SESSION_ID_LEN);
 	wire_put32(hello + WIRE_SESSION_ID_LEN, 0);
