@@ -22,6 +22,7 @@
 
 #include "addr.h"
 #include "grant.h"
+#include "grant_bpf.h"
 #include "log.h"
 #include "relay.h"
 #include "resume.h"
@@ -38,6 +39,7 @@ struct grant {
 	struct node *n;
 	struct grant *next, **pprev;
 	uv_tcp_t *listener;
+	int admitted;                /* its port is in n->gbpf's map */
 	uv_timer_t timer;
 	struct sockaddr_storage client;
 	const struct cfg_client *cl;
@@ -163,6 +165,19 @@ grant_freed(uv_handle_t *h)
 	free(g);
 }
 
+/* Close ${g}'s listener, and forget its port in the shared filter. */
+static void
+grant_unlisten(struct grant *g)
+{
+
+	if (g->admitted)
+		grant_bpf_release(g->n->gbpf, g->port);
+	g->admitted = 0;
+	if (g->listener != NULL)
+		uv_close((uv_handle_t *)g->listener, (uv_close_cb)free);
+	g->listener = NULL;
+}
+
 /* Close grant ${g}: listener, timer, list entry. */
 static void
 grant_close(struct grant *g)
@@ -182,8 +197,7 @@ grant_close(struct grant *g)
 		g->pending->g = NULL;
 	if (g->resume != NULL)
 		g->resume->rg = NULL;
-	if (g->listener != NULL)
-		uv_close((uv_handle_t *)g->listener, (uv_close_cb)free);
+	grant_unlisten(g);
 	uv_close((uv_handle_t *)&g->timer, grant_freed);
 }
 
@@ -480,13 +494,32 @@ resume_carrier(struct grant *g, uv_tcp_t *tcp)
 	struct conn *c = g->resume;
 	struct session s = c->s;
 
-	uv_close((uv_handle_t *)g->listener, (uv_close_cb)free);
-	g->listener = NULL;
+	grant_unlisten(g);
 	s.carrier = g->keys.carrier;
 	memcpy(s.key_c2s, g->keys.key_c2s, sizeof(s.key_c2s));
 	memcpy(s.key_s2c, g->keys.key_s2c, sizeof(s.key_s2c));
 	(void)relay_resume(c->r, tcp, &s);
 	session_wipe(&s);
+}
+
+/*
+ * Take the shared grant filter off the accepted carrier ${tcp}: it looks
+ * the port up in the map, and the port is released when the listener
+ * closes (grant_bpf.h).  Returns 0 or -1 (logged).
+ */
+static int
+detach_filter(uv_tcp_t *tcp)
+{
+	uv_os_fd_t fd;
+	int zero = 0;
+
+	if (uv_fileno((uv_handle_t *)tcp, &fd) == 0 &&
+	    setsockopt(fd, SOL_SOCKET, SO_DETACH_FILTER, &zero,
+	    sizeof(zero)) == 0)
+		return 0;
+	log_error("grant_filter", "msg=\"cannot detach the grant filter from "
+	    "a carrier: %s\"", strerror(errno));
+	return -1;
 }
 
 /*
@@ -510,7 +543,8 @@ on_connection(uv_stream_t *server, int status)
 		return;
 	uv_tcp_init(g->n->loop, tcp);
 	if (uv_accept(server, (uv_stream_t *)tcp) < 0 ||
-	    uv_tcp_getpeername(tcp, (struct sockaddr *)&peer, &len) < 0) {
+	    uv_tcp_getpeername(tcp, (struct sockaddr *)&peer, &len) < 0 ||
+	    (g->admitted && detach_filter(tcp) < 0)) {
 		uv_close((uv_handle_t *)tcp, (uv_close_cb)free);
 		return;
 	}
@@ -557,32 +591,41 @@ on_connection(uv_stream_t *server, int status)
 	relay_set_stall(c->r, g->n->cfg->stall_timeout);
 }
 
-/* Try to listen on ${port} of ${local} for ${client}; NULL if busy. */
-static uv_tcp_t *
-grant_listen(struct node *n, struct sockaddr_storage *local, int port,
-    const struct sockaddr *client, int *err)
+/*
+ * Try to open ${g}'s listener on ${g}->port of ${local} for ${client}, with
+ * the source filter: the shared one (n->gbpf) where this worker loaded it,
+ * else the classic one where the kernel takes it (privcheck).  Returns 0,
+ * or a libuv error (UV_EADDRINUSE if the port is busy).
+ */
+static int
+grant_listen(struct grant *g, struct sockaddr_storage *local,
+    const struct sockaddr *client)
 {
+	struct node *n = g->n;
 	uv_tcp_t *t = malloc(sizeof(*t));
 	uv_os_fd_t fd;
+	int err;
 
-	if (t == NULL) {
-		*err = UV_ENOMEM;
-		return NULL;
-	}
-	addr_set_port((struct sockaddr *)local, port);
-	if ((*err = uv_tcp_init_ex(n->loop, t, local->ss_family)) < 0) {
+	if (t == NULL)
+		return UV_ENOMEM;
+	addr_set_port((struct sockaddr *)local, g->port);
+	if ((err = uv_tcp_init_ex(n->loop, t, local->ss_family)) < 0) {
 		free(t);
-		return NULL;
+		return err;
 	}
-	if ((*err = uv_fileno((uv_handle_t *)t, &fd)) < 0 ||
-	    (n->priv.tcp_filter && grant_filter(fd, client) < 0 &&
-	    (*err = -errno) != 0) ||
-	    (*err = uv_tcp_bind(t, (struct sockaddr *)local, 0)) < 0 ||
-	    (*err = uv_listen((uv_stream_t *)t, 4, on_connection)) < 0) {
-		uv_close((uv_handle_t *)t, (uv_close_cb)free);
-		return NULL;
+	g->listener = t;
+	/* libuv reports a port in use at listen: admit only after it. */
+	if ((err = uv_fileno((uv_handle_t *)t, &fd)) < 0 ||
+	    (n->gbpf == NULL && n->priv.tcp_filter &&
+	    grant_filter(fd, client) < 0 && (err = -errno) != 0) ||
+	    (err = uv_tcp_bind(t, (struct sockaddr *)local, 0)) < 0 ||
+	    (n->gbpf != NULL && (err = grant_bpf_admit(n->gbpf, fd, g->port,
+	    client) < 0 ? -errno : (g->admitted = 1, 0)) < 0) ||
+	    (err = uv_listen((uv_stream_t *)t, 4, on_connection)) < 0) {
+		grant_unlisten(g);
+		return err;
 	}
-	return t;
+	return 0;
 }
 
 /* Close the unused grants of [client] ${cl} from exactly ${client}. */
@@ -699,8 +742,8 @@ grant_open(struct node *n, uv_udp_t *udp, const struct sockaddr *client,
 		    (g->port = grant_port(grant_key, resp->decoy, resp->window,
 		    a16, cfg->grant_lo, cfg->grant_hi)) < 0)
 			break;
-		g->listener = grant_listen(n, &local, g->port, client, &err);
-		if (g->listener == NULL && err != UV_EADDRINUSE)
+		if ((err = grant_listen(g, &local, client)) != 0 &&
+		    err != UV_EADDRINUSE)
 			break;
 	}
 	if (g->listener == NULL) {

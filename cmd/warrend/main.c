@@ -12,6 +12,7 @@
 #include <sys/resource.h>
 #include <unistd.h>
 
+#include "grant_bpf.h"
 #include "log.h"
 #include "store.h"
 #include "version.h"
@@ -271,6 +272,9 @@ main(int argc, char **argv)
 		goto out;
 	check_ports(n.cfg);
 	(void)privcheck_run(n.cfg, &n.priv, 0);   /* the keeper reported it */
+	if (n.priv.bpf_filter && (n.gbpf = grant_bpf_new(65536)) == NULL)
+		log_warn("grant_filter", "msg=\"the shared grant filter did not "
+		    "load (%s): each grant gets its own\"", strerror(errno));
 	if (hs_node_init(&n.hs, n.cfg->private_key)) {
 		log_error("key", "msg=\"%s: private_key is not a usable X25519 key\"",
 		    path);
@@ -319,6 +323,7 @@ main(int argc, char **argv)
 	limit_counts_free(n.established);
 	cookie_node_wipe(&n.cookie);
 	store_free(n.store);
+	grant_bpf_free(n.gbpf);
 	if (rc == 0)
 		log_info("stopped", "sessions=%llu",
 		    (unsigned long long)n.stats.sessions);

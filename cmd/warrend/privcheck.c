@@ -15,6 +15,7 @@
 
 #include "addr.h"
 #include "grant.h"
+#include "grant_bpf.h"
 #include "log.h"
 #include "privcheck.h"
 #include "relay.h"
@@ -84,6 +85,28 @@ try_tcp_filter(const struct sockaddr *sa)
 	if (grant_filter(fd, sa) < 0)
 		err = errno;
 	(void)close(fd);
+	return err;
+}
+
+/*
+ * Load the shared grant filter (grant_bpf) and attach it to a throwaway
+ * TCP socket of ${sa}'s family, admitting ${sa}; return 0 or the errno.
+ */
+static int
+try_bpf_filter(const struct sockaddr *sa)
+{
+	struct grant_bpf *gb;
+	int fd, err = 0;
+
+	if ((gb = grant_bpf_new(1)) == NULL)
+		return errno;
+	if ((fd = socket(sa->sa_family, SOCK_STREAM | SOCK_CLOEXEC, 0)) < 0)
+		err = errno;
+	else if (grant_bpf_admit(gb, fd, 0, sa) < 0)
+		err = errno;
+	if (fd >= 0)
+		(void)close(fd);
+	grant_bpf_free(gb);
 	return err;
 }
 
@@ -243,6 +266,13 @@ privcheck_run(const struct cfg_server *cfg, struct privcheck *pc,
 		if ((tcp_err = try_tcp_filter(
 		    (struct sockaddr *)&cfg->listen[i])) != 0)
 			pc->tcp_filter = 0;
+	/* One program for every grant, where this process may load eBPF. */
+	pc->bpf_filter = 1;
+	for (size_t i = 0; i < cfg->nlisten && pc->bpf_filter; i++)
+		if (try_bpf_filter((struct sockaddr *)&cfg->listen[i]) != 0)
+			pc->bpf_filter = 0;
+	if (pc->bpf_filter)
+		pc->tcp_filter = 1;
 	if (!pc->tcp_filter && report)
 		log_warn("privileges", "need=CAP_NET_ADMIN what=grant_filter "
 		    "msg=\"grant ports get no socket filter (SO_ATTACH_FILTER "
@@ -250,7 +280,8 @@ privcheck_run(const struct cfg_server *cfg, struct privcheck *pc,
 		    "address after accept and resets any that is not from the "
 		    "grant's client, but while a grant is open its port answers "
 		    "a SYN from any address; grant CAP_NET_ADMIN to keep the "
-		    "kernel filter\"", strerror(tcp_err));
+		    "kernel filter (or CAP_BPF for one shared eBPF filter)\"",
+		    strerror(tcp_err));
 
 	/* The front doors' under-load filter (door.c). */
 	pc->udp_filter = 1;
@@ -286,7 +317,8 @@ privcheck_run(const struct cfg_server *cfg, struct privcheck *pc,
 	if (report)
 		log_info("privileges", "uid=%u grant_filter=%s door_filter=%s "
 		    "rcvbuf=%s rmem_max=%ld ok=%d", (unsigned)geteuid(),
-		    pc->tcp_filter ? "kernel" : "accept",
+		    pc->bpf_filter ? "shared" : pc->tcp_filter ? "kernel" :
+		    "accept",
 		    pc->udp_filter ? "kernel" : "off",
 		    pc->rcvbuf_force ? "forced" : "capped", pc->rmem_max,
 		    rc == 0);

@@ -19,6 +19,7 @@
 /* What privcheck_run measured; 1 = the kernel lets this process do it. */
 struct privcheck {
 	int tcp_filter;     /* grant listeners take their source filter */
+	int bpf_filter;     /* ... and may share one eBPF program (CAP_BPF) */
 	int udp_filter;     /* front doors take the under-load filter */
 	int rcvbuf_force;   /* SO_RCVBUFFORCE: buffers past rmem_max */
 	long rmem_max;      /* net.core.rmem_max, or -1 if unknown */

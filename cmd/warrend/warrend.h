@@ -117,6 +117,7 @@ struct node {
 	int udp_fd[CFG_MAXLISTEN];           /* front doors from the keeper */
 	size_t nudp_fd;
 	struct privcheck priv;               /* what this process may do */
+	struct grant_bpf *gbpf;   /* the shared grant filter, or NULL */
 	uv_signal_t sighup;                  /* reload (reload.c) */
 	int sighup_open;
 	struct cfg_server **retired;  /* old configs that ending sessions use */

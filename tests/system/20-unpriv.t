@@ -3,7 +3,8 @@
 # capability at all and the default kind of settings (ports from 1024 up)
 # it serves sessions bit-exact, says once at start what it does without,
 # and a grant still accepts only its client's address; with CAP_NET_ADMIN
-# it keeps the kernel's socket filter; a setting that needs a capability
+# it keeps the kernel's socket filter, and with CAP_BPF it shares one
+# eBPF filter among all grants; a setting that needs a capability
 # it lacks (listen on port 500 without CAP_NET_BIND_SERVICE), or a control
 # directory it cannot write, stops it at once with one line that names
 # what is missing, and --check says the same; key-file ownership rules
@@ -14,7 +15,7 @@
 # temporary system user, deleted at exit.
 . "$(dirname "$0")/netns.sh"
 . "$(dirname "$0")/lib.sh"
-plan 54
+plan 69
 ip link set lo up || { echo "Bail out! cannot bring lo up in the namespace"; exit 1; }
 for c in useradd userdel setpriv; do
 	command -v "$c" > /dev/null || { echo "Bail out! $c is missing"; exit 1; }
@@ -176,6 +177,11 @@ like "$(cat "$T/netadmin.log")" "event=privileges uid=$WUID grant_filter=kernel 
     "net_admin: receive buffers are forced past net.core.rmem_max"
 check "net_admin: no warning about privileges" \
     sh -c "! grep -q 'level=warn event=privileges' '$T/netadmin.log'"
+
+# --- (b2) CAP_BPF: every grant shares one eBPF filter (grant_bpf.h) ---
+# cap_bpf is bit 39: 0x8000000000.
+serve bpf +bpf 0000008000000000
+is "$FILTER" shared "bpf: grants share one eBPF source filter"
 
 # --- (c) listen on port 500: CAP_NET_BIND_SERVICE ---
 # (ip_unprivileged_port_start is per network namespace: 1024 in this new one)
