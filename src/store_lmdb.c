@@ -5,7 +5,10 @@
  * opened with MDB_NOSYNC: a committed transaction is in the kernel's page
  * cache, so it survives the death of any process (what the store is for:
  * a worker restart), and no commit waits for the disk (a put per
- * handshake would otherwise cost an fsync).  A host crash could leave an
+ * handshake would otherwise cost an fsync).  And with MDB_WRITEMAP: a
+ * commit writes into the shared mapping of the file, which is the page
+ * cache, instead of one pwrite per dirty page (3 to 5 system calls a
+ * commit; a put takes a third of the time).  A host crash could leave an
  * unsynced environment inconsistent; but nothing in the store is of use
  * after a reboot (the keeper and every backend connection are gone), so
  * each boot starts a fresh environment and removes those of earlier
@@ -314,7 +317,7 @@ store_lmdb_open(const char *path, size_t mapsize, char *errbuf,
 	}
 	if (boot_id(id, sizeof(id)) == 0) {
 		snprintf(sub, sizeof(sub), "boot-%s", id);
-		flags = MDB_NOSYNC;
+		flags = MDB_NOSYNC | MDB_WRITEMAP;
 		remove_old(path, sub);
 	} else {
 		snprintf(sub, sizeof(sub), "data");
