@@ -614,18 +614,30 @@ grant_listen(struct grant *g, struct sockaddr_storage *local,
 		return err;
 	}
 	g->listener = t;
-	/* libuv reports a port in use at listen: admit only after it. */
-	if ((err = uv_fileno((uv_handle_t *)t, &fd)) < 0 ||
-	    (n->gbpf == NULL && n->priv.tcp_filter &&
-	    grant_filter(fd, client) < 0 && (err = -errno) != 0) ||
-	    (err = uv_tcp_bind(t, (struct sockaddr *)local, 0)) < 0 ||
-	    (n->gbpf != NULL && (err = grant_bpf_admit(n->gbpf, fd, g->port,
-	    client) < 0 ? -errno : (g->admitted = 1, 0)) < 0) ||
-	    (err = uv_listen((uv_stream_t *)t, 4, on_connection)) < 0) {
-		grant_unlisten(g);
-		return err;
+	if ((err = uv_fileno((uv_handle_t *)t, &fd)) < 0)
+		goto fail;
+	if (n->gbpf == NULL && n->priv.tcp_filter &&
+	    grant_filter(fd, client) < 0) {
+		err = -errno;
+		goto fail;
 	}
+	if ((err = uv_tcp_bind(t, (struct sockaddr *)local, 0)) < 0)
+		goto fail;
+	/* Admitted once bound; a port in use shows at listen (libuv). */
+	if (n->gbpf != NULL) {
+		if (grant_bpf_admit(n->gbpf, fd, g->port, client) < 0) {
+			err = -errno;
+			goto fail;
+		}
+		g->admitted = 1;
+	}
+	if ((err = uv_listen((uv_stream_t *)t, 4, on_connection)) < 0)
+		goto fail;
 	return 0;
+
+fail:
+	grant_unlisten(g);
+	return err;
 }
 
 /* Close the unused grants of [client] ${cl} from exactly ${client}. */
