@@ -24,7 +24,10 @@ struct sockq {
  * SIOCOUTQ (bytes written and not acknowledged, a FIN included) and
  * SIOCINQ, read until they agree (acknowledgements and data may arrive
  * meanwhile).  Nobody may write to or read from ${fd} meanwhile.
- * Returns 0, or -1 with errno set.
+ * ${fd} must be the end that connected (connect(2)), as warrend's backend
+ * sockets are: an accepted socket's tcpi_bytes_acked counts no SYN, so
+ * its written would come out one short (and before it has written a byte,
+ * the call fails with EPROTO).  Returns 0, or -1 with errno set.
  */
 int sockq_get(int fd, struct sockq *q);
 

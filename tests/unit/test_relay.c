@@ -9,15 +9,19 @@
  * kills the carrier (shutdown(2) of one end, or garbage written into it) or
  * simply swaps it, and gives both relays a new loopback carrier with the
  * next carrier number and fresh keys (relay_resume), from the lost callback,
- * a moment later, or before either side noticed.  Every case must end with
- * both relays reporting RELAY_END_DONE and with no carrier lost that the
- * test did not kill.  Each case runs RELAY_TEST_RUNS times (default 10);
- * RELAY_TEST_VERBOSE=1 prints what happens.  Every wait is bounded by a uv
- * timer, so a bug fails a case rather than hanging it.
+ * a moment later, or before either side noticed.  In case (h) the node's
+ * worker dies instead, and a new relay adopts its backend socket
+ * (relay_adopt) before the swap.  Every case must end with both relays
+ * reporting RELAY_END_DONE and with no carrier lost that the test did not
+ * kill.  Each case runs RELAY_TEST_RUNS times (default 10; case h a fifth
+ * of that, at least 2); RELAY_TEST_VERBOSE=1 prints what happens.  Every
+ * wait is bounded by a uv timer, so a bug fails a case rather than
+ * hanging it.
  */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/sockios.h>
 #include <netinet/in.h>
 #include <setjmp.h>
 #include <signal.h>
@@ -27,17 +31,20 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
 #include <cmocka.h>
 #include <uv.h>
 
+#include "compat.h"
 #include "crypto.h"
 #include "log.h"
 #include "record.h"
 #include "relay.h"
 #include "session.h"
+#include "sockq.h"
 #include "stream.h"
 #include "wire.h"
 
@@ -86,6 +93,7 @@ struct end {
 	int established;         /* proven on some carrier */
 	unsigned losses;
 	int cfd;                 /* the raw fd of its current carrier */
+	int pfd;                 /* the raw fd of the relay's plain side */
 
 	uv_tcp_t app;            /* the test's end of the plain pair */
 	int app_closed;
@@ -132,6 +140,10 @@ struct tc {
 	uint64_t mark_val, mark_time;
 	uint64_t g0;
 	int variant;
+	/* case (h): a worker restart */
+	int hold_swap;           /* lost_cb leaves the swap to the step */
+	int old_ending;          /* the replaced node relay is ending */
+	int old_ended;
 };
 
 static int verbose;
@@ -424,7 +436,7 @@ on_lost(struct relay *r, void *arg, const char *text)
 		teardown(t);
 		return;
 	}
-	if (t->finished || t->defer_pending)
+	if (t->finished || t->defer_pending || t->hold_swap)
 		return;
 	if (t->e[!e->idx].r == NULL) {
 		fail_case(t, "%s lost its carrier (%s) after the %s relay "
@@ -454,6 +466,13 @@ on_end(struct relay *r, void *arg, enum relay_end how, const char *text)
 	struct end *e = arg;
 	struct tc *t = e->t;
 
+	if (t->old_ending && e->idx == 1) {
+		/* The old worker's relay, replaced (case h): not this end's. */
+		t->old_ended = 1;
+		vlog(t, "old node relay ended: %s (%s)", relay_end_str(how),
+		    text);
+		return;
+	}
 	e->r = NULL;
 	e->ended = 1;
 	e->how = how;
@@ -767,6 +786,16 @@ tc_init(struct tc *t, int run, uint64_t na, uint64_t nb, int plain_buf,
 		e->shut_at_end = 1;
 		e->cfd = fd[i];
 		tcp_pair(pfd);
+		if (i == 1) {
+			/*
+			 * The node's relay holds the end that connected, as
+			 * warrend's backend connection (sockq.h needs it).
+			 */
+			int k = pfd[0];
+
+			pfd[0] = pfd[1];
+			pfd[1] = k;
+		}
 		if (plain_buf > 0) {
 			int k;
 
@@ -781,6 +810,7 @@ tc_init(struct tc *t, int run, uint64_t na, uint64_t nb, int plain_buf,
 		assert_int_equal(uv_tcp_open(&e->app, pfd[0]), 0);
 		e->app.data = e;
 		plain = tcp_handle(t, pfd[1]);
+		e->pfd = pfd[1];
 		e->r = relay_new(&t->loop, tcp_handle(t, fd[i]), &t->s, i,
 		    KEEPALIVE, i ? "test-client" : "test-node", on_proven,
 		    on_end, e);
@@ -1589,6 +1619,234 @@ test_node_stream_offset(void **state)
 	crypto_aead_free(prx.aead);
 }
 
+/*
+ * (h) A worker restart while the client holds bytes it has not delivered
+ * (commit cce9a63).  The application does not read, so the client relay
+ * keeps most of the 4 MiB the backend wrote (received, not delivered, not
+ * acknowledged).  Then the node's worker "dies": its carrier is shut, its
+ * relay goes (relay_abort of the detached relay sends nothing; the
+ * backend socket lives on in a duplicate, as the keeper holds it) and a
+ * new one adopts the backend socket as cmd/warrend/carrier.c does after a
+ * restart (sockq_get, relay_adopt, then relay_resume with the next
+ * carrier): on even runs before the old worker consumed a byte of the
+ * backend socket, on odd ones after the client's acknowledgement made it
+ * consume what the client had delivered.  The backend writes 8 MiB more.
+ * The adopted relay starts its stream at what the client received, but
+ * the client's window counts from what it delivered: the node may send
+ * only up to delivered + RELAY_WINDOW.  It sends that much (the client's
+ * received reaches it, less a read's slack), the test holds it there for
+ * H_HOLD_MS with the application still not reading, and only then does
+ * the application read again: every byte must arrive once and in order,
+ * and both relays end done.  Before the fix the node took a whole window
+ * beyond what the client had received, and the client ended the session
+ * with "peer overran the receive window".  Needs a backend receive buffer
+ * that holds the window (SO_RCVBUFFORCE, as root; relay.c's peek_setup
+ * asks for it).
+ */
+#define H_FIRST (4ull * MIB)    /* backend bytes before the restart */
+#define H_BYTES (12ull * MIB)   /* all of them: more than a window after */
+#define H_APP (1ull * MIB)      /* application to backend, after it */
+#define H_PLAINBUF (64 * 1024)
+#define H_HOLD_MS 300
+
+/* The value of the queue ioctl ${req} (SIOCINQ, SIOCOUTQ) on ${fd}. */
+static uint64_t
+h_queue(int fd, unsigned long req)
+{
+	int n = -1;
+
+	assert_int_equal(ioctl(fd, req, &n), 0);
+	assert_true(n >= 0);
+	return (uint64_t)n;
+}
+
+/*
+ * What the client relay has delivered, as the kernel counts it: read by
+ * the application, waiting in its socket, or on the way there.  At least
+ * what the relay counts (a write the kernel took in part counts only once
+ * whole), at most WIRE_REC_MAXDATA more.
+ */
+static uint64_t
+h_delivered(struct tc *t)
+{
+	uv_os_fd_t afd;
+
+	assert_int_equal(uv_fileno((uv_handle_t *)&t->e[0].app, &afd), 0);
+	return t->e[0].got + h_queue(afd, SIOCINQ) +
+	    h_queue(t->e[0].pfd, SIOCOUTQ);
+}
+
+/*
+ * The node's worker dies and a new one adopts the session: the old relay
+ * (detached) goes, the backend socket stays, a new relay takes it.
+ */
+static void
+h_restart(struct tc *t)
+{
+	struct end *e = &t->e[1];
+	struct linger lg = { 0, 0 };
+	struct sockq q;
+	int fd;
+
+	assert_true((fd = fcntl(e->pfd, F_DUPFD_CLOEXEC, 3)) >= 0);
+	t->old_ending = 1;
+	relay_abort(e->r, WIRE_CLOSE_ERROR, "worker killed");
+	t->old_ending = 0;
+	if (!t->old_ended) {
+		close(fd);
+		fail_case(t, "the old node relay did not end at once");
+		teardown(t);
+		return;
+	}
+	/* A dead worker's close is plain: undo the abort's SO_LINGER reset. */
+	assert_int_equal(setsockopt(fd, SOL_SOCKET, SO_LINGER, &lg,
+	    sizeof(lg)), 0);
+	assert_int_equal(sockq_get(fd, &q), 0);
+	vlog(t, "adopt: backend socket written %llu consumed %llu unread "
+	    "%llu", (unsigned long long)q.written,
+	    (unsigned long long)q.consumed, (unsigned long long)q.unread);
+	/* The old worker consumed only what the client acknowledged. */
+	assert_int_equal(q.written, 0);
+	assert_int_equal(q.consumed + q.unread, H_FIRST);
+	assert_true(q.consumed <= t->mark_val);
+	assert_false(q.fin_sent || q.fin_received);
+	e->pfd = fd;
+	e->r = relay_adopt(&t->loop, tcp_handle(t, fd), &q, &t->s, KEEPALIVE,
+	    "test-client", on_proven, on_end, e);
+	assert_non_null(e->r);
+	relay_set_resumable(e->r, on_lost, DEAD_BUSY);
+	e->cap = 0;              /* the backend writes the rest */
+	write_more(e);
+}
+
+static void
+step_h(struct tc *t)
+{
+	uint64_t d = 0, rcvd = 0, sent = 0, x, now = uv_now(&t->loop);
+
+	if (t->e[0].r == NULL || t->e[1].r == NULL)
+		return;
+	if (t->phase >= 4 && t->phase < 6) {
+		/* Never beyond the window, as the kernel counts delivery. */
+		d = h_delivered(t);
+		relay_stats(t->e[0].r, &x, &rcvd);
+		relay_stats(t->e[1].r, &sent, &x);
+		if (rcvd > d + RELAY_WINDOW) {
+			fail_case(t, "client received %llu, delivered %llu: "
+			    "more than its window", (unsigned long long)rcvd,
+			    (unsigned long long)d);
+			teardown(t);
+			return;
+		}
+	}
+	switch (t->phase) {
+	case 0:   /* the client holds what the application does not read */
+		if (!ready(t))
+			return;
+		relay_stats(t->e[0].r, &x, &rcvd);
+		if (rcvd < H_FIRST)
+			return;
+		/*
+		 * Odd runs: once the client's acknowledgement of what it
+		 * delivered (within a tick) made the old worker consume it.
+		 */
+		if (t->run & 1) {
+			struct sockq q;
+
+			assert_int_equal(sockq_get(t->e[1].pfd, &q), 0);
+			if (q.consumed == 0)
+				return;
+		}
+		t->mark_val = h_delivered(t);
+		vlog(t, "client received %llu, delivered %llu: the node's "
+		    "worker dies", (unsigned long long)rcvd,
+		    (unsigned long long)t->mark_val);
+		assert_true(t->mark_val < H_FIRST / 2);
+		t->phase = 1;
+		t->hold_swap = 1;
+		t->expect_loss = 1;
+		assert_int_equal(shutdown(t->e[1].cfd, SHUT_RDWR), 0);
+		break;
+	case 1:
+		if (!t->e[1].lost)
+			return;
+		t->phase = 2;
+		h_restart(t);
+		break;
+	case 2:   /* the client's resume brings the next carrier */
+		if (!t->e[0].lost)
+			return;
+		t->phase = 3;
+		t->hold_swap = 0;
+		swap(t);
+		break;
+	case 3:
+		if (!ready(t))
+			return;
+		t->phase = 4;
+		t->e[0].write_go = 1;
+		write_more(&t->e[0]);
+		break;
+	case 4:   /* the node sends all that the client's window allows */
+		if (sent != rcvd || rcvd + 2 * STREAM_MIN_READ +
+		    WIRE_REC_MAXDATA < d + RELAY_WINDOW)
+			return;
+		vlog(t, "window used: client received %llu, delivered %llu",
+		    (unsigned long long)rcvd, (unsigned long long)d);
+		t->phase = 5;
+		t->mark_time = now;
+		break;
+	case 5:   /* held there, then the application reads */
+		if (now - t->mark_time < H_HOLD_MS)
+			return;
+		assert_int_equal(t->e[0].got, 0);
+		vlog(t, "held: client received %llu, delivered %llu",
+		    (unsigned long long)rcvd, (unsigned long long)d);
+		t->phase = 6;
+		set_paused(&t->e[0], 0);
+		break;
+	default:
+		break;
+	}
+}
+
+/* Runs of case (h): a fifth of runs(), at least two (both variants). */
+static int
+h_runs(void)
+{
+	return runs() / 5 > 2 ? runs() / 5 : 2;
+}
+
+static void
+test_adopt_undelivered(void **state)
+{
+	struct tc *t;
+	int run, fd, buf = (int)(2 * RELAY_WINDOW);
+	socklen_t len = sizeof(buf);
+
+	assert_true((fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0)) >= 0);
+	(void)compat_rcvbuf(fd, buf);
+	assert_int_equal(getsockopt(fd, SOL_SOCKET, SO_RCVBUF, &buf, &len), 0);
+	close(fd);
+	if (buf < (int)(2 * RELAY_WINDOW)) {
+		fprintf(stderr, "  skipped: a backend receive buffer of %d "
+		    "bytes cannot hold the window (SO_RCVBUFFORCE needs "
+		    "CAP_NET_ADMIN, or raise net.core.rmem_max)\n", buf);
+		skip();
+	}
+	t = malloc(sizeof(*t));
+	assert_non_null(t);
+	for (run = first_run(); run < first_run() + h_runs(); run++) {
+		tc_init(t, run, H_APP, H_BYTES, H_PLAINBUF, step_h);
+		set_paused(&t->e[0], 1);
+		t->e[0].write_go = 0;
+		t->e[1].cap = H_FIRST;
+		tc_run(t);
+		assert_true(t->swaps == 1);
+	}
+	free(t);
+}
+
 int
 main(void)
 {
@@ -1601,6 +1859,7 @@ main(void)
 		cmocka_unit_test(test_swap_teardown_kill),
 		cmocka_unit_test(test_close_is_last),
 		cmocka_unit_test(test_node_stream_offset),
+		cmocka_unit_test(test_adopt_undelivered),
 	};
 
 	verbose = getenv("RELAY_TEST_VERBOSE") != NULL;
