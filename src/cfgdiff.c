@@ -3,6 +3,7 @@
  */
 #include <stddef.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 
@@ -232,6 +233,64 @@ cfgdiff_keep_restart(struct cfg_server *old, struct cfg_server *new)
 	new->handshake_queue = old->handshake_queue;
 	if (new->load_threshold > new->handshake_queue)
 		new->load_threshold = old->load_threshold;
+}
+
+/* Copy ${s} (or NULL) into ${out}, setting ${has}; -1 if too long. */
+static int
+pin_str(char out[CFGDIFF_PIN_STR], int *has, const char *s)
+{
+
+	*has = s != NULL;
+	return s != NULL && snprintf(out, CFGDIFF_PIN_STR, "%s", s) >=
+	    CFGDIFF_PIN_STR ? -1 : 0;
+}
+
+/* A copy of pinned string ${s} (if ${has}) into ${*out}; -1 if no memory. */
+static int
+unpin_str(char **out, int has, const char *s)
+{
+
+	*out = NULL;
+	return has && (*out = strdup(s)) == NULL ? -1 : 0;
+}
+
+int
+cfgdiff_pin(const struct cfg_server *cfg, struct cfg_pinned *p)
+{
+
+	memset(p, 0, sizeof(*p));
+	p->cfg = *cfg;
+	p->cfg.path = p->cfg.store_arg = p->cfg.control = NULL;
+	p->cfg.services = NULL;
+	p->cfg.clients = NULL;
+	p->cfg.nservices = p->cfg.nclients = 0;
+	if (pin_str(p->store_arg, &p->has_store_arg, cfg->store_arg) ||
+	    pin_str(p->control, &p->has_control, cfg->control)) {
+		crypto_wipe(p, sizeof(*p));
+		return -1;
+	}
+	return 0;
+}
+
+int
+cfgdiff_keep_pinned(struct cfg_server *cfg, const struct cfg_pinned *p,
+    struct cfgdiff *d)
+{
+	struct cfg_server old = p->cfg;
+
+	memset(d, 0, sizeof(*d));
+	if (unpin_str(&old.store_arg, p->has_store_arg, p->store_arg) ||
+	    unpin_str(&old.control, p->has_control, p->control)) {
+		free(old.store_arg);
+		crypto_wipe(&old, sizeof(old));
+		return -1;
+	}
+	diff_restart(&old, cfg, d);
+	cfgdiff_keep_restart(&old, cfg);
+	free(old.store_arg);     /* cfg's own, swapped out */
+	free(old.control);
+	crypto_wipe(&old, sizeof(old));
+	return 0;
 }
 
 int

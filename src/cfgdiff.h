@@ -55,6 +55,36 @@ void cfgdiff_compute(const struct cfg_server *old, const struct cfg_server *new,
  */
 void cfgdiff_keep_restart(struct cfg_server *old, struct cfg_server *new);
 
+/*
+ * A config's settings that cannot change while warrend runs, as plain
+ * bytes: the keeper pins those it started with and hands them to each
+ * worker it starts, which reads the file anew (the file may have changed
+ * since, without a restart).
+ */
+#define CFGDIFF_PIN_STR 4096
+struct cfg_pinned {
+	struct cfg_server cfg;       /* a copy whose pointers are NULL */
+	int has_store_arg, has_control;
+	char store_arg[CFGDIFF_PIN_STR], control[CFGDIFF_PIN_STR];
+};
+
+/**
+ * cfgdiff_pin(cfg, p):
+ * Fill ${p} from ${cfg}.  Returns 0, or -1 if a path is too long to pin.
+ * ${p} holds the private key: wipe it when done.
+ */
+int cfgdiff_pin(const struct cfg_server *cfg, struct cfg_pinned *p);
+
+/**
+ * cfgdiff_keep_pinned(cfg, p, d):
+ * Give ${cfg} the settings of ${p} that cannot change while warrend runs,
+ * as cfgdiff_keep_restart does, and fill ${d} with which of them ${cfg}
+ * had changed (${d}->restart).  Returns 0, or -1 if out of memory
+ * (${cfg} unchanged).
+ */
+int cfgdiff_keep_pinned(struct cfg_server *cfg, const struct cfg_pinned *p,
+    struct cfgdiff *d);
+
 /**
  * cfgdiff_empty(d):
  * Return 1 if ${d} records no change at all.

@@ -44,6 +44,8 @@
 #include <unistd.h>
 
 #include "addr.h"
+#include "cfgdiff.h"
+#include "crypto.h"
 #include "log.h"
 #include "notify.h"
 #include "warrend.h"
@@ -72,6 +74,7 @@ struct worker {
 
 struct keeper {
 	const char *path;
+	struct cfg_pinned *pinned;  /* what each worker starts with */
 	char exe[PATH_MAX];
 	int udp[CFG_MAXLISTEN];
 	size_t nudp;
@@ -267,6 +270,15 @@ spawn(struct keeper *k, struct worker *w)
 
 	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0) {
 		log_error("keeper", "msg=\"socketpair: %s\"", strerror(errno));
+		return -1;
+	}
+	/* The worker's first message: the settings warrend started with. */
+	if (send(sv[0], k->pinned, sizeof(*k->pinned), MSG_NOSIGNAL) !=
+	    (ssize_t)sizeof(*k->pinned)) {
+		log_error("keeper", "msg=\"cannot hand a worker its settings: "
+		    "%s\"", strerror(errno));
+		(void)close(sv[0]);
+		(void)close(sv[1]);
 		return -1;
 	}
 	udparg[0] = '\0';
@@ -526,14 +538,24 @@ keeper_run(const struct cfg_server *cfg, const char *path)
 
 	memset(&k, 0, sizeof(k));
 	k.path = path;
+	if ((k.pinned = malloc(sizeof(*k.pinned))) == NULL ||
+	    cfgdiff_pin(cfg, k.pinned) != 0) {
+		log_error("keeper", "msg=\"%s: cannot keep the settings warrend "
+		    "starts with (out of memory, or a path of %d bytes or "
+		    "more)\"", path, CFGDIFF_PIN_STR);
+		free(k.pinned);
+		return 1;
+	}
 	k.cur.sock = k.spare.sock = -1;
 	k.burst_ms = BURST * BURST_REFILL_MS;
 	k.burst_at = now_ms();
 	if ((len = readlink("/proc/self/exe", k.exe, sizeof(k.exe) - 1)) <= 0)
 		len = snprintf(k.exe, sizeof(k.exe), "/proc/self/exe");
 	k.exe[len] = '\0';
-	if (bind_doors(&k, cfg))
-		return 1;
+	if (bind_doors(&k, cfg)) {
+		k.exit_code = 1;
+		goto out;
+	}
 	sigemptyset(&mask);
 	sigaddset(&mask, SIGCHLD);
 	sigaddset(&mask, SIGTERM);
@@ -543,7 +565,8 @@ keeper_run(const struct cfg_server *cfg, const char *path)
 	sigprocmask(SIG_BLOCK, &mask, &k.oldmask);
 	if ((k.sigfd = signalfd(-1, &mask, SFD_CLOEXEC)) < 0) {
 		log_error("keeper", "msg=\"signalfd: %s\"", strerror(errno));
-		return 1;
+		k.exit_code = 1;
+		goto out;
 	}
 	log_info("keeper", "pid=%d", (int)getpid());
 	k.promote_at = 1;      /* the first spare serves at once */
@@ -618,15 +641,56 @@ keeper_run(const struct cfg_server *cfg, const char *path)
 			}
 		}
 	}
+out:
 	for (size_t i = 0; i < k.nkept; i++)
 		(void)close(k.kept[i].fd);
 	free(k.kept);
 	for (size_t i = 0; i < k.nudp; i++)
 		(void)close(k.udp[i]);
+	crypto_wipe(k.pinned, sizeof(*k.pinned));
+	free(k.pinned);
 	return k.exit_code;
 }
 
 /* --- the worker's side --- */
+
+int
+keeper_worker_pin(struct node *n)
+{
+	struct cfg_pinned *p = malloc(sizeof(*p));
+	struct cfgdiff *d = malloc(sizeof(*d));
+	ssize_t got = -1;
+	int rc = -1;
+
+	if (p == NULL || d == NULL) {
+		log_error("keeper", "msg=\"out of memory\"");
+		goto out;
+	}
+	while ((got = recv(n->keeper, p, sizeof(*p), 0)) < 0 &&
+	    errno == EINTR)
+		;
+	if (got != (ssize_t)sizeof(*p)) {
+		log_error("keeper", "msg=\"no settings from the keeper (%s)\"",
+		    got < 0 ? strerror(errno) : "a short message");
+		goto out;
+	}
+	if (cfgdiff_keep_pinned(n->cfg, p, d) != 0) {
+		log_error("keeper", "msg=\"out of memory\"");
+		goto out;
+	}
+	if (d->nrestart > 0)
+		log_warn("restart_needed", "settings=\"%s\" msg=\"%s: changed "
+		    "since warrend started; this worker keeps the values it "
+		    "started with until warrend restarts\"", d->restart,
+		    n->cfg->path);
+	rc = 0;
+out:
+	if (p != NULL)
+		crypto_wipe(p, sizeof(*p));
+	free(p);
+	free(d);
+	return rc;
+}
 
 int
 keeper_worker_start(struct node *n)

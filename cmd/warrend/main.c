@@ -256,6 +256,8 @@ main(int argc, char **argv)
 		goto out;
 	}
 	n.keeper = atoi(wfd);
+	if (keeper_worker_pin(&n))
+		goto out;
 	for (char *p = (char *)wudp; *p != '\0' && n.nudp_fd < CFG_MAXLISTEN;
 	    p += *p == ',') {
 		char *end;

@@ -348,6 +348,15 @@ void keeper_reloaded(struct node *n);
 int keeper_run(const struct cfg_server *cfg, const char *path);
 
 /**
+ * keeper_worker_pin(n):
+ * Read the keeper's first message, the settings that warrend started with
+ * and that cannot change while it runs, and give them to ${n}->cfg, which
+ * was read from the file anew (cfgdiff_keep_pinned); log those that the
+ * file had changed.  Returns 0, or -1 (logged).
+ */
+int keeper_worker_pin(struct node *n);
+
+/**
  * keeper_worker_start(n):
  * In a worker: tell the keeper that ${n} is ready, wait (a spare worker
  * waits here until the worker before it dies), adopt every session it

@@ -11,9 +11,12 @@
 #      transfer runs: the old worker leaves, the new one adopts the session,
 #      and the bytes are exact;
 #  (d) a half-closed session (the client's FIN passed on to the backend)
-#      survives kill -9 of the worker: the backend's late reply arrives.
+#      survives kill -9 of the worker: the backend's late reply arrives;
+#  (e) the config file changed without a restart (another store, other
+#      grant ports): the next worker keeps the settings warrend started
+#      with, says which differ, and the session survives the kill.
 . "$(dirname "$0")/lib.sh"
-plan 18
+plan 23
 KILLS=${RESTART_KILLS:-10}
 make_keys
 UDP=$(free_port); ECHO=$(free_port); FWD=$(free_port); SSH=$(free_port)
@@ -137,6 +140,35 @@ kill_worker
 wait "$X"
 is "$(cat "$T/half.out")" "got 5000000" \
     "(d) a half-closed session survives kill -9 of the worker: the backend's reply arrives"
+
+# (e) Settings that need a restart, changed in the file only: a worker
+# that read them would open an empty store (losing every session) and
+# grant ports the keeper never reserved.  The spare read the file before
+# the change: the first kill promotes it, the second the worker started
+# after the change.
+cp "$T/server.conf" "$T/server.conf.orig"
+sed -i -e "s|^store = .*|store = lmdb:$T/store2|" \
+    -e 's|^grant_ports = .*|grant_ports = 38000-38999|' "$T/server.conf"
+( timeout 120 socat -b 262144 -t 60 TCP:127.0.0.1:$FWD - < "$T/data" |
+    sha - > "$T/got.pinned" ) &
+X=$!
+sleep 0.3
+g0=$(count "$T/warrend.log" 'event=grant_open')
+kill_twice() { kill_worker && sleep 0.5 && kill_worker; }
+check "(e) kill -9 of the worker twice after the file changed: new workers start" \
+    kill_twice
+wait "$X"
+is "$(cat "$T/got.pinned")" "$WANT" \
+    "(e) the transfer across it is bit-exact both ways (the session came from the store warrend started with)"
+like "$(cat "$T/warrend.log")" 'level=warn event=restart_needed settings="grant_ports,store" ' \
+    "(e) the new worker says which settings it kept"
+check "(e) it did not open the file's new store" [ ! -e "$T/store2" ]
+ports=$(grep 'event=grant_open' "$T/warrend.log" | tail -n +$((g0 + 1)) |
+    sed 's/.* port=\([0-9]*\).*/\1/' | sort -u | tr '\n' ' ')
+diag "(e) grant ports after the kill: $ports"
+check "(e) its grants use the running grant_ports (37000-37999)" \
+    sh -c "[ -n '$ports' ] && for p in $ports; do [ \$p -ge 37000 -a \$p -le 37999 ] || exit 1; done"
+mv "$T/server.conf.orig" "$T/server.conf"
 
 # Stopping the keeper stops the worker.
 kill -TERM "$WARREND_PID"

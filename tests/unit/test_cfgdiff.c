@@ -237,6 +237,57 @@ test_limits_and_restart(void **state)
 	cfg_server_free(b);
 }
 
+/*
+ * What a later worker gets from the keeper: the settings warrend started
+ * with survive a copy through plain bytes (no pointers), win over the
+ * file's, and the ones the file changed are named.
+ */
+static void
+test_pinned(void **state)
+{
+	struct cfg_server *a = conf(keypath, "listen = 127.0.0.1:7400\n"
+	    "control = /run/a.sock\nstore = memory\n"
+	    "grant_ports = 40000-40999\n", BASE);
+	struct cfg_server *b = conf(key2path, "listen = 127.0.0.1:7400\n"
+	    "control = /run/b.sock\nstore = memory\n"
+	    "grant_ports = 41000-41999\nlinger = 30\n", BASE);
+	struct cfg_pinned *p = malloc(sizeof(*p)), *copy = malloc(sizeof(*p));
+	struct cfgdiff d;
+	char longpath[CFGDIFF_PIN_STR + 8];
+
+	assert_non_null(p);
+	assert_non_null(copy);
+	assert_int_equal(cfgdiff_pin(a, p), 0);
+	assert_null(p->cfg.control);
+	assert_null(p->cfg.clients);
+	memcpy(copy, p, sizeof(*p));    /* as the socket carries it */
+	crypto_wipe(p, sizeof(*p));
+	assert_int_equal(cfgdiff_keep_pinned(b, copy, &d), 0);
+	assert_string_equal(d.restart, "private_key,grant_ports,control");
+	assert_string_equal(b->control, "/run/a.sock");
+	assert_int_equal(b->grant_lo, 40000);
+	assert_int_equal(b->grant_hi, 40999);
+	assert_true(crypto_equal(a->private_key, b->private_key, 32));
+	assert_int_equal(b->linger, 30);            /* live: the file's */
+	assert_int_equal(b->nclients, a->nclients);
+
+	/* The same file again: nothing to report. */
+	assert_int_equal(cfgdiff_keep_pinned(b, copy, &d), 0);
+	assert_int_equal(d.nrestart, 0);
+
+	/* A path too long to pin is refused, not cut. */
+	memset(longpath, 'x', sizeof(longpath) - 1);
+	longpath[sizeof(longpath) - 1] = '\0';
+	free(a->control);
+	assert_non_null(a->control = strdup(longpath));
+	assert_int_equal(cfgdiff_pin(a, p), -1);
+	crypto_wipe(copy, sizeof(*copy));
+	free(p);
+	free(copy);
+	cfg_server_free(a);
+	cfg_server_free(b);
+}
+
 static void
 test_long_lists(void **state)
 {
@@ -285,6 +336,7 @@ main(void)
 		cmocka_unit_test(test_sections),
 		cmocka_unit_test(test_client_fields),
 		cmocka_unit_test(test_limits_and_restart),
+		cmocka_unit_test(test_pinned),
 		cmocka_unit_test(test_long_lists),
 	};
 
