@@ -41,6 +41,8 @@
 #   RESUME_REPS [2]  RESUME_PARTS ["outage worker cut rate memory"]
 #   RESUME_CONNRATE_SECONDS [5]  BENCH_CONC [8]
 #   BENCH_OUT [build/bench]  KEEP=1 keeps the temporary directory.
+#   RESUME_PERF=DIR: the rate part records warrend's worker with
+#   `perf record -g` during each burst, into DIR/rate-R-M-{handshake,resume}.data.
 # Needs `make` first.  Output: a markdown block on stdout and in
 # build/bench/resume.txt, raw lines after it.
 set -u
@@ -69,6 +71,7 @@ REPS=${RESUME_REPS:-2}
 PARTS=${RESUME_PARTS:-outage worker cut rate memory}
 CSECS=${RESUME_CONNRATE_SECONDS:-5}
 CONC=${BENCH_CONC:-8}
+PERFDIR=${RESUME_PERF:-}
 GLO=10000 GHI=14999          # grant ports: the carriers are the agent's
                              # TCP connections to these
 START=$(date +%s)
@@ -283,9 +286,28 @@ case " $PARTS " in *" cut "*)
 	done ;;
 esac
 # ------------------------------------------------------------ rate
+# perf_on WHAT / perf_off: with RESUME_PERF, record warrend (the keeper and
+# its workers) meanwhile.
+PERFPID=
+perf_on() {
+	[ -n "$PERFDIR" ] || return 0
+	mkdir -p "$PERFDIR"
+	perf record -q -g -F 2999 -p "$(echo $WPID \
+	    $(cat /proc/"$WPID"/task/*/children 2>/dev/null) | tr ' ' ,)" \
+	    -o "$PERFDIR/rate-$r-$m-$1.data" 2> /dev/null &
+	PERFPID=$!
+	sleep 0.5   # perf attaches
+}
+perf_off() {
+	[ -n "$PERFPID" ] || return 0
+	kill -INT "$PERFPID" 2> /dev/null
+	wait "$PERFPID" 2> /dev/null
+	PERFPID=
+}
 case " $PARTS " in *" rate "*)
 	for m in $MS; do
 	start rate$r-$m 3 warn || exit 1
+	perf_on handshake
 	w0=$(cpu_ns $WPID); a0=$(cpu_ns $APID); p0=$(counter rx_packets)
 	"$OUT/resume" burst "$FWD" $GLO $GHI "$m" > "$T/rate$r-$m.txt" \
 	    2> "$T/rate$r-$m.err" &
@@ -293,11 +315,14 @@ case " $PARTS " in *" rate "*)
 	if wait_line "$T/rate$r-$m.txt" '^handshake' 120; then
 		w1=$(cpu_ns $WPID); a1=$(cpu_ns $APID); p1=$(counter rx_packets)
 		c0=$(counter resumes)
+		perf_off
 		sleep 1  # let the grants close and the loop settle
+		perf_on resume
 		w2=$(cpu_ns $WPID); a2=$(cpu_ns $APID); p2=$(counter rx_packets)
 		kill -USR1 $HP
 		if wait_line "$T/rate$r-$m.txt" '^resume' 120; then
 			w3=$(cpu_ns $WPID); a3=$(cpu_ns $APID)
+			perf_off
 			p3=$(counter rx_packets); c1=$(counter resumes)
 			h=$(grep '^handshake' "$T/rate$r-$m.txt")
 			s=$(grep '^resume' "$T/rate$r-$m.txt")
@@ -313,6 +338,7 @@ case " $PARTS " in *" rate "*)
 		echo "rate handshake $r failed sessions=$m" >> "$RAW"
 		say "rate #$r: handshakes FAILED: $(tail -n 2 "$T/rate$r-$m.err")"
 	fi
+	perf_off
 	stop $HP $APID $WPID
 	done
 	# For reference, new sessions one after the other on CONC threads,
@@ -345,7 +371,8 @@ case " $PARTS " in *" memory "*)
 		sleep 1
 		echo "memory idle $r sessions=$n warrend_kib=$(rss $WPID) agent_kib=$(rss $APID)" >> "$RAW"
 		say "memory: $(tail -n 1 "$RAW")"
-		stop $HP $APID $WPID
+		perf_off
+	stop $HP $APID $WPID
 	done
 	for k in $BUSY; do
 		start busy$r-$k 3 warn || exit 1
