@@ -8,7 +8,9 @@
  * handshake would otherwise cost an fsync).  And with MDB_WRITEMAP: a
  * commit writes into the shared mapping of the file, which is the page
  * cache, instead of one pwrite per dirty page (3 to 5 system calls a
- * commit; a put takes a third of the time).  A host crash could leave an
+ * commit; a put takes a third of the time); only once the whole map is
+ * allocated on the disk (reserve_map), so that a full disk cannot make a
+ * write into the map a SIGBUS.  A host crash could leave an
  * unsynced environment inconsistent; but nothing in the store is of use
  * after a reboot (the keeper and every backend connection are gone), so
  * each boot starts a fresh environment and removes those of earlier
@@ -290,6 +292,22 @@ remove_old(const char *path, const char *keep)
 	closedir(d);
 }
 
+/*
+ * Give ${env}'s map file all ${mapsize} bytes on the disk now: with
+ * MDB_WRITEMAP, LMDB makes the file that long but sparse, and a store into
+ * a page of a hole that the filesystem cannot back (a full disk) is a
+ * SIGBUS, not an error that a put could return.  Returns 0, or -1 (the
+ * caller opens without MDB_WRITEMAP, whose writes fail cleanly).
+ */
+static int
+reserve_map(MDB_env *env, size_t mapsize)
+{
+	int fd;
+
+	return (mdb_env_get_fd(env, &fd) == 0 &&
+	    posix_fallocate(fd, 0, (off_t)mapsize) == 0 ? 0 : -1);
+}
+
 struct store_backend *
 store_lmdb_open(const char *path, size_t mapsize, char *errbuf,
     size_t errlen)
@@ -337,11 +355,19 @@ store_lmdb_open(const char *path, size_t mapsize, char *errbuf,
 		snprintf(errbuf, errlen, "out of memory");
 		goto err;
 	}
-	if ((rc = mdb_env_create(&l->env)) != 0 ||
-	    (rc = mdb_env_set_mapsize(l->env, mapsize)) != 0 ||
-	    (rc = mdb_env_open(l->env, env, flags, 0600)) != 0) {
-		snprintf(errbuf, errlen, "%s: %s", env, mdb_strerror(rc));
-		goto err;
+	for (;;) {
+		if ((rc = mdb_env_create(&l->env)) != 0 ||
+		    (rc = mdb_env_set_mapsize(l->env, mapsize)) != 0 ||
+		    (rc = mdb_env_open(l->env, env, flags, 0600)) != 0) {
+			snprintf(errbuf, errlen, "%s: %s", env,
+			    mdb_strerror(rc));
+			goto err;
+		}
+		if (!(flags & MDB_WRITEMAP) || reserve_map(l->env, mapsize) == 0)
+			break;
+		mdb_env_close(l->env);          /* again, with pwrite */
+		l->env = NULL;
+		flags &= ~(unsigned int)MDB_WRITEMAP;
 	}
 	(void)mdb_reader_check(l->env, &dead);
 	if ((rc = mdb_txn_begin(l->env, NULL, 0, &txn)) != 0) {

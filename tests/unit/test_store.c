@@ -1,7 +1,8 @@
 /*
  * test_store: the session store (src/store.c) on both backends: round
  * trips, single-use takes, expiry under an injected clock, values that
- * must not open (moved, flipped, another secret), a full LMDB map, two
+ * must not open (moved, flipped, another secret), a full LMDB map, a full
+ * disk under it, two
  * processes on one LMDB path, and a value built by an independent
  * implementation of docs/STORE.md.
  */
@@ -15,6 +16,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sched.h>
+#include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -417,6 +420,66 @@ test_lmdb_full(void **state)
 	fx_done(&f);
 }
 
+/*
+ * A full disk under the LMDB map: a put fails with ENOSPC ("store full"),
+ * and what it wrote before still reads.  The disk is a 256 KiB tmpfs in a
+ * mount namespace of a child process (root only; skipped otherwise), far
+ * smaller than the 64 MiB map; a write into a map that the disk cannot
+ * back would kill the child with SIGBUS.
+ */
+static void
+test_lmdb_disk_full(void **state)
+{
+	char dir[] = "/tmp/test_store_disk.XXXXXX", err[256];
+	uint8_t val[3000], out[3100], name[8];
+	pid_t pid;
+	int status;
+
+	assert_non_null(mkdtemp(dir));
+	if ((pid = fork()) == 0) {
+		struct store_backend *be;
+		struct store *st;
+		int i, n = 0;
+
+		(void)signal(SIGBUS, SIG_DFL);      /* not cmocka's, here */
+		if (unshare(CLONE_NEWNS) != 0 ||
+		    mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) != 0 ||
+		    mount("tmpfs", dir, "tmpfs", 0, "size=256k,mode=0700") != 0)
+			_exit(77);
+		if ((be = store_lmdb_open(dir, STORE_LMDB_MAPSIZE, err,
+		    sizeof(err))) == NULL || (st = store_wrap(be, secret_a,
+		    32)) == NULL)
+			_exit(2);
+		memset(val, 7, sizeof(val));
+		for (i = 0; i < 1000; i++) {
+			memcpy(name, "disk", 4);
+			memcpy(name + 4, &i, sizeof(i));
+			errno = 0;
+			if (store_put(st, name, sizeof(name), val, sizeof(val),
+			    60) != 0)
+				break;
+			n++;
+		}
+		if (i == 1000 || errno != ENOSPC || n < 2)
+			_exit(3);
+		memcpy(name + 4, &(int){ 0 }, sizeof(int));
+		if (store_get(st, name, sizeof(name), out, sizeof(out),
+		    &(size_t){ 0 }) != 0)
+			_exit(4);
+		store_free(st);
+		_exit(0);
+	}
+	assert_true(pid > 0);
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	assert_int_equal(rmdir(dir), 0);
+	if (WIFEXITED(status) && WEXITSTATUS(status) == 77)
+		skip();     /* no mount namespace here */
+	if (WIFSIGNALED(status))
+		fail_msg("the store killed its process with signal %d",
+		    WTERMSIG(status));
+	assert_int_equal(WEXITSTATUS(status), 0);
+}
+
 /* Write ${len} bytes to ${fd} or fail. */
 static void
 xwrite(int fd, const void *buf, size_t len)
@@ -640,6 +703,7 @@ main(void)
 		cmocka_unit_test(test_tamper_lmdb),
 		cmocka_unit_test(test_other_secret),
 		cmocka_unit_test(test_lmdb_full),
+		cmocka_unit_test(test_lmdb_disk_full),
 		cmocka_unit_test(test_two_processes),
 		cmocka_unit_test(test_known_value),
 		cmocka_unit_test(test_open),
