@@ -318,8 +318,9 @@ door_store_failed(struct node *n, const char *what)
 		return;
 	n->store_failed = 1;
 	log_error("store", "op=%s err=\"%s\" msg=\"the session store failed: "
-	    "new sessions go on, but an INIT replayed after a restart of "
-	    "warrend may be answered once\"", what, store_errstr(err));
+	    "new sessions go on, but a session whose state it did not take "
+	    "ends if the worker restarts, and an INIT replayed after that "
+	    "may be answered once\"", what, store_errstr(err));
 }
 
 /*
