@@ -28,8 +28,8 @@ UNAME_S := $(shell uname -s)
 # be portable (Linux-only calls go through src/compat.h).  make
 # agent-portable checks that AGENT_SRC builds and links alone with POSIX
 # flags: a new server-only module goes into SERVER_SRC.
-SERVER_SRC := $(addprefix src/,grant_bpf.c grant_filter.c limit.c sockq.c store.c \
-    store_lmdb.c store_mem.c)
+SERVER_SRC := $(addprefix src/,grant_bpf.c grant_filter.c idmap.c limit.c sockq.c \
+    store.c store_lmdb.c store_mem.c)
 AGENT_SRC := $(filter-out $(SERVER_SRC),$(wildcard src/*.c))
 # The agent's feature flags off Linux (and for make agent-portable):
 # POSIX.1-2008 with its XSI option (realpath); macOS also needs

@@ -23,6 +23,7 @@
 #include "addr.h"
 #include "grant.h"
 #include "grant_bpf.h"
+#include "idmap.h"
 #include "log.h"
 #include "relay.h"
 #include "resume.h"
@@ -227,32 +228,52 @@ conn_maybe_free(struct conn *c)
 	}
 }
 
-/* Compute the ids under which a RESUME may name ${c}'s session. */
+/* Forget the ids under which a RESUME could name ${c}'s session. */
+static void
+conn_unindex(struct conn *c)
+{
+	for (int i = 0; i < c->nrid; i++)
+		idmap_del(c->n->rids, c->rid[i], c);
+	c->nrid = 0;
+}
+
+/* Index ${c} under the ids by which a RESUME may name its session now. */
 static void
 conn_index(struct conn *c)
 {
 	static const uint8_t zero[WIRE_RESUME_SECRET_LEN];
+	int n = 0;
 
-	c->nrid = 0;
+	conn_unindex(c);
 	if (resume_id(c->s.resume_secret, c->rid[0]) == 0)
-		c->nrid = 1;
+		n = 1;
 	if (!crypto_equal(c->s.resume_next, zero, sizeof(zero)) &&
-	    resume_id(c->s.resume_next, c->rid[c->nrid]) == 0)
-		c->nrid++;
+	    resume_id(c->s.resume_next, c->rid[n]) == 0)
+		n++;
+	for (; c->nrid < n; c->nrid++)
+		if (idmap_put(c->n->rids, c->rid[c->nrid], c) != 0) {
+			log_error("resume_index", "peer=%s msg=\"out of memory: "
+			    "this session cannot resume\"", c->peer);
+			break;
+		}
+}
+
+/* Take ${c} out of its node's list of sessions and of the resume index. */
+static void
+conn_unlink(struct conn *c)
+{
+	if ((*c->pprev = c->next) != NULL)
+		c->next->pprev = c->pprev;
+	conn_unindex(c);
 }
 
 /* The live session that resume id ${id} names, or NULL. */
 static struct conn *
 conn_by_rid(struct node *n, const uint8_t id[WIRE_RESUME_ID_LEN])
 {
-	struct conn *c;
+	struct conn *c = idmap_get(n->rids, id);
 
-	for (c = n->conns; c != NULL; c = c->next)
-		for (int i = 0; i < c->nrid; i++)
-			if (c->r != NULL && c->started &&
-			    crypto_equal(c->rid[i], id, WIRE_RESUME_ID_LEN))
-				return c;
-	return NULL;
+	return c != NULL && c->r != NULL && c->started ? c : NULL;
 }
 
 /* Stop waiting for a carrier: the session has one again, or ended. */
@@ -465,8 +486,7 @@ on_end(struct relay *r, void *arg, enum relay_end end, const char *text)
 			    (unsigned long long)received, (unsigned long long)sent,
 			    text);
 	}
-	if ((*c->pprev = c->next) != NULL)
-		c->next->pprev = c->pprev;
+	conn_unlink(c);
 	if (c->established)
 		(void)limit_counts_add(c->n->established, c->ip, -1);
 	c->established = 0;
@@ -583,8 +603,7 @@ on_connection(uv_stream_t *server, int status)
 	    on_proven, on_end, c);
 	if (c->r == NULL) {
 		g->pending = NULL;
-		if ((*c->pprev = c->next) != NULL)
-			c->next->pprev = c->pprev;
+		conn_unlink(c);
 		free(c);
 		return;
 	}
@@ -948,8 +967,7 @@ carrier_adopt(struct node *n, const uint8_t *id, int fd)
 		log_warn("adopt_failed", "session=%02x%02x%02x%02x reason=\"the "
 		    "backend socket cannot be read back\"", id[0], id[1], id[2],
 		    id[3]);
-		if ((*c->pprev = c->next) != NULL)
-			c->next->pprev = c->pprev;
+		conn_unlink(c);
 		held_add(n, cl, -1);
 		n->stats.sessions_live--;
 		c->kept = 0;

@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "grant_bpf.h"
+#include "idmap.h"
 #include "log.h"
 #include "store.h"
 #include "version.h"
@@ -287,6 +288,10 @@ main(int argc, char **argv)
 			log_warn("key", "msg=\"%s: [client %s]: public_key is "
 			    "unusable (a low-order point?): no handshake with it "
 			    "can succeed\"", path, n.cfg->clients[i].name);
+	if ((n.rids = idmap_new()) == NULL) {
+		log_error("startup", "msg=\"out of memory\"");
+		goto out;
+	}
 	n.loop = uv_default_loop();
 	uv_signal_init(n.loop, &n.sigint);
 	uv_signal_init(n.loop, &n.sigterm);
@@ -318,6 +323,7 @@ main(int argc, char **argv)
 	uv_loop_close(n.loop);
 	free(n.queue);
 	free(n.client_tb);
+	idmap_free(n.rids);
 	limit_sources_free(n.sources);
 	limit_sources_free(n.cookie_sources);
 	limit_counts_free(n.pending_ip);

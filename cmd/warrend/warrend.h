@@ -16,6 +16,7 @@
 
 struct grant;
 struct conn;
+struct idmap;
 
 /* The front door's receive buffer (door.c says why this size). */
 #define DOOR_RCVBUF (8 << 20)
@@ -73,6 +74,7 @@ struct node {
 	struct grant *grants;            /* live grants (list) */
 	size_t ngrants;
 	struct conn *conns;              /* live carriers (list) */
+	struct idmap *rids;              /* conns by resume id */
 	struct node_stats stats;
 	struct cookie_node cookie;
 	struct limit_sources *sources;       /* per-source DH budget (under load) */
