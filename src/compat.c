@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -108,5 +109,41 @@ compat_rcvbuf(int fd, int size)
 #endif
 	if (setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &size, sizeof(size)) < 0)
 		return -1;
+	return 0;
+}
+
+int
+compat_eof_reset(int fd, int shut)
+{
+	int err = 0, closed = 0;
+	socklen_t len = sizeof(err);
+#if defined(__linux__) && defined(TCP_INFO) && !defined(COMPAT_POSIX_ONLY)
+	/*
+	 * Linux's struct tcp_info starts with the state, numbered as in its
+	 * include/net/tcp_states.h.  A reset takes any state to CLOSE; so
+	 * does the peer's FIN after ours (not TIME_WAIT while the socket
+	 * still has its descriptor).
+	 */
+	enum { ST_TIME_WAIT = 6, ST_CLOSE = 7, ST_CLOSE_WAIT = 8,
+	    ST_LAST_ACK = 9, ST_CLOSING = 11 };
+	unsigned char ti[8];
+	socklen_t tlen = sizeof(ti);
+
+	if (getsockopt(fd, IPPROTO_TCP, TCP_INFO, ti, &tlen) == 0 &&
+	    tlen >= 1) {
+		if (ti[0] == ST_CLOSE_WAIT || ti[0] == ST_LAST_ACK ||
+		    ti[0] == ST_CLOSING || ti[0] == ST_TIME_WAIT)
+			return 0;       /* the peer's FIN, and no reset since */
+		closed = ti[0] == ST_CLOSE;
+	}
+#endif
+	if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len) < 0)
+		return -1;
+	if (err == 0 && closed && !shut)
+		err = ECONNRESET;
+	if (err != 0) {
+		errno = err;
+		return -1;
+	}
 	return 0;
 }

@@ -4,7 +4,8 @@
  * code it links build on macOS and the BSDs too (README, "Portability").
  * Everything else that the agent uses is POSIX.1-2008, libuv or OpenSSL.
  *
- * Server-only Linux calls (socket filters, TCP_INFO and SIOCINQ in sockq,
+ * Server-only Linux calls (socket filters, byte counts from TCP_INFO and
+ * SIOCINQ in sockq,
  * the keeper's fd passing) are not here: they stay in files that only
  * warrend links (grant_filter.c, sockq.c, cmd/warrend/).
  */
@@ -53,5 +54,21 @@ int compat_peek_off(int fd, int off);
  * forced, 0 if only SO_RCVBUF took, -1 (errno set) if neither did.
  */
 int compat_rcvbuf(int fd, int size);
+
+/**
+ * compat_eof_reset(fd, shut):
+ * A read from the connected TCP socket ${fd} has just returned end of
+ * file.  Return 0 if the peer ended its stream in order (its FIN), or -1
+ * with errno set (ECONNRESET for a reset) if the connection was reset or
+ * failed instead: a read that would have returned that error may never
+ * have been made (libuv reports end of file without one when the kernel
+ * says POLLHUP after a short read), so the socket's pending error is
+ * taken here (SO_ERROR).  Where the system reports TCP states (Linux's
+ * TCP_INFO), a socket that the peer half-closed in order is left alone,
+ * and one that is closed although it never sent its own FIN (${shut} is
+ * 0: the caller did not shut down its writing) counts as reset even if
+ * another call took the error.
+ */
+int compat_eof_reset(int fd, int shut);
 
 #endif

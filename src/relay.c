@@ -560,14 +560,46 @@ on_carrier_shut(uv_shutdown_t *req, int status)
 		finish(r, RELAY_END_DONE, "closed");
 }
 
+/*
+ * The error to report for a failed shutdown(2) of the plain side: ENOTCONN
+ * means the connection is closed although we had not sent our FIN, that
+ * is, reset (or timed out); say so, with the socket's pending error if it
+ * has one.
+ */
+static int
+plain_shut_error(struct relay *r, int status)
+{
+	uv_os_fd_t fd;
+	int err = 0;
+	socklen_t len = sizeof(err);
+
+	if (status != UV_ENOTCONN)
+		return status;
+	if (uv_fileno((uv_handle_t *)r->out, &fd) == 0 &&
+	    getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len) == 0 &&
+	    err != 0 && err != EPIPE)
+		return uv_translate_sys_error(err);
+	return UV_ECONNRESET;
+}
+
+/*
+ * The plain side's write side is shut.  If that failed, the connection
+ * was reset before our FIN went out: what we delivered to it may be lost,
+ * so the peer must not see an orderly end.
+ */
 static void
 on_out_shut(uv_shutdown_t *req, int status)
 {
 	struct relay *r = req->data;
 
+	if (r->ending)
+		return;
+	if (status < 0) {
+		plain_failed(r, plain_shut_error(r, status));
+		return;
+	}
 	r->out_shut_done = 1;
-	if (!r->ending)
-		maybe_done(r);
+	maybe_done(r);
 }
 
 /* Propagate the peer's FIN to the plain side once its queue is flushed. */
@@ -578,9 +610,14 @@ shut_plain_out(struct relay *r)
 		return;
 	r->out_shut = 1;
 	if (r->out == r->in && r->out->type == UV_TCP) {
+		int rc;
+
 		r->out_shut_req.data = r;
-		if (uv_shutdown(&r->out_shut_req, r->out, on_out_shut) == 0)
+		if ((rc = uv_shutdown(&r->out_shut_req, r->out,
+		    on_out_shut)) == 0)
 			return;
+		plain_failed(r, plain_shut_error(r, rc));
+		return;
 	} else if (r->out != r->in) {
 		uv_os_fd_t fd;
 
@@ -588,9 +625,13 @@ shut_plain_out(struct relay *r)
 		 * Separate output (warren connect's stdout): a socket that is
 		 * also the input (inetd style) sees EOF only after a shutdown;
 		 * a pipe when its last descriptor closes.  All is written.
+		 * ENOTCONN: that socket was reset (a pipe says ENOTSOCK).
 		 */
-		if (uv_fileno((uv_handle_t *)r->out, &fd) == 0)
-			(void)shutdown(fd, SHUT_WR);
+		if (uv_fileno((uv_handle_t *)r->out, &fd) == 0 &&
+		    shutdown(fd, SHUT_WR) < 0 && errno == ENOTCONN) {
+			plain_failed(r, plain_shut_error(r, UV_ENOTCONN));
+			return;
+		}
 		close_handle(r, (uv_handle_t *)r->out, 0);
 		r->out = NULL;
 	}
@@ -981,13 +1022,41 @@ flush_out(struct relay *r)
 	}
 }
 
+/*
+ * The plain side read as ended (UV_EOF): 0 if it ended in order, else the
+ * error (a UV_* code) of the reset or failure that ended it (see
+ * compat_eof_reset).  Only a TCP socket can tell.
+ */
+static int
+plain_eof_error(struct relay *r)
+{
+	uv_os_fd_t fd;
+
+	if (r->in->type != UV_TCP)
+		return 0;
+	if (r->peekfd >= 0)
+		fd = r->peekfd;
+	else if (uv_fileno((uv_handle_t *)r->in, &fd) != 0)
+		return 0;
+	if (compat_eof_reset(fd, r->out_shut) == 0)
+		return 0;
+	return uv_translate_sys_error(errno);
+}
+
 static void
 plain_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
 {
 	struct relay *r = s->data;
+	int err;
 
 	if (r->ending || nread == 0)
 		return;
+	/*
+	 * A reset must reach the peer as CLOSE, never as FIN: an end of file
+	 * that was a reset (its error unread) is the error it is.
+	 */
+	if (nread == UV_EOF && (err = plain_eof_error(r)) != 0)
+		nread = err;
 	if (nread == UV_EOF) {
 		r->plain_eof = 1;
 		update_reading(r);

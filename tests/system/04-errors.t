@@ -2,7 +2,7 @@
 # Errors that a person can cause get one clear line and a non-zero exit;
 # what is not authorized gets silence.
 . "$(dirname "$0")/lib.sh"
-plan 66
+plan 69
 make_keys other
 UDP=$(free_port); ECHO=$(free_port); DOWN=$(free_port); RELAY=$(free_port)
 start_echo "$ECHO"
@@ -159,6 +159,54 @@ OUT=$(timeout 20 perl -MIO::Socket::IP -MErrno -e '
 diag "reset through forward: the application saw: $(echo $OUT)"
 like "$OUT" "^partial" "backend reset: warren forward delivered the data before the reset"
 like "$OUT" "RESET\$" "backend reset: the local connection of warren forward is reset too (the application sees an error, not EOF)"
+
+# An application that resets its connection to warren forward: the backend
+# must see a reset (the node's CLOSE), not a clean end of stream.  The
+# application writes and resets before the session is up, so that the
+# agent finds the bytes and the reset in one wakeup (libuv then reported
+# the end without the read that returns the error, and the agent sent
+# FIN).  A backend that reads to the end logs "BYTES EOF" or "BYTES RESET"
+# for each connection.
+SINK=$(free_port)
+bg perl -MIO::Socket::IP -MErrno -e '
+	alarm 120; $| = 1;
+	my $l = IO::Socket::IP->new(LocalHost => "127.0.0.1", LocalPort => $ARGV[0],
+	    Listen => 16, ReuseAddr => 1) or die "listen: $!";
+	while (my $s = $l->accept) {
+		my $got = 0;
+		while (1) {
+			my $n = sysread($s, my $b, 65536);
+			if (!defined $n) { print "$got ", ($!{ECONNRESET} ? "RESET" : "ERROR $!"), "\n"; last }
+			if ($n == 0) { print "$got EOF\n"; last }
+			$got += $n;
+		}
+		close($s);
+	}' "$SINK" > "$T/sink.log"
+wait_port "$SINK"
+UDP3=$(free_port)
+sed -e "s|^listen = .*|listen = 127.0.0.1:$UDP3|" \
+    -e "s|^connect = 127.0.0.1:$ECHO|connect = 127.0.0.1:$SINK|" \
+    "$T/server.conf" > "$T/sink-server.conf"
+client_conf "$T/sink-client.conf" "$UDP3"
+bg "$BIN/warrend" -c "$T/sink-server.conf" 2> "$T/warrend-sink.log"
+wait_for "$T/warrend-sink.log" "event=started" 10
+FWD2=$(free_port)
+bg "$BIN/warren" forward -c "$T/sink-client.conf" 127.0.0.1:$FWD2 echo 2> "$T/sink-forward.log"
+wait_port "$FWD2"
+for i in 1 2 3 4 5; do
+	timeout 20 perl -MIO::Socket::IP -MSocket -e '
+		my $s = IO::Socket::IP->new(PeerHost => "127.0.0.1", PeerPort => $ARGV[0])
+		    or die "connect: $!";
+		syswrite($s, "x" x 10000) == 10000 or die "write: $!";
+		setsockopt($s, SOL_SOCKET, SO_LINGER, pack("ii", 1, 0)); close($s);
+	    ' "$FWD2" 2>> "$T/sink-client.err"
+	wait_count "$T/sink.log" . "$i" 10
+done
+diag "application reset through forward: the backend saw: $(cat "$T/sink.log" | tr '\n' ',')"
+is "$(count "$T/sink.log" 'RESET$')" 5 "application reset: the backend sees each reset as a reset"
+is "$(count "$T/sink.log" 'EOF$')" 0 "application reset: the backend never sees a clean end of stream"
+like "$(cat "$T/sink-forward.log")" "event=session_end .*reset" \
+    "application reset: warren forward logs the session's end with the reset"
 
 # Private key files that others can read are refused, naming the file.
 cp "$T/server.key" "$T/loose-server.key"; chmod 644 "$T/loose-server.key"

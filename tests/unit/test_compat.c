@@ -2,7 +2,8 @@
  * test_compat: the portability layer (src/compat.h) on real sockets:
  * close-on-exec descriptors from compat_socket and compat_socketpair, a
  * peek offset that moves, a receive buffer that is set, a bind that leaves
- * the port to connect.  Built twice: as is (Linux's calls) and, by
+ * the port to connect, a reset told from an orderly end of file.  Built
+ * twice: as is (Linux's calls) and, by
  * test_compat_posix.c, with compat.c's POSIX fallbacks compiled in
  * (COMPAT_POSIX_ONLY), which is what macOS and the BSDs run.
  */
@@ -17,6 +18,7 @@
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <poll.h>
 #include <sys/socket.h>
 
 #include <cmocka.h>
@@ -142,6 +144,110 @@ test_bind_no_port(void **state)
 	close(lfd);
 }
 
+/* A connected loopback TCP pair in ${fd}: [0] connected, [1] accepted. */
+static void
+tcp_pair(int fd[2])
+{
+	struct sockaddr_in sin;
+	socklen_t len = sizeof(sin);
+	int lfd = compat_socket(AF_INET, SOCK_STREAM, 0);
+
+	assert_true(lfd >= 0);
+	memset(&sin, 0, sizeof(sin));
+	sin.sin_family = AF_INET;
+	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	assert_int_equal(bind(lfd, (struct sockaddr *)&sin, sizeof(sin)), 0);
+	assert_int_equal(listen(lfd, 1), 0);
+	assert_int_equal(getsockname(lfd, (struct sockaddr *)&sin, &len), 0);
+	assert_true((fd[0] = compat_socket(AF_INET, SOCK_STREAM, 0)) >= 0);
+	assert_int_equal(connect(fd[0], (struct sockaddr *)&sin, sizeof(sin)),
+	    0);
+	assert_true((fd[1] = accept(lfd, NULL, NULL)) >= 0);
+	close(lfd);
+}
+
+/* Close ${fd} with a reset (SO_LINGER 0). */
+static void
+close_reset(int fd)
+{
+	struct linger lg = { 1, 0 };
+
+	assert_int_equal(setsockopt(fd, SOL_SOCKET, SO_LINGER, &lg,
+	    sizeof(lg)), 0);
+	assert_int_equal(close(fd), 0);
+}
+
+/* Wait until ${fd} has seen its peer's end (FIN or reset). */
+static void
+wait_hup(int fd, short what)
+{
+	struct pollfd p = { fd, POLLIN, 0 };
+
+	assert_int_equal(poll(&p, 1, 5000), 1);
+	assert_true((p.revents & what) != 0);
+}
+
+/*
+ * compat_eof_reset after a read returned end of file (or where it
+ * would): an orderly end from the peer's FIN, with or without our own
+ * FIN; a reset, whose error is taken; a reset after the peer's FIN; and,
+ * where TCP states can be read (Linux), a reset whose error another call
+ * took first.
+ */
+static void
+test_eof_reset(void **state)
+{
+	int fd[2], err;
+	socklen_t len = sizeof(err);
+	char c;
+
+	/* The peer's FIN: an orderly end, whatever we did. */
+	tcp_pair(fd);
+	assert_int_equal(shutdown(fd[0], SHUT_WR), 0);
+	wait_hup(fd[1], POLLIN);
+	assert_int_equal(read(fd[1], &c, 1), 0);
+	assert_int_equal(compat_eof_reset(fd[1], 0), 0);
+	/* Our FIN after it: both ends closed, still in order. */
+	assert_int_equal(shutdown(fd[1], SHUT_WR), 0);
+	assert_int_equal(read(fd[0], &c, 1), 0);
+	assert_int_equal(compat_eof_reset(fd[1], 1), 0);
+	close(fd[0]);
+	close(fd[1]);
+
+	/* A reset whose error no read took. */
+	tcp_pair(fd);
+	close_reset(fd[0]);
+	wait_hup(fd[1], POLLHUP);
+	errno = 0;
+	assert_int_equal(compat_eof_reset(fd[1], 0), -1);
+	assert_int_equal(errno, ECONNRESET);
+	/* The error is taken: a read says end of file now, and so ... */
+	assert_int_equal(read(fd[1], &c, 1), 0);
+	errno = 0;
+#ifdef COMPAT_POSIX_ONLY
+	/* ... without TCP states nothing tells a reset any more. */
+	assert_int_equal(compat_eof_reset(fd[1], 0), 0);
+#else
+	/* ... but the socket closed without our FIN: it was reset. */
+	assert_int_equal(compat_eof_reset(fd[1], 0), -1);
+	assert_int_equal(errno, ECONNRESET);
+#endif
+	close(fd[1]);
+
+	/* A reset after the peer's FIN (Linux says EPIPE). */
+	tcp_pair(fd);
+	assert_int_equal(shutdown(fd[0], SHUT_WR), 0);
+	wait_hup(fd[1], POLLIN);
+	close_reset(fd[0]);
+	wait_hup(fd[1], POLLHUP);
+	assert_int_equal(compat_eof_reset(fd[1], 0), -1);
+	assert_int_not_equal(errno, 0);
+	assert_int_equal(getsockopt(fd[1], SOL_SOCKET, SO_ERROR, &err, &len),
+	    0);
+	assert_int_equal(err, 0);   /* taken */
+	close(fd[1]);
+}
+
 int
 main(void)
 {
@@ -151,6 +257,7 @@ main(void)
 		cmocka_unit_test(test_peek_off),
 		cmocka_unit_test(test_rcvbuf),
 		cmocka_unit_test(test_bind_no_port),
+		cmocka_unit_test(test_eof_reset),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -1847,6 +1847,293 @@ test_adopt_undelivered(void **state)
 	free(t);
 }
 
+/*
+ * (i) A reset of the plain side (the application's socket on the client,
+ * the backend's on the node) must reach the peer as a CLOSE, never as a
+ * FIN: a FIN would tell the other application that the stream ended in
+ * order, and what was lost with the reset would go unnoticed.  The test
+ * plays the peer on the carrier and the application on the plain side,
+ * for each side (node 0 and 1), in four variants:
+ *   I_DATA      the application writes and resets before the relay has
+ *               read a byte: data, reset and end arrive in one wakeup;
+ *   I_PAUSED    the application writes more than the peer's window and
+ *               resets while the relay waits for the peer's ACK;
+ *   I_HALF_IN   the application has shut its write side (the relay sent
+ *               FIN) and closes without reading what the peer sent it,
+ *               which resets the connection: the peer's bytes are lost,
+ *               so the peer's FIN that follows must not end the session
+ *               cleanly;
+ *   I_HALF_OUT  the peer's FIN reached the application first (the relay
+ *               shut the plain side's write side), then the application
+ *               writes and resets.
+ * Before the fix the client relay sent FIN in I_DATA, I_PAUSED and
+ * I_HALF_OUT (libuv reports EOF, without reading again, when the kernel
+ * says POLLHUP after a short read: the reset's error stays unread), and
+ * both relays ended I_HALF_IN "done" (the failed shutdown(2) of the plain
+ * side counted as done).
+ */
+enum { I_DATA, I_PAUSED, I_HALF_IN, I_HALF_OUT, I_N };
+static const char *i_names[] = { "data", "paused", "half-in", "half-out" };
+#define I_BYTES 1000
+#define I_MUCH (3 * WIRE_WINDOW_MIN)
+
+struct i_peer {
+	int fd;
+	struct record_dir tx, rx;
+	uint8_t buf[2 * (WIRE_REC_OVERHEAD + WIRE_REC_MAXDATA)];
+	size_t have;
+	uint64_t data;           /* stream bytes the relay sent */
+	int fins, closes, eof, after;   /* after: records after FIN or CLOSE */
+	int ended;
+	enum relay_end how;
+};
+
+static void
+i_on_end(struct relay *r, void *arg, enum relay_end how, const char *text)
+{
+	struct i_peer *p = arg;
+
+	p->ended = 1;
+	p->how = how;
+	if (verbose)
+		fprintf(stderr, "  relay ended: %s: %s\n", relay_end_str(how),
+		    text);
+}
+
+/* Read and open what the relay sent on the carrier. */
+static void
+i_read(struct i_peer *p)
+{
+	static uint8_t pt[WIRE_REC_OVERHEAD + WIRE_REC_MAXDATA];
+	struct wire_rec rec;
+	ssize_t k = -1;
+	long flen;
+	size_t at;
+
+	while (!p->eof && (k = recv(p->fd, p->buf + p->have,
+	    sizeof(p->buf) - p->have, MSG_DONTWAIT)) != 0) {
+		if (k < 0) {
+			assert_true(errno == EAGAIN || errno == ECONNRESET);
+			if (errno == ECONNRESET)
+				p->eof = 1;
+			return;
+		}
+		p->have += (size_t)k;
+		at = 0;
+		while ((flen = record_frame_len(p->buf + at,
+		    p->have - at)) > 0) {
+			assert_int_equal(record_open(&p->rx, p->buf + at,
+			    (size_t)flen, pt, &rec), 0);
+			if (p->fins + p->closes > 0 && rec.type != WIRE_REC_ACK)
+				p->after++;
+			if (rec.type == WIRE_REC_DATA)
+				p->data += rec.bodylen;
+			if (rec.type == WIRE_REC_FIN)
+				p->fins++;
+			if (rec.type == WIRE_REC_CLOSE)
+				p->closes++;
+			at += (size_t)flen;
+		}
+		assert_true(flen >= 0);
+		memmove(p->buf, p->buf + at, p->have - at);
+		p->have -= at;
+	}
+	if (k == 0)
+		p->eof = 1;
+}
+
+/* The peer sends a record; its ack is all the relay's data it got. */
+static void
+i_send(struct i_peer *p, uint8_t type, uint64_t seq, const uint8_t *body,
+    size_t len)
+{
+	static uint8_t out[WIRE_REC_OVERHEAD + WIRE_REC_MAXDATA];
+	int n = record_seal_from(&p->tx, out, type, seq, p->data, body, len);
+
+	assert_true(n > 0);
+	assert_int_equal(send(p->fd, out, (size_t)n, MSG_NOSIGNAL), n);
+}
+
+/* Run the loop ${n} times, reading the carrier. */
+static void
+i_spin(uv_loop_t *loop, struct i_peer *p, int n)
+{
+	for (int i = 0; i < n; i++) {
+		uv_run(loop, UV_RUN_NOWAIT);
+		i_read(p);
+	}
+}
+
+/* Close ${fd} with a reset (SO_LINGER 0). */
+static void
+i_reset(int fd)
+{
+	struct linger lg = { 1, 0 };
+
+	assert_int_equal(setsockopt(fd, SOL_SOCKET, SO_LINGER, &lg,
+	    sizeof(lg)), 0);
+	assert_int_equal(close(fd), 0);
+}
+
+static int
+i_case(int node, int variant)
+{
+	static uint8_t pt[64 * 1024];
+	uint8_t hello[WIRE_HELLO_BODY];
+	uv_loop_t loop;
+	struct session s;
+	struct i_peer *p;
+	struct relay *r;
+	int cfd[2], pfd[2], i, ok;
+	uint64_t wrote = 0, seen;
+	ssize_t k;
+
+	if (verbose)
+		fprintf(stderr, "  case (i): %s relay, %s\n",
+		    node ? "node" : "client", i_names[variant]);
+	assert_non_null(p = calloc(1, sizeof(*p)));
+	memset(&s, 0, sizeof(s));
+	assert_int_equal(crypto_random(s.id, sizeof(s.id)), 0);
+	assert_int_equal(crypto_random(s.key_c2s, sizeof(s.key_c2s)), 0);
+	assert_int_equal(crypto_random(s.key_s2c, sizeof(s.key_s2c)), 0);
+	snprintf(s.service, sizeof(s.service), "test");
+	assert_non_null(p->tx.aead = crypto_aead_new(CRYPTO_AESGCM,
+	    node ? s.key_c2s : s.key_s2c));
+	assert_non_null(p->rx.aead = crypto_aead_new(CRYPTO_AESGCM,
+	    node ? s.key_s2c : s.key_c2s));
+	assert_int_equal(uv_loop_init(&loop), 0);
+	assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC |
+	    SOCK_NONBLOCK, 0, cfd), 0);
+	p->fd = cfd[0];
+	tcp_pair(pfd);
+	{
+		uv_tcp_t *carrier, *plain;
+
+		assert_non_null(carrier = malloc(sizeof(*carrier)));
+		assert_non_null(plain = malloc(sizeof(*plain)));
+		assert_int_equal(uv_tcp_init(&loop, carrier), 0);
+		assert_int_equal(uv_tcp_open(carrier, cfd[1]), 0);
+		assert_int_equal(uv_tcp_init(&loop, plain), 0);
+		assert_int_equal(uv_tcp_open(plain, pfd[1]), 0);
+		r = relay_new(&loop, carrier, &s, node, KEEPALIVE, "test-peer",
+		    NULL, i_on_end, p);
+		assert_non_null(r);
+		relay_attach(r, (uv_stream_t *)plain, (uv_stream_t *)plain);
+	}
+
+	/* The peer's HELLO: a small window in I_PAUSED. */
+	memcpy(hello, s.id, WIRE_SESSION_ID_LEN);
+	wire_put32(hello + WIRE_SESSION_ID_LEN, 0);
+	wire_put32(hello + WIRE_SESSION_ID_LEN + 4, variant == I_PAUSED ?
+	    WIRE_WINDOW_MIN : RELAY_WINDOW);
+	wire_put64(hello + WIRE_SESSION_ID_LEN + 8, 0);
+	i_send(p, WIRE_REC_HELLO, 0, hello, sizeof(hello));
+	fill(2, 0, pt, I_BYTES);
+
+	switch (variant) {
+	case I_DATA:
+		/* All of it waits in the relay's socket before it reads. */
+		assert_int_equal(send(pfd[0], pt, I_BYTES, MSG_NOSIGNAL),
+		    I_BYTES);
+		i_reset(pfd[0]);
+		break;
+	case I_PAUSED:
+		for (i = 0; i < 20000 && wrote < I_MUCH; i++) {
+			fill(2, wrote, pt, sizeof(pt));
+			k = send(pfd[0], pt, sizeof(pt), MSG_DONTWAIT |
+			    MSG_NOSIGNAL);
+			if (k > 0)
+				wrote += (uint64_t)k;
+			i_spin(&loop, p, 1);
+		}
+		assert_int_equal(wrote, I_MUCH);
+		/* The relay stops at the window, with the rest unread. */
+		do {
+			seen = p->data;
+			i_spin(&loop, p, 200);
+		} while (p->data != seen);
+		assert_true(p->data <= WIRE_WINDOW_MIN);
+		assert_true(p->data > 0);
+		i_reset(pfd[0]);
+		i_spin(&loop, p, 100);
+		assert_int_equal(p->fins + p->closes, 0);
+		/* Its ACK opens the window: the relay reads on, to the reset. */
+		i_send(p, WIRE_REC_ACK, 0, NULL, 0);
+		break;
+	case I_HALF_IN:
+		/* The peer's bytes wait, unread, in the application's socket. */
+		i_spin(&loop, p, 10);
+		i_send(p, WIRE_REC_DATA, 0, pt, I_BYTES);
+		assert_int_equal(send(pfd[0], pt, I_BYTES, MSG_NOSIGNAL),
+		    I_BYTES);
+		assert_int_equal(shutdown(pfd[0], SHUT_WR), 0);
+		for (i = 0; i < 10000 && p->fins == 0 && !p->ended; i++)
+			i_spin(&loop, p, 1);
+		assert_int_equal(p->fins, 1);
+		assert_int_equal(p->data, I_BYTES);
+		assert_false(p->ended);
+		/* A plain close with unread bytes: the kernel resets. */
+		assert_true(recv(pfd[0], pt, 1, MSG_PEEK | MSG_DONTWAIT) == 1);
+		assert_int_equal(close(pfd[0]), 0);
+		i_spin(&loop, p, 100);
+		i_send(p, WIRE_REC_FIN, I_BYTES, NULL, 0);
+		break;
+	case I_HALF_OUT:
+		i_spin(&loop, p, 10);
+		i_send(p, WIRE_REC_FIN, 0, NULL, 0);
+		for (i = 0; i < 10000 && (k = recv(pfd[0], pt, sizeof(pt),
+		    MSG_DONTWAIT)) != 0; i++)
+			i_spin(&loop, p, 1);
+		assert_int_equal(k, 0);  /* the application saw the peer's end */
+		fill(2, 0, pt, I_BYTES);
+		assert_int_equal(send(pfd[0], pt, I_BYTES, MSG_NOSIGNAL),
+		    I_BYTES);
+		i_reset(pfd[0]);
+		break;
+	}
+
+	/* The peer acknowledges what it gets, until the relay ends. */
+	for (i = 0, seen = p->data; i < 100000 && !p->ended && !p->eof; i++) {
+		i_spin(&loop, p, 1);
+		if (p->data != seen && p->fins + p->closes == 0 && !p->eof) {
+			i_send(p, WIRE_REC_ACK, 0, NULL, 0);
+			seen = p->data;
+		}
+	}
+	ok = p->ended && p->how == RELAY_END_LOCAL && p->closes == 1 &&
+	    p->fins == (variant == I_HALF_IN) &&
+	    p->after == (variant == I_HALF_IN);
+	if (verbose || !ok)
+		fprintf(stderr, "  (i) %s relay, %s: %s: the peer got %llu "
+		    "bytes, %d FIN, %d CLOSE, %d records after them, carrier "
+		    "end %d; the relay ended %s\n", node ? "node" : "client",
+		    i_names[variant], ok ? "ok" : "FAILED",
+		    (unsigned long long)p->data, p->fins, p->closes, p->after,
+		    p->eof, p->ended ? relay_end_str(p->how) : "no");
+	if (!p->ended)
+		relay_abort(r, WIRE_CLOSE_ERROR, "test over");
+	i_spin(&loop, p, 10);
+	for (i = 0; i < 1000 && uv_loop_alive(&loop); i++)
+		uv_run(&loop, UV_RUN_NOWAIT);
+	assert_int_equal(uv_loop_close(&loop), 0);
+	crypto_aead_free(p->tx.aead);
+	crypto_aead_free(p->rx.aead);
+	close(cfd[0]);
+	free(p);
+	return ok;
+}
+
+static void
+test_plain_reset(void **state)
+{
+	int bad = 0;
+
+	for (int node = 0; node < 2; node++)
+		for (int v = 0; v < I_N; v++)
+			bad += !i_case(node, v);
+	assert_int_equal(bad, 0);
+}
+
 int
 main(void)
 {
@@ -1860,6 +2147,7 @@ main(void)
 		cmocka_unit_test(test_close_is_last),
 		cmocka_unit_test(test_node_stream_offset),
 		cmocka_unit_test(test_adopt_undelivered),
+		cmocka_unit_test(test_plain_reset),
 	};
 
 	verbose = getenv("RELAY_TEST_VERBOSE") != NULL;
