@@ -771,7 +771,7 @@ plain_pair(int fd[2], int relay_connects)
 	int c = relay_connects ? 1 : 0;
 
 	socklen_t alen = sizeof(listen_addr);
-	int one = 1, small = PLAIN_BUF;
+	int one = 1, small = PLAIN_BUF, err = 0;
 
 	if (listen_fd < 0) {
 		memset(&listen_addr, 0, sizeof(listen_addr));
@@ -786,12 +786,31 @@ plain_pair(int fd[2], int relay_connects)
 		    &alen) < 0)
 			fatal("loopback listener: %s", strerror(errno));
 	}
-	if ((fd[c] = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0)) < 0 ||
-	    connect(fd[c], (struct sockaddr *)&listen_addr,
-	    sizeof(listen_addr)) < 0 ||
-	    (fd[1 - c] = accept4(listen_fd, NULL, NULL,
-	    SOCK_CLOEXEC | SOCK_NONBLOCK)) < 0 ||
-	    fcntl(fd[c], F_SETFL, O_NONBLOCK) < 0)
+	/*
+	 * A signal (libFuzzer's -timeout alarm) may interrupt the connect,
+	 * which then goes on by itself: wait for it and take its result.
+	 */
+	if ((fd[c] = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0)) < 0)
+		fatal("loopback pair: %s", strerror(errno));
+	if (connect(fd[c], (struct sockaddr *)&listen_addr,
+	    sizeof(listen_addr)) < 0) {
+		struct pollfd pw = { fd[c], POLLOUT, 0 };
+		socklen_t elen = sizeof(err);
+
+		if (errno != EINTR)
+			fatal("loopback connect: %s", strerror(errno));
+		while (poll(&pw, 1, -1) < 0)
+			if (errno != EINTR)
+				fatal("loopback connect: %s", strerror(errno));
+		if (getsockopt(fd[c], SOL_SOCKET, SO_ERROR, &err, &elen) < 0 ||
+		    err != 0)
+			fatal("loopback connect: %s", strerror(err));
+	}
+	while ((fd[1 - c] = accept4(listen_fd, NULL, NULL,
+	    SOCK_CLOEXEC | SOCK_NONBLOCK)) < 0)
+		if (errno != EINTR)
+			fatal("loopback accept: %s", strerror(errno));
+	if (fcntl(fd[c], F_SETFL, O_NONBLOCK) < 0)
 		fatal("loopback pair: %s", strerror(errno));
 	/*
 	 * Small buffers toward the application, so that a few records fill
