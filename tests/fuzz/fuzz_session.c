@@ -497,8 +497,9 @@ check_record(const struct wire_rec *rec)
 			    (unsigned long long)rcv);
 		if (rec->seq < fz.hello_seq_in || rec->seq < fz.start_send ||
 		    rec->seq < fz.relay_got || rec->seq > fz.app_written)
-			fatal("HELLO stream end %llu: went back, below what the "
-			    "peer got, or beyond what the application wrote",
+			fatal("HELLO stream end %llu: went back, below what "
+			    "the peer got, or beyond what the application "
+			    "wrote",
 			    (unsigned long long)rec->seq);
 		fz.hello_recv_in = rcv;
 		fz.hello_seq_in = rec->seq;
@@ -1117,8 +1118,9 @@ check_timers(void)
 	if (!fz.lost && c->fd >= 0 && !c->killed &&
 	    (fz.attached || !c->proven) &&
 	    now - c->quiet_since > DEAD_MS + SLACK_MS)
-		fatal("carrier %u silent for %llu ms, and the relay still on it",
-		    (unsigned)c->num, (unsigned long long)(now - c->quiet_since));
+		fatal("carrier %u silent for %llu ms, and the relay still "
+		    "on it", (unsigned)c->num,
+		    (unsigned long long)(now - c->quiet_since));
 	/*
 	 * A proven carrier that the peer reads and that nothing ends hears
 	 * from the relay at least every keepalive.
