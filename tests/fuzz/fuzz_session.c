@@ -7,7 +7,13 @@
  * under the carrier's real keys (record.c), in any order, with any offsets,
  * kills carriers and swaps new ones in (relay_resume, the next carrier
  * number, fresh keys), exactly as warrend's node or warren's agent would.
- * Nothing waits on a clock: the loop runs with UV_RUN_NOWAIT only.
+ * Nothing waits on a clock: the loop runs with UV_RUN_NOWAIT only, on a
+ * virtual clock (clock_gettime below) that stands still unless the input
+ * lets time pass (op 16), so the relay's timer (ACK on the tick,
+ * keepalives, dead carriers, stall lines, the linger of a CLOSE and
+ * relay_finish's grace) fires exactly when the input says, the same on
+ * any machine.  On the node, the input can also kill the relay's worker
+ * and have a new relay adopt its backend socket (op 17, relay_adopt).
  *
  * The input: a header byte, then operations, each an op byte and its
  * arguments (a missing byte reads as 0; a value "x" is read only when the
@@ -48,6 +54,21 @@
  *   14                                attach the plain side (relay_attach)
  *   15      u8 reason                 relay_abort
  *
+ * An op byte from 0xf0 on is op 16 + (byte % 16) % 3 instead (so the
+ * seeds of ops 0-15 mostly kept their meaning):
+ *
+ *   16      u8 a                      time passes: the a % 16th of 1, 49,
+ *                                     50, 450, 499, 500, 501, 1000, 2500,
+ *                                     2950, 3000, 5000, 9950, 10000, 15000,
+ *                                     30000 ms, times a / 16 % 8 + 1; in
+ *                                     steps of at most a tick, the loop
+ *                                     running after each
+ *   17                                the node's worker dies and a new
+ *                                     relay adopts the backend (op_adopt)
+ *   18      u8 how                    relay_finish with a grace of
+ *                                     how / 2 * 100 ms (even), or
+ *                                     relay_set_stall(how / 2 % 8) (odd)
+ *
  * An offset "picked by how" (u8, % 8): the model's value (what a correct
  * peer sends: its next byte, the relay's bytes it got, its window), just
  * below it, just above it, a u64 x read next, the stream's start, or the
@@ -65,20 +86,29 @@
  * more than it got; its DATA runs contiguously from what the peer's HELLO
  * said it had received, holds the application's bytes at those offsets,
  * stays within the peer's window and within what the application wrote;
- * a FIN comes only after the application's EOF, at its end; nothing
+ * a FIN comes only after the application's EOF (or relay_finish), at
+ * its end; a HELLO's stream end is never below what the peer got; nothing
  * follows a CLOSE; relay_resume succeeds exactly when it should; the end
- * callback runs once, "done" only after both streams ended; and at the
- * end of each input the relay, aborted, closes every handle so that the
- * loop closes clean (ASan sees any leak).
- *
- * Not driven here: the relay's timer (keepalives, dead carriers, stalls),
- * since no time passes in a run, and relay_adopt (a worker taking over a
- * backend socket), which tests/system/17-restart.t covers.
+ * callback runs once, "done" only after both streams ended; a relay that
+ * reports its carrier lost has closed it; and at the end of each input
+ * the relay, aborted, closes every handle so that the loop closes clean
+ * (ASan sees any leak).  After each step of time (check_timers): a relay
+ * that relay_abort left flushing its CLOSE has ended within keepalive/2,
+ * one that relay_finish was given has ended within its grace and that;
+ * a carrier the relay reads and the peer has been silent on for three
+ * keepalives is lost (or the session over); a proven carrier that the
+ * peer reads hears from the relay at least every keepalive; and once
+ * the application has read all the relay received, an ACK for it comes
+ * within a tick or two (each deadline with SLACK_MS to spare).  Across
+ * an adoption (op_adopt) the kernel's counts of the backend socket must
+ * agree with the model, and every byte still arrives once and in order
+ * at both ends.
  */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <netinet/in.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -88,6 +118,8 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
+#include <sys/syscall.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <linux/sockios.h>
@@ -98,6 +130,7 @@
 #include "record.h"
 #include "relay.h"
 #include "session.h"
+#include "sockq.h"
 #include "wire.h"
 
 #include "fuzz_pattern.h"
@@ -112,7 +145,12 @@
 #define PLAIN_BUF (16 * 1024)     /* socket buffers toward the application */
 #define SETTLE 3                  /* loop runs after each operation */
 #define END_RUNS 20000            /* loop runs for the relay to end */
-#define END_WAITS 40              /* then blocking runs (the tick is 500 ms) */
+#define END_WAITS 40              /* then ticks of virtual time */
+#define DEAD_MS (KEEPALIVE * RELAY_DEAD_FACTOR * 1000u)
+#define LINGER_MS (KEEPALIVE * 1000u / 2)   /* relay_abort's flush */
+#define SLACK_MS (3u * RELAY_TICK_MS)       /* the timer's lateness, and more */
+#define VCLOCK_BASE 1000000000ull /* ms: where virtual time starts */
+#define STEPS_MAX 4000            /* timer steps per input */
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -128,6 +166,10 @@ struct carrier {
 	int hello_in, fin_in, close_in;
 	uint64_t data_next;       /* the offset the relay's next DATA must have */
 	uint64_t peer_next;       /* where the peer's next DATA goes */
+	int proven;               /* the relay proved this carrier */
+	int killed;               /* op 8 shut it down (our end stays open) */
+	uint64_t quiet_since;     /* virtual ms: the peer last wrote to it */
+	uint64_t rx_at;           /* virtual ms: the relay's last record here */
 };
 
 static struct {
@@ -148,6 +190,15 @@ static struct {
 	uint64_t hello_recv_in, hello_seq_in;
 	uint64_t relay_got;       /* the relay's stream the peer got, in order */
 	uint64_t ack_out_max;     /* the highest ack the peer sealed */
+	uint64_t claim_max;       /* ... or HELLO "received" it sealed */
+	int claim_lied;           /* one of them was beyond relay_got then */
+	int dying;                /* op 17: the old relay's end is no end */
+	int finishing;            /* op 18 called relay_finish */
+	unsigned adopted;         /* op 17 adoptions */
+	uint64_t abort_at;        /* virtual ms of op 15's relay_abort */
+	uint64_t finish_dl;       /* op 18: relay_finish's deadline, or 0 */
+	uint64_t ack_due;         /* virtual ms since an ACK is due, or 0 */
+	unsigned steps;           /* timer steps taken */
 	uint64_t win_max;         /* the widest window the peer sealed */
 	uint64_t peer_end;        /* the highest end of the peer's DATA */
 	size_t nspan;
@@ -170,6 +221,31 @@ static uint8_t body[WIRE_REC_MAXDATA];
 static struct sockaddr_in listen_addr;
 static int listen_fd = -1;
 static int trace;                 /* FUZZ_SESSION_TRACE=1: a line per op */
+static int vclock_on;             /* the loop's clock is vclock_ms */
+static uint64_t vclock_ms;
+
+/*
+ * The loop's clock, which only the input moves.  libuv (a shared library)
+ * reads CLOCK_MONOTONIC, or CLOCK_MONOTONIC_COARSE, through clock_gettime
+ * for uv_now and its timers; this definition in the executable comes
+ * first in the symbol lookup, so during an input (vclock_on) the loop
+ * sees virtual time, which stands still unless op 16 advances it.  Every
+ * other clock, and every clock between inputs (libFuzzer's, the
+ * sanitizers' own go to the real one anyway), is the kernel's.  So
+ * relay.c needs no seam, and a run is the same on any machine at any
+ * load.
+ */
+int
+clock_gettime(clockid_t id, struct timespec *ts)
+{
+	if (vclock_on && (id == CLOCK_MONOTONIC ||
+	    id == CLOCK_MONOTONIC_COARSE)) {
+		ts->tv_sec = (time_t)(vclock_ms / 1000);
+		ts->tv_nsec = (long)(vclock_ms % 1000 * 1000000);
+		return 0;
+	}
+	return (int)syscall(SYS_clock_gettime, id, ts);
+}
 
 static void
 fatal(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
@@ -267,6 +343,7 @@ carrier_init(struct carrier *c, int fd, const struct session *s)
 	    (c->rx.aead = crypto_aead_new(CRYPTO_AESGCM, krx)) == NULL)
 		fatal("cannot set up the carrier's ciphers");
 	c->peer_next = cov();
+	c->quiet_since = c->rx_at = vclock_ms;
 	fz.outlen = fz.inlen = 0;
 }
 
@@ -332,6 +409,19 @@ seal(uint8_t type, uint8_t flags, uint8_t rsv, uint64_t seq, uint64_t ack,
 	return (long)(WIRE_REC_OVERHEAD + blen);
 }
 
+/*
+ * The peer claims to have ${x} of the relay's stream (an ack, or a
+ * HELLO's received): the relay may consume up to there from a backend.
+ */
+static void
+claim(uint64_t x)
+{
+	if (x > fz.claim_max)
+		fz.claim_max = x;
+	if (x > fz.relay_got)
+		fz.claim_lied = 1;
+}
+
 /* Seal and queue a well-formed record; note the ack it carries. */
 static int
 send_rec(uint8_t type, uint64_t seq, uint64_t ack, const uint8_t *b,
@@ -343,6 +433,7 @@ send_rec(uint8_t type, uint64_t seq, uint64_t ack, const uint8_t *b,
 		return -1;
 	if (ack > fz.ack_out_max)
 		fz.ack_out_max = ack;
+	claim(ack);
 	return 0;
 }
 
@@ -365,6 +456,7 @@ flush_outq(void)
 		}
 		memmove(fz.outq, fz.outq + n, fz.outlen - (size_t)n);
 		fz.outlen -= (size_t)n;
+		fz.c.quiet_since = vclock_ms;
 	}
 }
 
@@ -404,9 +496,10 @@ check_record(const struct wire_rec *rec)
 			    "its ack, or beyond the peer's DATA",
 			    (unsigned long long)rcv);
 		if (rec->seq < fz.hello_seq_in || rec->seq < fz.start_send ||
-		    rec->seq > fz.app_written)
-			fatal("HELLO stream end %llu: went back or beyond what "
-			    "the application wrote",
+		    rec->seq < fz.relay_got || rec->seq > fz.app_written)
+			fatal("HELLO stream end %llu: went back, below what "
+			    "the peer got, or beyond what the application "
+			    "wrote",
 			    (unsigned long long)rec->seq);
 		fz.hello_recv_in = rcv;
 		fz.hello_seq_in = rec->seq;
@@ -446,10 +539,13 @@ check_record(const struct wire_rec *rec)
 		/*
 		 * A reset may read as an EOF (the kernel's call, not ours),
 		 * and drops what the application's socket had not sent yet.
+		 * relay_finish ends the stream where the relay stopped
+		 * reading.
 		 */
-		if (!(fz.app_shut || fz.app_reset) ||
+		if (!(fz.app_shut || fz.app_reset || fz.finishing) ||
 		    rec->seq > fz.app_written ||
-		    (!fz.app_reset && rec->seq != fz.app_written) ||
+		    (!fz.app_reset && !fz.finishing &&
+		    rec->seq != fz.app_written) ||
 		    !c->first_hello || !c->hello_ok ||
 		    rec->seq != c->data_next || c->fin_in)
 			fatal("FIN at %llu: before the application's EOF, not "
@@ -498,6 +594,7 @@ read_carrier(void)
 				    rc == -1 ? "does not open under the "
 				    "carrier's keys" : "is malformed");
 			check_record(&rec);
+			fz.c.rx_at = vclock_ms;
 			off += (size_t)flen;
 		}
 		memmove(fz.inb, fz.inb + off, fz.inlen - off);
@@ -616,14 +713,22 @@ on_proven(struct relay *r, void *arg)
 		fatal("proven on carrier %u, whose first record was not a "
 		    "good HELLO", (unsigned)fz.c.num);
 	fz.established = 1;
+	fz.c.proven = 1;
 }
 
 static void
 on_lost(struct relay *r, void *arg, const char *text)
 {
+	struct pollfd pfd = { fz.c.fd, POLLIN | POLLRDHUP, 0 };
+
 	if (r != fz.r || fz.lost || relay_carrier(r) != 0)
 		fatal("lost twice, or still on a carrier (%s)", text);
+	/* Detached: the relay has let its carrier go, and sends nothing. */
+	if (fz.c.fd >= 0 && (poll(&pfd, 1, 0) != 1 ||
+	    !(pfd.revents & (POLLHUP | POLLRDHUP))))
+		fatal("lost (%s), but its carrier is still open", text);
 	fz.lost = 1;
+	fz.ack_due = 0;
 }
 
 static void
@@ -631,7 +736,12 @@ on_end(struct relay *r, void *arg, enum relay_end end, const char *text)
 {
 	if (r != fz.r || fz.ended)
 		fatal("the end callback ran twice or for another relay");
-	if (end == RELAY_END_DONE && (!(fz.app_shut || fz.app_reset) ||
+	if (fz.dying) {
+		fz.r = NULL;      /* op 17: the worker died, not the session */
+		return;
+	}
+	if (end == RELAY_END_DONE &&
+	    (!(fz.app_shut || fz.app_reset || fz.finishing) ||
 	    fz.nfin == 0))
 		fatal("\"done\" before both streams ended (%s)", text);
 	fz.ended = 1;
@@ -651,12 +761,18 @@ tcp_handle(int fd)
 	return h;
 }
 
-/* A connected loopback TCP pair: ${fd}[0] ours, ${fd}[1] the relay's. */
+/*
+ * A connected loopback TCP pair: ${fd}[0] ours, ${fd}[1] the relay's,
+ * the end that connects if ${relay_connects} (as warrend's backend
+ * sockets do: sockq_get counts their streams right).
+ */
 static void
-plain_pair(int fd[2])
+plain_pair(int fd[2], int relay_connects)
 {
+	int c = relay_connects ? 1 : 0;
+
 	socklen_t alen = sizeof(listen_addr);
-	int one = 1, small = PLAIN_BUF;
+	int one = 1, small = PLAIN_BUF, err = 0;
 
 	if (listen_fd < 0) {
 		memset(&listen_addr, 0, sizeof(listen_addr));
@@ -671,12 +787,31 @@ plain_pair(int fd[2])
 		    &alen) < 0)
 			fatal("loopback listener: %s", strerror(errno));
 	}
-	if ((fd[0] = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0)) < 0 ||
-	    connect(fd[0], (struct sockaddr *)&listen_addr,
-	    sizeof(listen_addr)) < 0 ||
-	    (fd[1] = accept4(listen_fd, NULL, NULL,
-	    SOCK_CLOEXEC | SOCK_NONBLOCK)) < 0 ||
-	    fcntl(fd[0], F_SETFL, O_NONBLOCK) < 0)
+	/*
+	 * A signal (libFuzzer's -timeout alarm) may interrupt the connect,
+	 * which then goes on by itself: wait for it and take its result.
+	 */
+	if ((fd[c] = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0)) < 0)
+		fatal("loopback pair: %s", strerror(errno));
+	if (connect(fd[c], (struct sockaddr *)&listen_addr,
+	    sizeof(listen_addr)) < 0) {
+		struct pollfd pw = { fd[c], POLLOUT, 0 };
+		socklen_t elen = sizeof(err);
+
+		if (errno != EINTR)
+			fatal("loopback connect: %s", strerror(errno));
+		while (poll(&pw, 1, -1) < 0)
+			if (errno != EINTR)
+				fatal("loopback connect: %s", strerror(errno));
+		if (getsockopt(fd[c], SOL_SOCKET, SO_ERROR, &err, &elen) < 0 ||
+		    err != 0)
+			fatal("loopback connect: %s", strerror(err));
+	}
+	while ((fd[1 - c] = accept4(listen_fd, NULL, NULL,
+	    SOCK_CLOEXEC | SOCK_NONBLOCK)) < 0)
+		if (errno != EINTR)
+			fatal("loopback accept: %s", strerror(errno));
+	if (fcntl(fd[c], F_SETFL, O_NONBLOCK) < 0)
 		fatal("loopback pair: %s", strerror(errno));
 	/*
 	 * Small buffers toward the application, so that a few records fill
@@ -697,6 +832,7 @@ attach(void)
 		return;
 	h = tcp_handle(fz.relay_fd);
 	fz.attached = 1;
+	fz.c.quiet_since = vclock_ms;   /* the relay reads its carrier now */
 	relay_attach(fz.r, (uv_stream_t *)h, (uv_stream_t *)h);
 }
 
@@ -808,9 +944,11 @@ op_hello(struct in *in)
 	wire_put32(b + WIRE_SESSION_ID_LEN + 4, (uint32_t)win);
 	wire_put64(b + WIRE_SESSION_ID_LEN + 8, rcv);
 	first(1, (bad & 3) == 0, rcv);
-	if (send_rec(WIRE_REC_HELLO, seq, ack, b, sizeof(b)) == 0 &&
-	    (uint32_t)win > fz.win_max)
-		fz.win_max = (uint32_t)win;
+	if (send_rec(WIRE_REC_HELLO, seq, ack, b, sizeof(b)) == 0) {
+		if ((uint32_t)win > fz.win_max)
+			fz.win_max = (uint32_t)win;
+		claim(rcv);
+	}
 }
 
 /* Op 5: a record its parser must refuse, sealed under the right keys. */
@@ -939,11 +1077,219 @@ op_kill(unsigned how)
 	case 1:
 		(void)shutdown(fz.c.fd, SHUT_WR);
 		fz.outlen = 0;
+		fz.c.killed = 1;
 		break;
 	default:
 		(void)shutdown(fz.c.fd, SHUT_RDWR);
 		fz.outlen = 0;
+		fz.c.killed = 1;
 	}
+}
+
+/*
+ * After each step of time: what the relay's timer must have done by now.
+ * Each deadline has SLACK_MS on top of the relay's own (its tick checks
+ * "within a tick before the limit, not after it").
+ */
+static void
+check_timers(void)
+{
+	struct carrier *c = &fz.c;
+	uint64_t now = vclock_ms, sent, received;
+	int up;
+
+	if (fz.r == NULL) {
+		fz.ack_due = 0;
+		return;
+	}
+	/* Linger: a CLOSE waiting to go out waits keepalive/2 at most. */
+	if (fz.aborting && now - fz.abort_at > LINGER_MS + SLACK_MS)
+		fatal("relay_abort %llu ms ago, and the relay has not ended",
+		    (unsigned long long)(now - fz.abort_at));
+	/* relay_finish: ended by its grace, then the abort's linger. */
+	if (fz.finish_dl != 0 && now > fz.finish_dl + LINGER_MS + SLACK_MS)
+		fatal("relay_finish's grace ended at %llu, and the relay has "
+		    "not", (unsigned long long)(fz.finish_dl - VCLOCK_BASE));
+	/*
+	 * Dead carrier: one the relay reads (attached, or not proven yet)
+	 * and the peer has written nothing to for DEAD_MS is lost (or the
+	 * session ends): with bytes in flight after dead_busy already.
+	 */
+	if (!fz.lost && c->fd >= 0 && !c->killed &&
+	    (fz.attached || !c->proven) &&
+	    now - c->quiet_since > DEAD_MS + SLACK_MS)
+		fatal("carrier %u silent for %llu ms, and the relay still "
+		    "on it", (unsigned)c->num,
+		    (unsigned long long)(now - c->quiet_since));
+	/*
+	 * A proven carrier that the peer reads and that nothing ends hears
+	 * from the relay at least every keepalive.
+	 */
+	up = !fz.lost && c->fd >= 0 && !c->killed && c->proven &&
+	    !fz.carrier_pause && !fz.aborting && fz.finish_dl == 0 &&
+	    !c->fin_in && !c->close_in && !fz.app_reset && !fz.app_dead;
+	if (up && now - c->rx_at > KEEPALIVE * 1000u + SLACK_MS)
+		fatal("nothing from the relay on carrier %u for %llu ms "
+		    "(keepalive %d s)", (unsigned)c->num,
+		    (unsigned long long)(now - c->rx_at), KEEPALIVE);
+	/*
+	 * Ack on the tick: once the application has read all the relay
+	 * received, an ACK for it comes within a tick (or two).
+	 */
+	relay_stats(fz.r, &sent, &received);
+	if (!up || !fz.attached || fz.plain_pause || received != fz.app_read ||
+	    fz.ack_in >= received) {
+		fz.ack_due = 0;
+		return;
+	}
+	if (fz.ack_due == 0)
+		fz.ack_due = now;
+	else if (now - fz.ack_due > SLACK_MS)
+		fatal("the application read %llu, the last ack is %llu, "
+		    "%llu ms later", (unsigned long long)received,
+		    (unsigned long long)fz.ack_in,
+		    (unsigned long long)(now - fz.ack_due));
+}
+
+/*
+ * Op 16: ${ms} of time pass, in steps of at most a tick; the loop runs and
+ * the timers' effects are checked after each.
+ */
+static void
+advance(uint64_t ms)
+{
+	while (ms > 0 && fz.steps < STEPS_MAX) {
+		uint64_t step = ms < RELAY_TICK_MS ? ms : RELAY_TICK_MS;
+
+		vclock_ms += step;
+		ms -= step;
+		fz.steps++;
+		run(1);
+		check_timers();
+	}
+}
+
+/*
+ * Op 18: relay_finish with a grace of ${how} / 2 * 100 ms (even), or
+ * relay_set_stall of ${how} / 2 % 8 seconds (odd).
+ */
+static void
+op_finish(unsigned how)
+{
+	uint64_t grace = how / 2 * 100u;
+
+	if (fz.r == NULL)
+		return;
+	if (how % 2 == 1) {
+		relay_set_stall(fz.r, (int)(how / 2 % 8));
+		return;
+	}
+	fz.finishing = 1;
+	relay_finish(fz.r, (int)grace, "fuzz finish");
+	if (fz.r != NULL && !fz.aborting)
+		fz.finish_dl = vclock_ms + (grace > 0 ? grace : 1);
+}
+
+/*
+ * Op 17, the node only: its worker dies and a new one adopts the session,
+ * as cmd/warrend/carrier.c does after a restart.  The dead worker's
+ * carrier goes (the peer drops it: what the relay sent there and the peer
+ * did not read is lost), the old relay goes without a word (its CLOSE
+ * meets a closed carrier; the backend socket lives on in a duplicate, as
+ * the keeper holds it), and a new relay takes the backend socket with the
+ * offsets the kernel counts (sockq_get, relay_adopt), detached, until the
+ * peer resumes (op 9).  Checked: the old relay consumed from the backend
+ * only what the peer claimed (acked, or said it received in a HELLO); the
+ * backend socket holds every byte the application wrote and the relay did
+ * not consume; every byte the relay acknowledged reached it, and only the
+ * peer's bytes.  The model's checks then see that every byte arrives at
+ * either end once and in order across it: the application's bytes in the
+ * new relay's DATA from where the peer's HELLO says (its stream starts
+ * at the first unconsumed byte), the peer's from what the backend got.
+ */
+static void
+op_adopt(void)
+{
+	struct linger lg = { 0, 0 };
+	struct sockq q, *qp = NULL;
+	uint64_t written, consumed;
+	int fd, i, inq = 0, aoutq = 0, routq = 0;
+
+	/*
+	 * Not a backend that was reset: sockq_get counts its state CLOSE as
+	 * both FINs exchanged, one byte short (sockq.c: "that backend is
+	 * gone anyway"), and the model would see the relay count less than
+	 * the application got.
+	 */
+	if (!fz.node || fz.r == NULL || !fz.attached || !fz.established ||
+	    fz.aborting || fz.c.close_in || fz.app_reset)
+		return;
+	carrier_close(&fz.c);
+	if ((fd = fcntl(fz.relay_fd, F_DUPFD_CLOEXEC, 3)) < 0)
+		fatal("dup of the backend socket: %s", strerror(errno));
+	fz.dying = 1;
+	relay_abort(fz.r, WIRE_CLOSE_ERROR, "worker killed");
+	for (i = 0; fz.r != NULL && i < END_RUNS; i++)
+		run(1);
+	for (i = 0; fz.r != NULL && i < END_WAITS; i++) {
+		vclock_ms += RELAY_TICK_MS;
+		run(1);
+	}
+	fz.dying = 0;
+	if (fz.r != NULL)
+		fatal("the old relay did not end (its carrier closed)");
+	fz.relay_fd = fd;         /* the relay's own descriptor is closed */
+	/* A dead worker's close is plain: undo the abort's SO_LINGER reset. */
+	(void)setsockopt(fd, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg));
+	if (sockq_get(fd, &q) == 0)
+		qp = &q;
+	if (qp != NULL) {
+		written = q.written + fz.start_recv;
+		consumed = q.consumed + fz.start_send;
+		if (ioctl(fz.app_fd, SIOCINQ, &inq) < 0 ||
+		    ioctl(fz.app_fd, SIOCOUTQ, &aoutq) < 0 ||
+		    ioctl(fd, SIOCOUTQ, &routq) < 0)
+			fatal("SIOCINQ/SIOCOUTQ: %s", strerror(errno));
+		if (consumed > fz.claim_max ||
+		    (!fz.claim_lied && consumed > fz.relay_got))
+			fatal("the old relay consumed %llu of the backend's "
+			    "bytes; the peer claimed %llu, got %llu",
+			    (unsigned long long)consumed,
+			    (unsigned long long)fz.claim_max,
+			    (unsigned long long)fz.relay_got);
+		if (consumed + q.unread > fz.app_written ||
+		    consumed + q.unread + (uint64_t)aoutq < fz.app_written)
+			fatal("backend socket: consumed %llu, unread %llu, "
+			    "but the application wrote %llu (%d queued)",
+			    (unsigned long long)consumed,
+			    (unsigned long long)q.unread,
+			    (unsigned long long)fz.app_written, aoutq);
+		if (written < fz.ack_in || written > cov() ||
+		    written < fz.app_read + (uint64_t)inq ||
+		    written > fz.app_read + (uint64_t)inq + (uint64_t)routq)
+			fatal("backend socket: written %llu; acked %llu, the "
+			    "application read %llu (%d queued, %d on the way)",
+			    (unsigned long long)written,
+			    (unsigned long long)fz.ack_in,
+			    (unsigned long long)fz.app_read, inq, routq);
+		q.written = written;
+		q.consumed = consumed;
+	}
+	fz.r = relay_adopt(&fz.loop, tcp_handle(fd), qp, &fz.s, KEEPALIVE,
+	    "fuzz", on_proven, on_end, NULL);
+	if (fz.r == NULL) {
+		if (qp != NULL)
+			fatal("relay_adopt failed");
+		fz.ended = 1;             /* the new worker gives up */
+		fz.end = RELAY_END_LOCAL;
+		return;
+	}
+	relay_set_resumable(fz.r, on_lost, DEAD_BUSY);
+	fz.adopted++;
+	fz.lost = 1;              /* no carrier until the peer resumes */
+	fz.finish_dl = fz.ack_due = 0;
+	/* What the dead worker had received and not written is gone. */
+	fz.hello_recv_in = q.written;
 }
 
 /* Set up the relay for one input, by the header byte ${hdr}. */
@@ -978,7 +1324,7 @@ start(unsigned hdr)
 	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0,
 	    cfd) < 0)
 		fatal("socketpair: %s", strerror(errno));
-	plain_pair(pfd);
+	plain_pair(pfd, fz.node);
 	fz.app_fd = pfd[0];
 	fz.relay_fd = pfd[1];
 	carrier_init(&fz.c, cfd[0], &fz.s);
@@ -1013,8 +1359,10 @@ finish_input(void)
 		(void)close(fz.relay_fd);
 	for (i = 0; i < END_RUNS && uv_loop_alive(&fz.loop); i++)
 		(void)uv_run(&fz.loop, UV_RUN_NOWAIT);
-	for (i = 0; i < END_WAITS && uv_loop_alive(&fz.loop); i++)
-		(void)uv_run(&fz.loop, UV_RUN_ONCE);
+	for (i = 0; i < END_WAITS && uv_loop_alive(&fz.loop); i++) {
+		vclock_ms += RELAY_TICK_MS;
+		(void)uv_run(&fz.loop, UV_RUN_NOWAIT);
+	}
 	if (fz.r != NULL)
 		fatal("the relay did not end after relay_abort with both its "
 		    "sockets closed");
@@ -1041,6 +1389,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 	if (size == 0)
 		return 0;
+	vclock_ms = VCLOCK_BASE;
+	vclock_on = 1;
 	{
 		uint8_t *oq = fz.outq, *ib = fz.inb;
 
@@ -1051,7 +1401,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	start((unsigned)get(&in, 1));
 	run(SETTLE);
 	for (fz.op = 1; in.n > 0 && fz.op <= OPS_MAX; fz.op++) {
-		op = (unsigned)get(&in, 1) % 16;
+		op = (unsigned)get(&in, 1);
+		op = op < 0xf0 ? op % 16 : 16 + op % 16 % 3;
 		switch (op) {
 		case 0:
 			op_data(&in);
@@ -1141,16 +1492,34 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			break;
 		case 15:
 			a = (unsigned)get(&in, 1);
+			if (fz.r != NULL && !fz.aborting)
+				fz.abort_at = vclock_ms;
 			if (fz.r != NULL)
 				relay_abort(fz.r, (uint8_t)(a % 4), "fuzz abort");
 			fz.aborting = fz.r != NULL;
 			break;
+		case 16: {
+			static const uint16_t ms[16] = { 1, 49, 50, 450, 499,
+			    500, 501, 1000, 2500, 2950, 3000, 5000, 9950,
+			    10000, 15000, 30000 };
+
+			a = (unsigned)get(&in, 1);
+			advance((uint64_t)ms[a % 16] * (1 + a / 16 % 8));
+			break;
+		}
+		case 17:
+			op_adopt();
+			break;
+		case 18:
+			op_finish((unsigned)get(&in, 1));
+			break;
 		}
 		run(SETTLE);
 		if (trace)
-			fprintf(stderr, "op %3u: %2u carrier=%u%s%s%s%s "
+			fprintf(stderr, "op %3u: %2u t=%llu carrier=%u%s%s%s%s "
 			    "app_written=%llu relay_got=%llu peer_end=%llu "
 			    "app_read=%llu ack_in=%llu\n", fz.op, op,
+			    (unsigned long long)(vclock_ms - VCLOCK_BASE),
 			    (unsigned)fz.c.num, fz.established ?
 			    " established" : "", fz.lost ? " lost" : "",
 			    fz.ended ? " ended=" : "", fz.ended ?
@@ -1162,5 +1531,6 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			    (unsigned long long)fz.ack_in);
 	}
 	finish_input();
+	vclock_on = 0;
 	return 0;
 }
