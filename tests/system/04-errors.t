@@ -121,14 +121,18 @@ bg perl -MIO::Socket::IP -MSocket -e '
 		setsockopt($s, SOL_SOCKET, SO_LINGER, pack("ii", 1, 0)); close($s);
 	}' "$RESET"
 wait_port "$RESET"
-# A second warrend whose echo service is that backend.
-UDP2=$(free_port)
-sed -e "s|^listen = .*|listen = 127.0.0.1:$UDP2|" \
-    -e "s|^connect = 127.0.0.1:$ECHO|connect = 127.0.0.1:$RESET|" \
-    "$T/server.conf" > "$T/reset-server.conf"
-client_conf "$T/reset-client.conf" "$UDP2"
-bg "$BIN/warrend" -c "$T/reset-server.conf" 2> "$T/warrend-reset.log"
-wait_for "$T/warrend-reset.log" "event=started" 10
+# another_node NAME PORT: a second warrend whose echo service is the
+# backend on PORT, with $T/NAME-client.conf to reach it.
+another_node() {
+	_udp=$(free_port)
+	sed -e "s|^listen = .*|listen = 127.0.0.1:$_udp|" \
+	    -e "s|^connect = 127.0.0.1:$ECHO|connect = 127.0.0.1:$2|" \
+	    "$T/server.conf" > "$T/$1-server.conf"
+	client_conf "$T/$1-client.conf" "$_udp"
+	bg "$BIN/warrend" -c "$T/$1-server.conf" 2> "$T/warrend-$1.log"
+	wait_for "$T/warrend-$1.log" "event=started" 10
+}
+another_node reset "$RESET"
 # stdin stays open for 6 s; the backend resets after 1 s.
 t0=$(now_ms)
 OUT=$( (echo hi; sleep 6) | { timeout 20 "$BIN/warren" connect -c "$T/reset-client.conf" echo 2> "$T/reset.err"; echo "rc=$? t=$(now_ms)"; })
@@ -183,13 +187,7 @@ bg perl -MIO::Socket::IP -MErrno -e '
 		close($s);
 	}' "$SINK" > "$T/sink.log"
 wait_port "$SINK"
-UDP3=$(free_port)
-sed -e "s|^listen = .*|listen = 127.0.0.1:$UDP3|" \
-    -e "s|^connect = 127.0.0.1:$ECHO|connect = 127.0.0.1:$SINK|" \
-    "$T/server.conf" > "$T/sink-server.conf"
-client_conf "$T/sink-client.conf" "$UDP3"
-bg "$BIN/warrend" -c "$T/sink-server.conf" 2> "$T/warrend-sink.log"
-wait_for "$T/warrend-sink.log" "event=started" 10
+another_node sink "$SINK"
 FWD2=$(free_port)
 bg "$BIN/warren" forward -c "$T/sink-client.conf" 127.0.0.1:$FWD2 echo 2> "$T/sink-forward.log"
 wait_port "$FWD2"
