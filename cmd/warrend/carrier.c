@@ -363,9 +363,15 @@ on_backend(uv_connect_t *req, int status)
 	if (c->r != NULL && status == 0) {
 		uv_os_fd_t fd;
 
-		c->connecting = 0;
+		/* Still "connecting" here too: the input that relay_attach
+		 * replays can end the session, and on_end must not free c. */
 		relay_attach(c->r, (uv_stream_t *)backend, (uv_stream_t *)backend);
-		if (c->r != NULL && c->n->keeper >= 0 &&
+		c->connecting = 0;
+		if (c->r == NULL) {
+			conn_maybe_free(c);
+			return;
+		}
+		if (c->n->keeper >= 0 &&
 		    uv_fileno((uv_handle_t *)backend, &fd) == 0) {
 			/* The state first: a kept backend without it is lost. */
 			c->kept = 1;
