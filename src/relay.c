@@ -126,6 +126,7 @@ struct relay {
 	relay_proven_cb *proven_cb;
 	relay_end_cb *end_cb;
 	relay_lost_cb *lost_cb;       /* NULL: the session ends with its carrier */
+	relay_lost_cb *doomed_cb;     /* the plain side failed while detached */
 	void *arg;
 	int dead_busy_ms;             /* silence that kills a busy carrier */
 
@@ -149,6 +150,9 @@ struct relay {
 	unsigned carrier_eof : 1, ending : 1, flush_then_end : 1;
 	unsigned plain_reading : 1, carrier_reading : 1, stalled : 1;
 	unsigned adopted : 1;         /* relay_adopt, until a HELLO proves */
+	unsigned close_pending : 1;   /* detached: CLOSE on the next carrier */
+	uint8_t pending_reason;
+	char pending_text[WIRE_CLOSE_TEXT_MAX + 1];
 	int carrier_err;              /* a write to the carrier failed */
 	int handles;                  /* open handles; free when 0 */
 	enum relay_end end_kind;
@@ -158,6 +162,7 @@ struct relay {
 static void update_reading(struct relay *r);
 static void carrier_failed(struct relay *r, int err);
 static void plain_failed(struct relay *r, int err);
+static void plain_lost(struct relay *r, const char *text);
 static void finish(struct relay *r, enum relay_end end, const char *text);
 static void maybe_done(struct relay *r);
 static void plain_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf);
@@ -547,8 +552,39 @@ relay_finish(struct relay *r, int grace_ms, const char *text)
 static void
 plain_failed(struct relay *r, int err)
 {
-	relay_abort(r, r->node ? WIRE_CLOSE_BACKEND : WIRE_CLOSE_ERROR,
-	    uv_strerror(err));
+	plain_lost(r, uv_strerror(err));
+}
+
+/* Keep a CLOSE (${reason}, ${text}) for the next carrier; read no more. */
+static void
+close_later(struct relay *r, uint8_t reason, const char *text)
+{
+	r->close_pending = 1;
+	r->pending_reason = reason;
+	snprintf(r->pending_text, sizeof(r->pending_text), "%s", text);
+}
+
+/*
+ * The plain side failed (${text}): the peer must learn it with a CLOSE.
+ * A resumable session that is detached keeps that CLOSE for its next
+ * carrier (carrier_start), so that the peer, which is resuming, hears
+ * why rather than silence; its owner's linger bounds the wait.
+ */
+static void
+plain_lost(struct relay *r, const char *text)
+{
+	uint8_t reason = r->node ? WIRE_CLOSE_BACKEND : WIRE_CLOSE_ERROR;
+
+	if (r->ending || r->flush_then_end || r->close_pending)
+		return;
+	if (r->carrier != NULL || r->lost_cb == NULL || !r->established) {
+		relay_abort(r, reason, text);
+		return;
+	}
+	close_later(r, reason, text);
+	update_reading(r);
+	if (r->doomed_cb != NULL)
+		r->doomed_cb(r, r->arg, r->pending_text);
 }
 
 static void
@@ -1064,8 +1100,7 @@ plain_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
 		return;
 	}
 	if (nread < 0) {
-		relay_abort(r, r->node ? WIRE_CLOSE_BACKEND : WIRE_CLOSE_ERROR,
-		    uv_strerror((int)nread));
+		plain_failed(r, (int)nread);
 		return;
 	}
 	stream_out_wrote(&r->os, (size_t)nread);
@@ -1174,7 +1209,8 @@ update_reading(struct relay *r)
 {
 	/* A read may fill a whole record: read only if one fits the window. */
 	int want_plain = r->attached && r->established && !r->plain_eof &&
-	    !r->ending && !r->flush_then_end && !r->carrier_err &&
+	    !r->ending && !r->flush_then_end && !r->close_pending &&
+	    !r->carrier_err &&
 	    stream_out_room(&r->os) >= STREAM_MIN_READ;
 	/*
 	 * The carrier is read whatever the plain side does: the peer's
@@ -1334,6 +1370,11 @@ carrier_start(struct relay *r, uv_tcp_t *carrier, const struct session *s)
 	send_hello(r);
 	if (r->ending)
 		return -1;
+	if (r->close_pending) {
+		r->close_pending = 0;
+		relay_abort(r, r->pending_reason, r->pending_text);
+		return r->ending ? -1 : 0;
+	}
 	update_reading(r);
 	return 0;
 }
@@ -1466,6 +1507,11 @@ relay_adopt(uv_loop_t *loop, uv_tcp_t *backend, const struct sockq *q,
 	r->received = r->ack_sent = r->delivered = q->written;
 	if (q->fin_sent)
 		r->peer_fin = r->out_shut = r->out_shut_done = 1;
+	/* Its error is the session's end; the unread bytes' offsets are not
+	 * known (sockq.h), so none of them is sent. */
+	if (q->reset)
+		close_later(r, WIRE_CLOSE_BACKEND, "the backend reset the "
+		    "connection while no worker held it");
 	r->established = 1;
 	r->adopted = 1;
 	r->last_rx = r->last_tx = r->last_moved = uv_now(loop);
@@ -1533,6 +1579,12 @@ relay_set_resumable(struct relay *r, relay_lost_cb *lost, int dead_busy)
 {
 	r->lost_cb = lost;
 	r->dead_busy_ms = dead_busy * 1000;
+}
+
+void
+relay_set_doomed(struct relay *r, relay_lost_cb *doomed)
+{
+	r->doomed_cb = doomed;
 }
 
 int

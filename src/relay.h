@@ -133,6 +133,16 @@ void relay_finish(struct relay *r, int grace_ms, const char *text);
 void relay_set_resumable(struct relay *r, relay_lost_cb *lost, int dead_busy);
 
 /**
+ * relay_set_doomed(r, doomed):
+ * Call ${doomed} once (with the error's text) when the plain side of ${r}
+ * fails while it is detached: the session keeps its CLOSE for the next
+ * carrier and will end then (docs/PROTOCOL.md 7.8).  The plain side's
+ * error has been read, so the owner must no longer keep the session for
+ * another process to adopt (sockq.h).
+ */
+void relay_set_doomed(struct relay *r, relay_lost_cb *doomed);
+
+/**
  * relay_resume(r, carrier, s):
  * Take ownership of the connected TCP handle ${carrier} as the new carrier
  * of ${r}, with the carrier number and keys of ${s} (its id must be the
@@ -140,7 +150,9 @@ void relay_set_resumable(struct relay *r, relay_lost_cb *lost, int dead_busy);
  * attached is dropped first.  Both ends then send again exactly what the
  * other lacks.  Returns -1 (and closes ${carrier}) if ${r} cannot take it
  * (not established yet, another session or an old carrier number, or
- * ending: relay_abort).
+ * ending: relay_abort).  A session whose plain side failed while it was
+ * detached sends its CLOSE on ${carrier} (after HELLO) and ends: -1 too
+ * if it ended before returning (its end callback has run).
  */
 int relay_resume(struct relay *r, uv_tcp_t *carrier, const struct session *s);
 

@@ -67,13 +67,26 @@ sockq_get(int fd, struct sockq *q)
 	 * FIN_WAIT2 with the peer's FIN) to CLOSE, not TIME_WAIT: both FINs
 	 * were exchanged (seen: a 100 MiB echo whose ends had both closed
 	 * counted one byte too many after a worker kill).  A CLOSE after a
-	 * reset is taken the same way; that backend is gone anyway.
+	 * reset has its error pending, unless somebody read it.
 	 */
 	q->fin_sent = st == ST_FIN_WAIT1 || st == ST_FIN_WAIT2 ||
 	    st == ST_TIME_WAIT || st == ST_LAST_ACK || st == ST_CLOSING ||
 	    st == ST_CLOSE;
 	q->fin_received = st == ST_CLOSE_WAIT || st == ST_LAST_ACK ||
 	    st == ST_CLOSING || st == ST_TIME_WAIT || st == ST_CLOSE;
+	q->reset = 0;
+	if (st == ST_CLOSE) {
+		int err = 0;
+		socklen_t len = sizeof(err);
+
+		if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len) < 0)
+			return -1;
+		/* Most resets come after no FIN either way: count none. */
+		if (err != 0) {
+			q->reset = 1;
+			q->fin_sent = q->fin_received = 0;
+		}
+	}
 	/* acked + outq counts the SYN, and the FIN once it is sent. */
 	fin_acked = q->fin_sent;
 	if (ti.tcpi_bytes_acked + (uint64_t)outq < 1u + (unsigned)fin_acked ||

@@ -15,6 +15,7 @@ struct sockq {
 	uint64_t unread;     /* bytes received and not yet consumed */
 	int fin_sent;        /* our side was shut down for writing */
 	int fin_received;    /* the peer's FIN has arrived */
+	int reset;           /* closed by an error (a reset) not yet read */
 };
 
 /**
@@ -27,7 +28,12 @@ struct sockq {
  * ${fd} must be the end that connected (connect(2)), as warrend's backend
  * sockets are: an accepted socket's tcpi_bytes_acked counts no SYN, so
  * its written would come out one short (and before it has written a byte,
- * the call fails with EPROTO).  Returns 0, or -1 with errno set.
+ * the call fails with EPROTO).  A socket closed by a reset whose error
+ * nobody has read yet (SO_ERROR) sets ${reset} and reads (so clears)
+ * that error; it counts no FIN then, so written and consumed are one
+ * too many if a FIN did go out or come in before the reset.  A reset
+ * whose error was read before cannot be told from an orderly close.
+ * Returns 0, or -1 with errno set.
  */
 int sockq_get(int fd, struct sockq *q);
 

@@ -329,6 +329,21 @@ on_lost(struct relay *r, void *arg, const char *text)
 	linger_start(c);
 }
 
+/*
+ * ${c}'s backend failed (${text}) while it had no carrier: its CLOSE waits
+ * for the client's resume, and no new worker may adopt it (relay.h).
+ */
+static void
+on_doomed(struct relay *r, void *arg, const char *text)
+{
+	struct conn *c = arg;
+
+	log_warn("backend_error", "service=%s backend=%s src=%s err=\"%s\" "
+	    "msg=\"the session ends when its client resumes\"", c->svc->name,
+	    c->svc->connect != NULL ? c->svc->connect : "-", c->peer, text);
+	session_forget(c);
+}
+
 /* Give up on a backend connect (its callback runs with UV_ECANCELED). */
 static void
 backend_cancel(struct conn *c)
@@ -424,6 +439,7 @@ on_proven(struct relay *r, void *arg)
 	c->start_ms = uv_now(c->n->loop);
 	conn_index(c);
 	relay_set_resumable(r, on_lost, c->n->cfg->dead_busy);
+	relay_set_doomed(r, on_doomed);
 	if (c->g != NULL) {
 		if (door_log_ok(c->n, DLOG_SESSION))
 			log_info("carrier_up", "peer=%s port=%d service=%s", c->peer,
@@ -986,6 +1002,9 @@ carrier_adopt(struct node *n, const uint8_t *id, int fd)
 	}
 	relay_set_stall(c->r, n->cfg->stall_timeout);
 	relay_set_resumable(c->r, on_lost, n->cfg->dead_busy);
+	relay_set_doomed(c->r, on_doomed);
+	if (q.reset)
+		on_doomed(c->r, c, "reset while no worker held it");
 	linger_start(c);
 	if (door_log_ok(n, DLOG_SESSION))
 		log_info("session_adopted", "session=%02x%02x%02x%02x client=%s "

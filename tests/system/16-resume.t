@@ -21,7 +21,10 @@
 #  (e) linger: a session whose client cannot reach the node for longer
 #      than linger (3 s) ends on the node with a clear line and its backend
 #      connection closed; the agent (resume_timeout = 5) gives up with one
-#      resume_failed line and the local program sees EOF.
+#      resume_failed line and the local program sees EOF;
+#  (f) a backend reset while the session is detached: the node keeps the
+#      CLOSE, the agent resumes when the link is back and ends at once
+#      with the backend's error (not after resume_timeout), non-zero.
 #
 # Runs in a private network namespace (unshare --net) with a second one,
 # "the outside", joined by a veth pair: the node is 10.88.0.1, the client
@@ -36,7 +39,7 @@ if ! command -v nsenter > /dev/null; then
 	echo "1..0 # SKIP needs nsenter (make deps)"
 	exit 0
 fi
-plan 61
+plan 68
 ip link set lo up || { echo "Bail out! cannot bring lo up in the namespace"; exit 1; }
 NODE=10.88.0.1; A=10.88.0.2; B=10.88.0.5
 peer_ns $NODE/24 $A ||
@@ -51,6 +54,7 @@ GLO=16384; GHI=17407       # the main node's grant ports (a-d)
 GLO2=17408; GHI2=18431     # the linger node's (e)
 make_keys
 UDP=$(free_port); UDP2=$(free_port); ECHO=$(free_port); HOLD=$(free_port)
+RESETTER=$(free_port)
 FWD=$(free_port); FWD_D=$(free_port); RELAY=$(free_port)
 CTL=$T/ctl.sock; CTL2=$T/ctl2.sock
 RK=${RESUME_KEYS:-1}
@@ -121,12 +125,31 @@ bg perl -MIO::Socket::INET -e '
 	}
 	open(my $f, ">", $ARGV[1]); print $f "closed\n"; close $f;' "$HOLD" "$T/hold.closed"
 wait_port "$HOLD"
+# resetter: echoes one connection until $T/f.reset exists, then resets it
+# (SO_LINGER 0) and writes "reset" to $T/f.done.
+bg perl -MIO::Socket::INET -MIO::Select -MSocket -e '
+	$SIG{PIPE} = "IGNORE"; alarm 300;
+	my $l = IO::Socket::INET->new(LocalAddr => "127.0.0.1", LocalPort => $ARGV[0],
+	    Listen => 5, ReuseAddr => 1) or die "resetter: $!\n";
+	my $c = $l->accept; my $s = IO::Select->new($c); my $b;
+	until (-e $ARGV[1]) {
+		next unless $s->can_read(0.1);
+		my $k = sysread($c, $b, 65536);
+		last unless $k;
+		syswrite($c, $b, $k);
+	}
+	setsockopt($c, SOL_SOCKET, SO_LINGER, pack("ii", 1, 0));
+	close $c;
+	open(my $f, ">", $ARGV[2]); print $f "reset\n"; close $f;' \
+    "$RESETTER" "$T/f.reset" "$T/f.done"
+wait_port "$RESETTER"
 
 # srv_conf FILE UDP GLO GHI CTL KEY=VALUE...: a node on 127.0.0.1 and
 # $NODE with a control socket and extra [server] keys.
 srv_conf() {
 	f=$1; port=$2; lo=$3; hi=$4; ctl=$5; shift 5
-	server_conf "$f" "$port" "$lo" "$hi" echo=127.0.0.1:$ECHO hold=127.0.0.1:$HOLD
+	server_conf "$f" "$port" "$lo" "$hi" echo=127.0.0.1:$ECHO hold=127.0.0.1:$HOLD \
+	    resetter=127.0.0.1:$RESETTER
 	{
 		echo "control = $ctl"
 		for kv in "$@"; do echo "${kv%%=*} = ${kv#*=}"; done
@@ -390,6 +413,34 @@ is "$(count "$T/e-agent.log" 'event=resumed ')" 0 "(e) the agent never resumed t
 check "(e) warren connect exits non-zero" sh -c "[ -s '$T/e.rc' ] && [ \"\$(cat '$T/e.rc')\" != 0 ]"
 diag "(e) warren connect exit $(cat "$T/e.rc" 2>/dev/null); node resume_drops $(status_line "$CTL2" resume_drops)"
 stop "$XE" "$W2"
+
+# ---------------------------------------------------------------------
+# (f) The backend resets while the session is detached: the client hears
+# why when it resumes, instead of silence until resume_timeout (60 s).
+xfer_f() {
+	pace 65536 < /dev/zero |
+	    { nsenter -t "$PEER_PID" -n "$BIN/warren" connect -c "$T/out.conf" resetter \
+	    2> "$T/f-agent.log"; echo $? > "$T/f.rc"; } > /dev/null
+}
+bg xfer_f
+XF=$LASTPID
+check "(f) the session is up" wait_for "$T/warrend.log" "event=carrier_up peer=[^ ]* .*service=resetter" 10
+sleep 1
+in_peer ip link set wpeer0 down
+check "(f) warrend notices the dead carrier" \
+    wait_for "$T/warrend.log" "event=carrier_lost peer=[^ ]* service=resetter" 15
+touch "$T/f.reset"
+check "(f) the backend resets its connection" wait_for "$T/f.done" reset 10
+check "(f) warrend says the session ends when its client resumes" \
+    wait_for "$T/warrend.log" "level=warn event=backend_error service=resetter .*the session ends when its client resumes" 10
+t0=$(now_ms)
+in_peer ip link set wpeer0 up
+check "(f) the agent resumes and exits within 30 s of the link's return" wait_for "$T/f.rc" . 30
+diag "(f) the agent exited $(ms_since "$t0") ms after the link came back, status $(cat "$T/f.rc" 2>/dev/null)"
+check "(f) ... with a non-zero status" sh -c "[ -s '$T/f.rc' ] && [ \"\$(cat '$T/f.rc')\" != 0 ]"
+check "(f) ... and a line naming the backend's reset" \
+    grep -q 'level=error .*reset' "$T/f-agent.log"
+stop "$XF"
 
 is "$(count "$T/warrend.log" 'level=error')" 0 "warrend logged no error"
 check "warrend is still running" alive "$W"

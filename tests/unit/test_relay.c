@@ -21,6 +21,7 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <linux/sockios.h>
 #include <netinet/in.h>
 #include <setjmp.h>
@@ -1865,15 +1866,19 @@ test_adopt_undelivered(void **state)
  *               cleanly;
  *   I_HALF_OUT  the peer's FIN reached the application first (the relay
  *               shut the plain side's write side), then the application
- *               writes and resets.
+ *               writes and resets;
+ *   I_DETACHED  the carrier is lost (the session is resumable), then the
+ *               application resets: the relay keeps its CLOSE, and the
+ *               peer gets it on the next carrier, after HELLO.
  * Before the fix the client relay sent FIN in I_DATA, I_PAUSED and
  * I_HALF_OUT (libuv reports EOF, without reading again, when the kernel
  * says POLLHUP after a short read: the reset's error stays unread), and
  * both relays ended I_HALF_IN "done" (the failed shutdown(2) of the plain
  * side counted as done).
  */
-enum { I_DATA, I_PAUSED, I_HALF_IN, I_HALF_OUT, I_N };
-static const char *i_names[] = { "data", "paused", "half-in", "half-out" };
+enum { I_DATA, I_PAUSED, I_HALF_IN, I_HALF_OUT, I_DETACHED, I_N };
+static const char *i_names[] = { "data", "paused", "half-in", "half-out",
+    "detached" };
 #define I_BYTES 1000
 #define I_MUCH (3 * WIRE_WINDOW_MIN)
 
@@ -1884,6 +1889,8 @@ struct i_peer {
 	size_t have;
 	uint64_t data;           /* stream bytes the relay sent */
 	int fins, closes, eof, after;   /* after: records after FIN or CLOSE */
+	int hellos, lost;
+	uint8_t close_reason;    /* of the last CLOSE */
 	int ended;
 	enum relay_end how;
 };
@@ -1930,8 +1937,12 @@ i_read(struct i_peer *p)
 				p->data += rec.bodylen;
 			if (rec.type == WIRE_REC_FIN)
 				p->fins++;
-			if (rec.type == WIRE_REC_CLOSE)
+			if (rec.type == WIRE_REC_CLOSE) {
 				p->closes++;
+				p->close_reason = rec.body[0];
+			}
+			if (rec.type == WIRE_REC_HELLO)
+				p->hellos++;
 			at += (size_t)flen;
 		}
 		assert_true(flen >= 0);
@@ -1962,6 +1973,48 @@ i_spin(uv_loop_t *loop, struct i_peer *p, int n)
 		uv_run(loop, UV_RUN_NOWAIT);
 		i_read(p);
 	}
+}
+
+static void
+i_on_lost(struct relay *r, void *arg, const char *text)
+{
+	((struct i_peer *)arg)->lost = 1;
+}
+
+/*
+ * The peer's end of a fresh carrier for ${r} (number ${s}->carrier + 1,
+ * fresh keys in ${s}) replaces ${p}'s, which is closed.
+ */
+static void
+i_resume(uv_loop_t *loop, struct relay *r, struct i_peer *p,
+    struct session *s, int node)
+{
+	uv_tcp_t *carrier;
+	int cfd[2];
+
+	assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC |
+	    SOCK_NONBLOCK, 0, cfd), 0);
+	s->carrier++;
+	assert_int_equal(crypto_random(s->key_c2s, sizeof(s->key_c2s)), 0);
+	assert_int_equal(crypto_random(s->key_s2c, sizeof(s->key_s2c)), 0);
+	crypto_aead_free(p->tx.aead);
+	crypto_aead_free(p->rx.aead);
+	memset(&p->tx, 0, sizeof(p->tx));
+	memset(&p->rx, 0, sizeof(p->rx));
+	assert_non_null(p->tx.aead = crypto_aead_new(CRYPTO_AESGCM,
+	    node ? s->key_c2s : s->key_s2c));
+	assert_non_null(p->rx.aead = crypto_aead_new(CRYPTO_AESGCM,
+	    node ? s->key_s2c : s->key_c2s));
+	(void)close(p->fd);
+	p->fd = cfd[0];
+	p->have = 0;
+	p->eof = 0;
+	assert_non_null(carrier = malloc(sizeof(*carrier)));
+	assert_int_equal(uv_tcp_init(loop, carrier), 0);
+	assert_int_equal(uv_tcp_open(carrier, cfd[1]), 0);
+	/* -1 only if the relay ended at once, its CLOSE written. */
+	if (relay_resume(r, carrier, s) != 0)
+		assert_true(p->ended);
 }
 
 /* Close ${fd} with a reset (SO_LINGER 0). */
@@ -2090,6 +2143,23 @@ i_case(int node, int variant)
 		    I_BYTES);
 		i_reset(pfd[0]);
 		break;
+	case I_DETACHED:
+		relay_set_resumable(r, i_on_lost, DEAD_BUSY);
+		i_spin(&loop, p, 10);
+		assert_int_equal(shutdown(p->fd, SHUT_RDWR), 0);
+		for (i = 0; i < 10000 && !p->lost && !p->ended; i++)
+			i_spin(&loop, p, 1);
+		assert_true(p->lost);
+		assert_int_equal(send(pfd[0], pt, I_BYTES, MSG_NOSIGNAL),
+		    I_BYTES);
+		i_reset(pfd[0]);
+		i_spin(&loop, p, 100);
+		assert_false(p->ended);   /* it waits to say why */
+		p->hellos = 0;
+		i_resume(&loop, r, p, &s, node);
+		for (i = 0; i < 10000 && !p->eof; i++)
+			i_spin(&loop, p, 1);
+		break;
 	}
 
 	/* The peer acknowledges what it gets, until the relay ends. */
@@ -2102,7 +2172,8 @@ i_case(int node, int variant)
 	}
 	ok = p->ended && p->how == RELAY_END_LOCAL && p->closes == 1 &&
 	    p->fins == (variant == I_HALF_IN) &&
-	    p->after == (variant == I_HALF_IN);
+	    p->after == (variant == I_HALF_IN) &&
+	    (variant != I_DETACHED || (p->hellos == 1 && p->data == 0));
 	if (verbose || !ok)
 		fprintf(stderr, "  (i) %s relay, %s: %s: the peer got %llu "
 		    "bytes, %d FIN, %d CLOSE, %d records after them, carrier "
@@ -2118,9 +2189,78 @@ i_case(int node, int variant)
 	assert_int_equal(uv_loop_close(&loop), 0);
 	crypto_aead_free(p->tx.aead);
 	crypto_aead_free(p->rx.aead);
-	close(cfd[0]);
+	close(p->fd);
 	free(p);
 	return ok;
+}
+
+/*
+ * (j) A backend reset while no worker held it (sockq_get: reset): the
+ * adopted relay reads none of the unread bytes, whose offsets are not
+ * known, and tells the resuming client why, with CLOSE BACKEND after
+ * HELLO.  Before, the reset read as an orderly end, one byte off.
+ */
+static void
+test_adopt_reset(void **state)
+{
+	static uint8_t pt[I_BYTES];
+	uv_loop_t loop;
+	struct session s;
+	struct sockq q;
+	struct i_peer *p;
+	struct relay *r;
+	uv_tcp_t *backend;
+	int pfd[2], i;
+
+	assert_non_null(p = calloc(1, sizeof(*p)));
+	memset(&s, 0, sizeof(s));
+	assert_int_equal(crypto_random(s.id, sizeof(s.id)), 0);
+	snprintf(s.service, sizeof(s.service), "test");
+	s.carrier = 3;
+	p->fd = -1;
+	assert_int_equal(uv_loop_init(&loop), 0);
+	tcp_pair(pfd);
+	fill(3, 0, pt, sizeof(pt));
+	/* pfd[0] is warrend's end (it connected), pfd[1] the backend's. */
+	assert_int_equal(send(pfd[0], pt, 100, MSG_NOSIGNAL), 100);
+	assert_int_equal(send(pfd[1], pt, sizeof(pt), MSG_NOSIGNAL),
+	    sizeof(pt));
+	for (i = 0; i < 1000 && h_queue(pfd[0], SIOCINQ) < sizeof(pt); i++)
+		usleep(1000);
+	i_reset(pfd[1]);
+	/* poll reports POLLERR once the reset arrived, leaving it unread. */
+	for (i = 0; i < 1000 && poll(&(struct pollfd){ pfd[0], 0, 0 }, 1,
+	    0) == 0; i++)
+		usleep(1000);
+	assert_int_equal(sockq_get(pfd[0], &q), 0);
+	assert_true(q.reset);
+	assert_int_equal(q.written, 100);
+	assert_int_equal(q.unread, sizeof(pt));
+	assert_non_null(backend = malloc(sizeof(*backend)));
+	assert_int_equal(uv_tcp_init(&loop, backend), 0);
+	assert_int_equal(uv_tcp_open(backend, pfd[0]), 0);
+	assert_non_null(r = relay_adopt(&loop, backend, &q, &s, KEEPALIVE,
+	    "test-peer", NULL, i_on_end, p));
+	relay_set_resumable(r, i_on_lost, DEAD_BUSY);
+	uv_run(&loop, UV_RUN_NOWAIT);
+	assert_false(p->ended);
+	i_resume(&loop, r, p, &s, 1);
+	for (i = 0; i < 10000 && !p->eof; i++)
+		i_spin(&loop, p, 1);
+	assert_true(p->ended);
+	assert_int_equal(p->how, RELAY_END_LOCAL);
+	assert_int_equal(p->hellos, 1);
+	assert_int_equal(p->data, 0);
+	assert_int_equal(p->fins, 0);
+	assert_int_equal(p->closes, 1);
+	assert_int_equal(p->close_reason, WIRE_CLOSE_BACKEND);
+	for (i = 0; i < 1000 && uv_loop_alive(&loop); i++)
+		uv_run(&loop, UV_RUN_NOWAIT);
+	assert_int_equal(uv_loop_close(&loop), 0);
+	crypto_aead_free(p->tx.aead);
+	crypto_aead_free(p->rx.aead);
+	close(p->fd);
+	free(p);
 }
 
 static void
@@ -2148,6 +2288,7 @@ main(void)
 		cmocka_unit_test(test_node_stream_offset),
 		cmocka_unit_test(test_adopt_undelivered),
 		cmocka_unit_test(test_plain_reset),
+		cmocka_unit_test(test_adopt_reset),
 	};
 
 	verbose = getenv("RELAY_TEST_VERBOSE") != NULL;

@@ -476,6 +476,44 @@ test_fin_wait2_close(void **state)
 	close(fd[0]);
 }
 
+/*
+ * The peer resets the connection (SO_LINGER 0) with our bytes unread: we
+ * reach CLOSE with its error pending, which sockq_get reports as a reset
+ * (no FIN counted) and, reading it, clears; asked again, it can only take
+ * the CLOSE for an orderly one (sockq.h).
+ */
+static void
+test_reset_close(void **state)
+{
+	struct linger lg = { 1, 0 };
+	struct sockq q;
+	int fd[2], err;
+	socklen_t len = sizeof(err);
+
+	tcp_pair(fd, 0);
+	put(fd[1], 1500);
+	put(fd[0], 700);
+	wait_queue(fd[0], SIOCINQ, 1500);
+	get(fd[0], 500);
+	assert_int_equal(setsockopt(fd[1], SOL_SOCKET, SO_LINGER, &lg,
+	    sizeof(lg)), 0);
+	close(fd[1]);
+	wait_state(fd[0], TCP_CLOSE);
+	memset(&q, 0xa5, sizeof(q));
+	assert_int_equal(sockq_get(fd[0], &q), 0);
+	assert_int_equal(q.reset, 1);
+	assert_int_equal(q.fin_sent, 0);
+	assert_int_equal(q.fin_received, 0);
+	assert_int_equal(q.written, 700);
+	assert_int_equal(q.consumed, 500);
+	assert_int_equal(q.unread, 1000);
+	assert_int_equal(getsockopt(fd[0], SOL_SOCKET, SO_ERROR, &err, &len),
+	    0);
+	assert_int_equal(err, 0);
+	check(fd[0], 699, 499, 1000, 1, 1);
+	close(fd[0]);
+}
+
 /* Not a connected TCP socket: -1 with errno set. */
 static void
 test_errors(void **state)
@@ -511,6 +549,7 @@ main(void)
 		cmocka_unit_test(test_fin_wait1_closing),
 		cmocka_unit_test(test_last_ack_close),
 		cmocka_unit_test(test_fin_wait2_close),
+		cmocka_unit_test(test_reset_close),
 		cmocka_unit_test(test_errors),
 	};
 
