@@ -2028,6 +2028,19 @@ i_reset(int fd)
 	assert_int_equal(close(fd), 0);
 }
 
+/* Run ${loop} until its handles are closed, close it, free ${p}. */
+static void
+i_done(uv_loop_t *loop, struct i_peer *p)
+{
+	for (int i = 0; i < 1000 && uv_loop_alive(loop); i++)
+		uv_run(loop, UV_RUN_NOWAIT);
+	assert_int_equal(uv_loop_close(loop), 0);
+	crypto_aead_free(p->tx.aead);
+	crypto_aead_free(p->rx.aead);
+	close(p->fd);
+	free(p);
+}
+
 static int
 i_case(int node, int variant)
 {
@@ -2184,13 +2197,7 @@ i_case(int node, int variant)
 	if (!p->ended)
 		relay_abort(r, WIRE_CLOSE_ERROR, "test over");
 	i_spin(&loop, p, 10);
-	for (i = 0; i < 1000 && uv_loop_alive(&loop); i++)
-		uv_run(&loop, UV_RUN_NOWAIT);
-	assert_int_equal(uv_loop_close(&loop), 0);
-	crypto_aead_free(p->tx.aead);
-	crypto_aead_free(p->rx.aead);
-	close(p->fd);
-	free(p);
+	i_done(&loop, p);
 	return ok;
 }
 
@@ -2254,13 +2261,7 @@ test_adopt_reset(void **state)
 	assert_int_equal(p->fins, 0);
 	assert_int_equal(p->closes, 1);
 	assert_int_equal(p->close_reason, WIRE_CLOSE_BACKEND);
-	for (i = 0; i < 1000 && uv_loop_alive(&loop); i++)
-		uv_run(&loop, UV_RUN_NOWAIT);
-	assert_int_equal(uv_loop_close(&loop), 0);
-	crypto_aead_free(p->tx.aead);
-	crypto_aead_free(p->rx.aead);
-	close(p->fd);
-	free(p);
+	i_done(&loop, p);
 }
 
 static void
