@@ -537,12 +537,12 @@ check_record(const struct wire_rec *rec)
 		break;
 	case WIRE_REC_FIN:
 		/*
-		 * A reset may read as an EOF (the kernel's call, not ours),
-		 * and drops what the application's socket had not sent yet.
-		 * relay_finish ends the stream where the relay stopped
-		 * reading.
+		 * A reset is never a FIN (docs/PROTOCOL.md 7.7), but one
+		 * after a shutdown drops what the application's socket had
+		 * not sent yet.  relay_finish ends the stream where the relay
+		 * stopped reading.
 		 */
-		if (!(fz.app_shut || fz.app_reset || fz.finishing) ||
+		if (!(fz.app_shut || fz.finishing) ||
 		    rec->seq > fz.app_written ||
 		    (!fz.app_reset && !fz.finishing &&
 		    rec->seq != fz.app_written) ||
@@ -741,7 +741,7 @@ on_end(struct relay *r, void *arg, enum relay_end end, const char *text)
 		return;
 	}
 	if (end == RELAY_END_DONE &&
-	    (!(fz.app_shut || fz.app_reset || fz.finishing) ||
+	    (!(fz.app_shut || fz.finishing) ||
 	    fz.nfin == 0))
 		fatal("\"done\" before both streams ended (%s)", text);
 	fz.ended = 1;
