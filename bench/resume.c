@@ -513,6 +513,53 @@ burst(int lo, int hi, int m, int kill_too)
 	return 0;
 }
 
+/*
+ * Steady state, no cold start: ${m} sessions opened and echoed once
+ * (warm-up), then ${r} rounds that each close all ${m} and open ${m}
+ * new ones (m handshakes a round), then ${r} rounds that each kill all
+ * ${m} carriers at once and echo a byte on each (m resumes a round).  A
+ * line after each phase, then SIGUSR1 starts the next, so that the
+ * caller can read the CPU counters in between.
+ */
+static int
+cycle(int lo, int hi, int m, int r)
+{
+	struct inet_diag_sockid *ids = calloc(MAXCARRIERS, sizeof(*ids));
+	int *fds = calloc((size_t)m, sizeof(int)), killed = 0;
+	double *lat = calloc((size_t)m, sizeof(double)), t0, t1 = 0;
+
+	if (fds == NULL || lat == NULL || ids == NULL)
+		die("calloc");
+	t0 = now();
+	round_trip(fds, m, 1, 'e', t0, lat);
+	printf("warm sessions=%d\n", m);
+	fflush(stdout);
+	wait_usr1();
+	t0 = now();
+	for (int i = 0; i < r; i++) {
+		for (int j = 0; j < m; j++)
+			close(fds[j]);
+		t1 = round_trip(fds, m, 1, 'e', now(), lat);
+	}
+	printf("handshakes rounds=%d sessions=%d seconds=%.3f rate=%.1f\n",
+	    r, m * r, t1 - t0, m * r / (t1 - t0));
+	fflush(stdout);
+	wait_usr1();
+	t0 = now();
+	for (int i = 0; i < r; i++) {
+		killed += destroy(ids, carriers(lo, hi, ids, MAXCARRIERS));
+		t1 = round_trip(fds, m, 0, 'r', now(), lat);
+	}
+	printf("resumes rounds=%d sessions=%d killed=%d seconds=%.3f "
+	    "rate=%.1f\n", r, m * r, killed, t1 - t0, m * r / (t1 - t0));
+	fflush(stdout);
+	if (killed != m * r)
+		fprintf(stderr, "resume: killed %d carriers, not %d\n",
+		    killed, m * r);
+	wait_usr1();
+	return 0;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -522,6 +569,7 @@ main(int argc, char **argv)
 usage:
 		fprintf(stderr, "usage: resume ping PORT LO HI KILLS "
 		    "[INTERVAL_MS]\n       resume burst PORT LO HI M\n"
+		    "       resume cycle PORT LO HI M ROUNDS\n"
 		    "       resume hold PORT M\n");
 		return 2;
 	}
@@ -537,6 +585,9 @@ usage:
 		    (argc == 7 ? atof(argv[6]) : 2) / 1e3);
 	if (strcmp(argv[1], "burst") == 0 && argc == 6)
 		return burst(atoi(argv[3]), atoi(argv[4]), atoi(argv[5]), 1);
+	if (strcmp(argv[1], "cycle") == 0 && argc == 7)
+		return cycle(atoi(argv[3]), atoi(argv[4]), atoi(argv[5]),
+		    atoi(argv[6]));
 	if (strcmp(argv[1], "hold") == 0 && argc == 4)
 		return burst(0, 0, atoi(argv[3]), 0);
 	goto usage;

@@ -29,6 +29,13 @@
 #            the CPU time warrend and the agent spent on each.  For
 #            reference, bench/connrate's rate of new sessions (BENCH_CONC
 #            threads, one session after another, RESUME_CONNRATE_SECONDS).
+#   steady   bench/resume cycle: the same, without a cold start or a
+#            thundering herd: RESUME_STEADY_M sessions opened and warmed
+#            up, then RESUME_STEADY_ROUNDS rounds that close and reopen all
+#            of them (handshakes, each with the end of a session, as a node
+#            under churn does), then as many rounds that kill all their
+#            carriers and echo a byte on each (resumes).  Rates and CPU
+#            time per operation of each phase.
 #   memory   VmRSS of warrend and of the agent with 0 and RESUME_IDLE idle
 #            sessions (bench/resume hold), and with RESUME_BUSY sessions
 #            moving bulk data (bench/source) at full speed; KiB per
@@ -40,9 +47,11 @@
 #   RESUME_M ["100 500"]  RESUME_IDLE ["100 500"]  RESUME_BUSY ["1 8"]
 #   RESUME_REPS [2]  RESUME_PARTS ["outage worker cut rate memory"]
 #   RESUME_CONNRATE_SECONDS [5]  BENCH_CONC [8]
+#   RESUME_STEADY_M ["100"]  RESUME_STEADY_ROUNDS [10]
 #   BENCH_OUT [build/bench]  KEEP=1 keeps the temporary directory.
 #   RESUME_PERF=DIR: the rate part records warrend's worker with
-#   `perf record -g` during each burst, into DIR/rate-R-M-{handshake,resume}.data.
+#   `perf record -g` during each burst, into DIR/rate-R-M-{handshake,resume}.data
+#   (and DIR/steady-R-M-{handshake,resume}.data for the steady part).
 # Needs `make` first.  Output: a markdown block on stdout and in
 # build/bench/resume.txt, raw lines after it.
 set -u
@@ -68,8 +77,10 @@ MS=${RESUME_M:-100 500}
 IDLE=${RESUME_IDLE:-100 500}
 BUSY=${RESUME_BUSY:-1 8}
 REPS=${RESUME_REPS:-2}
-PARTS=${RESUME_PARTS:-outage worker cut rate memory}
+PARTS=${RESUME_PARTS:-outage worker cut rate steady memory}
 CSECS=${RESUME_CONNRATE_SECONDS:-5}
+SMS=${RESUME_STEADY_M:-100}
+SROUNDS=${RESUME_STEADY_ROUNDS:-10}
 CONC=${BENCH_CONC:-8}
 PERFDIR=${RESUME_PERF:-}
 GLO=10000 GHI=14999          # grant ports: the carriers are the agent's
@@ -176,7 +187,7 @@ stop() {
 rss() {
 	for _p in "$1" $(cat /proc/"$1"/task/*/children 2>/dev/null); do
 		sed -n 's/^VmRSS:[[:space:]]*\([0-9]*\) kB/\1/p' "/proc/$_p/status" 2>/dev/null
-	done | awk '{ s += $1 } END { printf "%d", s }'
+	done | awk '{ s += $1 } END { printf "%.0f", s }'
 }
 # cpu_ns PID: time on a CPU of all PID's threads and its children's so far,
 # in nanoseconds: warrend is a keeper whose children, a worker and a spare,
@@ -184,7 +195,7 @@ rss() {
 cpu_ns() {
 	for _p in "$1" $(cat /proc/"$1"/task/*/children 2>/dev/null); do
 		cat /proc/"$_p"/task/*/schedstat 2>/dev/null
-	done | awk '{ s += $1 } END { printf "%d", s }'
+	done | awk '{ s += $1 } END { printf "%.0f", s }'
 }
 counter() { "$BIN/warren" status -s "$CTL" 2>/dev/null | awk -v k="$1" '$1 == k { print $2 }'; }
 # wait_line FILE PATTERN SECONDS
@@ -294,7 +305,7 @@ perf_on() {
 	mkdir -p "$PERFDIR"
 	perf record -q -g -F 2999 -p "$(echo $WPID \
 	    $(cat /proc/"$WPID"/task/*/children 2>/dev/null) | tr ' ' ,)" \
-	    -o "$PERFDIR/rate-$r-$m-$1.data" 2> /dev/null &
+	    -o "$PERFDIR/$1.data" 2> /dev/null &
 	PERFPID=$!
 	sleep 0.5   # perf attaches
 }
@@ -307,7 +318,7 @@ perf_off() {
 case " $PARTS " in *" rate "*)
 	for m in $MS; do
 	start rate$r-$m 3 warn || exit 1
-	perf_on handshake
+	perf_on rate-$r-$m-handshake
 	w0=$(cpu_ns $WPID); a0=$(cpu_ns $APID); p0=$(counter rx_packets)
 	"$OUT/resume" burst "$FWD" $GLO $GHI "$m" > "$T/rate$r-$m.txt" \
 	    2> "$T/rate$r-$m.err" &
@@ -317,7 +328,7 @@ case " $PARTS " in *" rate "*)
 		c0=$(counter resumes)
 		perf_off
 		sleep 1  # let the grants close and the loop settle
-		perf_on resume
+		perf_on rate-$r-$m-resume
 		w2=$(cpu_ns $WPID); a2=$(cpu_ns $APID); p2=$(counter rx_packets)
 		kill -USR1 $HP
 		if wait_line "$T/rate$r-$m.txt" '^resume' 120; then
@@ -354,6 +365,50 @@ case " $PARTS " in *" rate "*)
 		echo "connrate $r failed" >> "$RAW"
 	fi
 	stop $APID $WPID ;;
+esac
+# ------------------------------------------------------------ steady
+# Handshakes against resumes in steady state: the same M sessions, warmed
+# up, then ROUNDS rounds of closing and reopening all of them, then ROUNDS
+# rounds of killing all their carriers; CPU per operation of each phase.
+case " $PARTS " in *" steady "*)
+	for m in $SMS; do
+	start steady$r-$m 3 warn || exit 1
+	"$OUT/resume" cycle "$FWD" $GLO $GHI "$m" "$SROUNDS" \
+	    > "$T/steady$r-$m.txt" 2> "$T/steady$r-$m.err" &
+	HP=$!; PIDS="$PIDS $HP"
+	ok=0
+	if wait_line "$T/steady$r-$m.txt" '^warm' 120; then
+		sleep 1
+		perf_on steady-$r-$m-handshake
+		w0=$(cpu_ns $WPID); a0=$(cpu_ns $APID); p0=$(counter rx_packets)
+		kill -USR1 $HP
+		if wait_line "$T/steady$r-$m.txt" '^handshakes' 300; then
+			w1=$(cpu_ns $WPID); a1=$(cpu_ns $APID); p1=$(counter rx_packets)
+			perf_off
+			sleep 1
+			perf_on steady-$r-$m-resume
+			w2=$(cpu_ns $WPID); a2=$(cpu_ns $APID); p2=$(counter rx_packets)
+			kill -USR1 $HP
+			if wait_line "$T/steady$r-$m.txt" '^resumes' 300; then
+				w3=$(cpu_ns $WPID); a3=$(cpu_ns $APID); p3=$(counter rx_packets)
+				ok=1
+			fi
+		fi
+		perf_off
+	fi
+	if [ $ok = 1 ]; then
+		n=$((m * SROUNDS))
+		per() { echo "$1 $2 $n" | awk '{ printf "%.3f", ($2 - $1) / 1e6 / $3 }'; }
+		h=$(grep '^handshakes' "$T/steady$r-$m.txt")
+		s=$(grep '^resumes' "$T/steady$r-$m.txt")
+		echo "steady $r sessions_at_once=$m rounds=$SROUNDS hs_rate=$(kv "$h" rate) res_rate=$(kv "$s" rate) killed=$(kv "$s" killed) hs_warrend_ms=$(per $w0 $w1) res_warrend_ms=$(per $w2 $w3) hs_agent_ms=$(per $a0 $a1) res_agent_ms=$(per $a2 $a3) hs_packets=$(echo "$p0 $p1 $n" | awk '{ printf "%.2f", ($2 - $1) / $3 }') res_packets=$(echo "$p2 $p3 $n" | awk '{ printf "%.2f", ($2 - $1) / $3 }') load=$(cut -d' ' -f1 /proc/loadavg)" >> "$RAW"
+		say "steady #$r: $(tail -n 1 "$RAW")"
+	else
+		echo "steady $r failed sessions_at_once=$m" >> "$RAW"
+		say "steady #$r: FAILED: $(tail -n 2 "$T/steady$r-$m.err")"
+	fi
+	stop $HP $APID $WPID
+	done ;;
 esac
 # ------------------------------------------------------------ memory
 case " $PARTS " in *" memory "*)
@@ -437,6 +492,13 @@ $1 == "connrate" && $3 != "failed" {
 	cr = cr sprintf("| %s | %s | %.0f | %s | %s | %s | %s / %s | %s |\n", $2, kv($0, "conc"), kv($0, "rate"),
 	    kv($0, "warrend_cpu_ms_per"), kv($0, "agent_cpu_ms_per"), kv($0, "door_packets_per"),
 	    kv($0, "p50_ms"), kv($0, "p99_ms"), kv($0, "load")) }
+$1 == "steady" && $3 != "failed" {
+	st = st sprintf("| %s | %s x %s | %.0f | %.0f | **%.2fx** | %s / %s | **%.2fx** | %s / %s | %.2fx | %s / %s | %s |\n", $2,
+	    kv($0, "sessions_at_once"), kv($0, "rounds"), kv($0, "hs_rate"), kv($0, "res_rate"),
+	    kv($0, "res_rate") / kv($0, "hs_rate"), kv($0, "hs_warrend_ms"), kv($0, "res_warrend_ms"),
+	    kv($0, "hs_warrend_ms") / kv($0, "res_warrend_ms"), kv($0, "hs_agent_ms"), kv($0, "res_agent_ms"),
+	    kv($0, "hs_agent_ms") / kv($0, "res_agent_ms"), kv($0, "hs_packets"), kv($0, "res_packets"), kv($0, "load")) }
+$1 == "steady" && $3 == "failed" { st = st sprintf("| %s | %s | failed | | | | | | | | |\n", $2, kv($0, "sessions_at_once")) }
 $1 == "memory" && $2 == "idle" { n = kv($0, "sessions")
 	if (n == 0) { w0[$3] = kv($0, "warrend_kib"); a0[$3] = kv($0, "agent_kib") }
 	iw[$3, n] = kv($0, "warrend_kib"); ia[$3, n] = kv($0, "agent_kib"); idle[n] = 1; mr[$3] = 1 }
@@ -460,6 +522,11 @@ END {
 		print "| run | connrate threads | sessions/s | warrend CPU ms per session | agent CPU ms per session | front-door packets per session | latency p50 / p99 ms | load |"
 		print "|--:|--:|--:|--:|--:|--:|--:|--:|"
 		printf "%s\n", cr
+	}
+	if (st != "") {
+		print "| run | sessions x rounds | handshakes/s | resumes/s | resume/handshake | warrend CPU ms per handshake / per resume | ratio | agent CPU ms per handshake / per resume | ratio | front-door packets per handshake / per resume | load |"
+		print "|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|"
+		printf "%s\n", st
 	}
 	for (r = 1; r <= reps; r++) {
 		if (!(r in mr)) continue
