@@ -517,7 +517,8 @@ burst(int lo, int hi, int m, int kill_too)
  * Steady state, no cold start: ${m} sessions opened and echoed once
  * (warm-up), then ${r} rounds that each close all ${m} and open ${m}
  * new ones (m handshakes a round), then ${r} rounds that each kill all
- * ${m} carriers at once and echo a byte on each (m resumes a round).  A
+ * ${m} carriers at once and echo a byte on each (m resumes a round), then
+ * all ${m} closed (the ends that each handshake round also holds).  A
  * line after each phase, then SIGUSR1 starts the next, so that the
  * caller can read the CPU counters in between.
  */
@@ -556,6 +557,12 @@ cycle(int lo, int hi, int m, int r)
 	if (killed != m * r)
 		fprintf(stderr, "resume: killed %d carriers, not %d\n",
 		    killed, m * r);
+	wait_usr1();
+	for (int j = 0; j < m; j++)
+		close(fds[j]);
+	sleep(1);     /* the tunnel ends them meanwhile */
+	printf("ends sessions=%d\n", m);
+	fflush(stdout);
 	wait_usr1();
 	return 0;
 }

@@ -391,7 +391,10 @@ case " $PARTS " in *" steady "*)
 			kill -USR1 $HP
 			if wait_line "$T/steady$r-$m.txt" '^resumes' 300; then
 				w3=$(cpu_ns $WPID); a3=$(cpu_ns $APID); p3=$(counter rx_packets)
-				ok=1
+				perf_off
+				kill -USR1 $HP
+				wait_line "$T/steady$r-$m.txt" '^ends' 60 && ok=1
+				w4=$(cpu_ns $WPID); a4=$(cpu_ns $APID)
 			fi
 		fi
 		perf_off
@@ -401,7 +404,7 @@ case " $PARTS " in *" steady "*)
 		per() { echo "$1 $2 $n" | awk '{ printf "%.3f", ($2 - $1) / 1e6 / $3 }'; }
 		h=$(grep '^handshakes' "$T/steady$r-$m.txt")
 		s=$(grep '^resumes' "$T/steady$r-$m.txt")
-		echo "steady $r sessions_at_once=$m rounds=$SROUNDS hs_rate=$(kv "$h" rate) res_rate=$(kv "$s" rate) killed=$(kv "$s" killed) hs_warrend_ms=$(per $w0 $w1) res_warrend_ms=$(per $w2 $w3) hs_agent_ms=$(per $a0 $a1) res_agent_ms=$(per $a2 $a3) hs_packets=$(echo "$p0 $p1 $n" | awk '{ printf "%.2f", ($2 - $1) / $3 }') res_packets=$(echo "$p2 $p3 $n" | awk '{ printf "%.2f", ($2 - $1) / $3 }') load=$(cut -d' ' -f1 /proc/loadavg)" >> "$RAW"
+		echo "steady $r sessions_at_once=$m rounds=$SROUNDS hs_rate=$(kv "$h" rate) res_rate=$(kv "$s" rate) killed=$(kv "$s" killed) hs_warrend_ms=$(per $w0 $w1) res_warrend_ms=$(per $w2 $w3) hs_agent_ms=$(per $a0 $a1) res_agent_ms=$(per $a2 $a3) end_warrend_ms=$(echo "$w3 $w4 $m" | awk '{ printf "%.3f", ($2 - $1) / 1e6 / $3 }') end_agent_ms=$(echo "$a3 $a4 $m" | awk '{ printf "%.3f", ($2 - $1) / 1e6 / $3 }') hs_packets=$(echo "$p0 $p1 $n" | awk '{ printf "%.2f", ($2 - $1) / $3 }') res_packets=$(echo "$p2 $p3 $n" | awk '{ printf "%.2f", ($2 - $1) / $3 }') load=$(cut -d' ' -f1 /proc/loadavg)" >> "$RAW"
 		say "steady #$r: $(tail -n 1 "$RAW")"
 	else
 		echo "steady $r failed sessions_at_once=$m" >> "$RAW"
@@ -493,12 +496,13 @@ $1 == "connrate" && $3 != "failed" {
 	    kv($0, "warrend_cpu_ms_per"), kv($0, "agent_cpu_ms_per"), kv($0, "door_packets_per"),
 	    kv($0, "p50_ms"), kv($0, "p99_ms"), kv($0, "load")) }
 $1 == "steady" && $3 != "failed" {
-	st = st sprintf("| %s | %s x %s | %.0f | %.0f | **%.2fx** | %s / %s | **%.2fx** | %s / %s | %.2fx | %s / %s | %s |\n", $2,
+	st = st sprintf("| %s | %s x %s | %.0f | %.0f | **%.2fx** | %s / %s | **%.2fx** | %s | %s / %s | %.2fx | %s / %s | %s |\n", $2,
 	    kv($0, "sessions_at_once"), kv($0, "rounds"), kv($0, "hs_rate"), kv($0, "res_rate"),
 	    kv($0, "res_rate") / kv($0, "hs_rate"), kv($0, "hs_warrend_ms"), kv($0, "res_warrend_ms"),
-	    kv($0, "hs_warrend_ms") / kv($0, "res_warrend_ms"), kv($0, "hs_agent_ms"), kv($0, "res_agent_ms"),
+	    kv($0, "hs_warrend_ms") / kv($0, "res_warrend_ms"), kv($0, "end_warrend_ms"),
+	    kv($0, "hs_agent_ms"), kv($0, "res_agent_ms"),
 	    kv($0, "hs_agent_ms") / kv($0, "res_agent_ms"), kv($0, "hs_packets"), kv($0, "res_packets"), kv($0, "load")) }
-$1 == "steady" && $3 == "failed" { st = st sprintf("| %s | %s | failed | | | | | | | | |\n", $2, kv($0, "sessions_at_once")) }
+$1 == "steady" && $3 == "failed" { st = st sprintf("| %s | %s | failed | | | | | | | | | |\n", $2, kv($0, "sessions_at_once")) }
 $1 == "memory" && $2 == "idle" { n = kv($0, "sessions")
 	if (n == 0) { w0[$3] = kv($0, "warrend_kib"); a0[$3] = kv($0, "agent_kib") }
 	iw[$3, n] = kv($0, "warrend_kib"); ia[$3, n] = kv($0, "agent_kib"); idle[n] = 1; mr[$3] = 1 }
@@ -524,8 +528,8 @@ END {
 		printf "%s\n", cr
 	}
 	if (st != "") {
-		print "| run | sessions x rounds | handshakes/s | resumes/s | resume/handshake | warrend CPU ms per handshake / per resume | ratio | agent CPU ms per handshake / per resume | ratio | front-door packets per handshake / per resume | load |"
-		print "|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|"
+		print "| run | sessions x rounds | handshakes/s | resumes/s | resume/handshake | warrend CPU ms per handshake (with an end) / per resume | ratio | of which an end | agent CPU ms per handshake / per resume | ratio | front-door packets per handshake / per resume | load |"
+		print "|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|"
 		printf "%s\n", st
 	}
 	for (r = 1; r <= reps; r++) {
