@@ -102,7 +102,13 @@
  * within a tick or two (each deadline with SLACK_MS to spare).  Across
  * an adoption (op_adopt) the kernel's counts of the backend socket must
  * agree with the model, and every byte still arrives once and in order
- * at both ends.
+ * at both ends.  A backend that the application reset while the old
+ * relay was not reading it (so its error is still pending) must come out
+ * of sockq_get as reset, and the new relay must send nothing on its next
+ * carrier but its HELLO and a CLOSE with reason BACKEND (relay_adopt).
+ * Not modelled (op 17 does nothing then, or the new worker gives up): a
+ * reset after a FIN either way, or one whose error the old relay read,
+ * which sockq_get cannot tell from an orderly close (sockq.h).
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -195,6 +201,8 @@ static struct {
 	int dying;                /* op 17: the old relay's end is no end */
 	int finishing;            /* op 18 called relay_finish */
 	unsigned adopted;         /* op 17 adoptions */
+	int doomed;               /* op 17 adopted a backend that was reset */
+	int doom_told;            /* ...and a carrier was swapped in since */
 	uint64_t abort_at;        /* virtual ms of op 15's relay_abort */
 	uint64_t finish_dl;       /* op 18: relay_finish's deadline, or 0 */
 	uint64_t ack_due;         /* virtual ms since an ACK is due, or 0 */
@@ -506,6 +514,8 @@ check_record(const struct wire_rec *rec)
 		c->peer_next = rcv;   /* a peer sends again from here */
 		break;
 	case WIRE_REC_DATA:
+		if (fz.doomed)
+			fatal("DATA from a relay that adopted a reset backend");
 		end = rec->seq + rec->bodylen;
 		if (!c->first_hello || !c->hello_ok)
 			fatal("DATA on carrier %u, whose first record was not "
@@ -547,7 +557,7 @@ check_record(const struct wire_rec *rec)
 		    (!fz.app_reset && !fz.finishing &&
 		    rec->seq != fz.app_written) ||
 		    !c->first_hello || !c->hello_ok ||
-		    rec->seq != c->data_next || c->fin_in)
+		    rec->seq != c->data_next || c->fin_in || fz.doomed)
 			fatal("FIN at %llu: before the application's EOF, not "
 			    "at its end, not after all DATA, or twice",
 			    (unsigned long long)rec->seq);
@@ -555,7 +565,8 @@ check_record(const struct wire_rec *rec)
 		break;
 	case WIRE_REC_CLOSE:
 		c->close_in = 1;
-		if (b[0] > WIRE_CLOSE_PROTOCOL)
+		if (b[0] > WIRE_CLOSE_PROTOCOL ||
+		    (fz.doomed && b[0] != WIRE_CLOSE_BACKEND))
 			fatal("CLOSE reason %u", b[0]);
 		break;
 	default:
@@ -689,8 +700,13 @@ static void
 pump(void)
 {
 	flush_outq();
-	if (!fz.carrier_pause)
+	if (!fz.carrier_pause) {
 		read_carrier();
+		/* Its CLOSE went out with its HELLO (relay.c carrier_start). */
+		if (fz.doomed && fz.c.fd >= 0 && fz.c.hello_in && !fz.c.close_in)
+			fatal("a relay that adopted a reset backend sent HELLO "
+			    "and no CLOSE");
+	}
 	drain_plain();
 	check_delivered();
 }
@@ -1047,7 +1063,8 @@ op_swap(unsigned how)
 		fatal("relay_resume returned %d (carrier %u after %u, %s)", rc,
 		    (unsigned)s2.carrier, (unsigned)fz.s.carrier,
 		    fz.established ? "established" : "not established");
-	if (rc != 0) {
+	/* One that adopted a reset backend ends at once, its CLOSE sent. */
+	if (rc != 0 && !(fz.doomed && ok)) {
 		(void)close(fd[0]);
 		session_wipe(&s2);
 		return;
@@ -1062,6 +1079,7 @@ op_swap(unsigned how)
 	session_wipe(&s2);
 	carrier_init(&fz.c, fd[0], &fz.s);
 	fz.lost = 0;
+	fz.doom_told += fz.doomed;
 }
 
 /* Op 8: kill the carrier from the peer's end. */
@@ -1216,13 +1234,14 @@ op_adopt(void)
 	int fd, i, inq = 0, aoutq = 0, routq = 0;
 
 	/*
-	 * Not a backend that was reset: sockq_get counts its state CLOSE as
-	 * both FINs exchanged, one byte short (sockq.c: "that backend is
-	 * gone anyway"), and the model would see the relay count less than
-	 * the application got.
+	 * A backend that was reset is adopted only if no FIN went either way
+	 * before: sockq_get cannot tell a FIN before a reset (sockq.h), so
+	 * its counts would be one byte off, and the relay's HELLO with them.
+	 * And only if the application reset it (op 11), not the relay.
 	 */
 	if (!fz.node || fz.r == NULL || !fz.attached || !fz.established ||
-	    fz.aborting || fz.c.close_in || fz.app_reset)
+	    fz.aborting || fz.c.close_in || (fz.app_reset && (!fz.app_dead ||
+	    fz.app_shut || fz.nfin > 0)))
 		return;
 	carrier_close(&fz.c);
 	if ((fd = fcntl(fz.relay_fd, F_DUPFD_CLOEXEC, 3)) < 0)
@@ -1243,11 +1262,23 @@ op_adopt(void)
 	(void)setsockopt(fd, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg));
 	if (sockq_get(fd, &q) == 0)
 		qp = &q;
+	if (qp != NULL && fz.app_reset && !q.reset) {
+		/*
+		 * The old relay read the reset's error before it died: a
+		 * worker that crashes in the same turn, which no new worker
+		 * can tell from an orderly close (sockq.h).  Not modelled:
+		 * the new worker gives up, as when sockq_get fails.
+		 */
+		qp = NULL;
+	}
+	if (qp != NULL && q.reset != fz.app_reset)
+		fatal("sockq_get: reset %d, but the application %s",
+		    q.reset, fz.app_reset ? "reset it" : "did not reset it");
 	if (qp != NULL) {
 		written = q.written + fz.start_recv;
 		consumed = q.consumed + fz.start_send;
-		if (ioctl(fz.app_fd, SIOCINQ, &inq) < 0 ||
-		    ioctl(fz.app_fd, SIOCOUTQ, &aoutq) < 0 ||
+		if ((!fz.app_dead && (ioctl(fz.app_fd, SIOCINQ, &inq) < 0 ||
+		    ioctl(fz.app_fd, SIOCOUTQ, &aoutq) < 0)) ||
 		    ioctl(fd, SIOCOUTQ, &routq) < 0)
 			fatal("SIOCINQ/SIOCOUTQ: %s", strerror(errno));
 		if (consumed > fz.claim_max ||
@@ -1257,16 +1288,17 @@ op_adopt(void)
 			    (unsigned long long)consumed,
 			    (unsigned long long)fz.claim_max,
 			    (unsigned long long)fz.relay_got);
-		if (consumed + q.unread > fz.app_written ||
-		    consumed + q.unread + (uint64_t)aoutq < fz.app_written)
+		/* A reset drops what the application's socket still held. */
+		if (consumed + q.unread > fz.app_written || (!fz.app_dead &&
+		    consumed + q.unread + (uint64_t)aoutq < fz.app_written))
 			fatal("backend socket: consumed %llu, unread %llu, "
 			    "but the application wrote %llu (%d queued)",
 			    (unsigned long long)consumed,
 			    (unsigned long long)q.unread,
 			    (unsigned long long)fz.app_written, aoutq);
-		if (written < fz.ack_in || written > cov() ||
-		    written < fz.app_read + (uint64_t)inq ||
-		    written > fz.app_read + (uint64_t)inq + (uint64_t)routq)
+		if (written < fz.ack_in || written > cov() || (!fz.app_dead &&
+		    (written < fz.app_read + (uint64_t)inq ||
+		    written > fz.app_read + (uint64_t)inq + (uint64_t)routq)))
 			fatal("backend socket: written %llu; acked %llu, the "
 			    "application read %llu (%d queued, %d on the way)",
 			    (unsigned long long)written,
@@ -1286,6 +1318,7 @@ op_adopt(void)
 	}
 	relay_set_resumable(fz.r, on_lost, DEAD_BUSY);
 	fz.adopted++;
+	fz.doomed = q.reset;      /* its next carrier: HELLO, CLOSE BACKEND */
 	fz.lost = 1;              /* no carrier until the peer resumes */
 	fz.finish_dl = fz.ack_due = 0;
 	/* What the dead worker had received and not written is gone. */
@@ -1345,6 +1378,12 @@ finish_input(void)
 	struct linger lg = { 1, 0 };
 	int i;
 
+	if (fz.doom_told) {
+		read_carrier();
+		if (!fz.c.hello_in || !fz.c.close_in)
+			fatal("no HELLO and CLOSE BACKEND on the carrier after "
+			    "the adoption of a reset backend");
+	}
 	if (fz.r != NULL)
 		relay_abort(fz.r, WIRE_CLOSE_ERROR, "fuzz input ended");
 	run(SETTLE);
@@ -1516,12 +1555,13 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		}
 		run(SETTLE);
 		if (trace)
-			fprintf(stderr, "op %3u: %2u t=%llu carrier=%u%s%s%s%s "
+			fprintf(stderr, "op %3u: %2u t=%llu carrier=%u%s%s%s%s%s "
 			    "app_written=%llu relay_got=%llu peer_end=%llu "
 			    "app_read=%llu ack_in=%llu\n", fz.op, op,
 			    (unsigned long long)(vclock_ms - VCLOCK_BASE),
 			    (unsigned)fz.c.num, fz.established ?
 			    " established" : "", fz.lost ? " lost" : "",
+			    fz.doomed ? " doomed" : "",
 			    fz.ended ? " ended=" : "", fz.ended ?
 			    relay_end_str(fz.end) : "",
 			    (unsigned long long)fz.app_written,
