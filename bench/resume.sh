@@ -370,6 +370,19 @@ esac
 # Handshakes against resumes in steady state: the same M sessions, warmed
 # up, then ROUNDS rounds of closing and reopening all of them, then ROUNDS
 # rounds of killing all their carriers; CPU per operation of each phase.
+# phase TAG LINE: 1 s after the last, start the helper's next phase
+# (SIGUSR1) and wait for its LINE, perf recording it; B_W B_A B_P are
+# warrend's and the agent's CPU and warrend's front-door packets before,
+# E_W E_A E_P after.
+phase() {
+	sleep 1
+	perf_on steady-$r-$m-$1
+	B_W=$(cpu_ns $WPID); B_A=$(cpu_ns $APID); B_P=$(counter rx_packets)
+	kill -USR1 $HP
+	wait_line "$T/steady$r-$m.txt" "^$2" 300 || { perf_off; return 1; }
+	E_W=$(cpu_ns $WPID); E_A=$(cpu_ns $APID); E_P=$(counter rx_packets)
+	perf_off
+}
 case " $PARTS " in *" steady "*)
 	for m in $SMS; do
 	start steady$r-$m 3 warn || exit 1
@@ -377,34 +390,22 @@ case " $PARTS " in *" steady "*)
 	    > "$T/steady$r-$m.txt" 2> "$T/steady$r-$m.err" &
 	HP=$!; PIDS="$PIDS $HP"
 	ok=0
-	if wait_line "$T/steady$r-$m.txt" '^warm' 120; then
-		sleep 1
-		perf_on steady-$r-$m-handshake
-		w0=$(cpu_ns $WPID); a0=$(cpu_ns $APID); p0=$(counter rx_packets)
-		kill -USR1 $HP
-		if wait_line "$T/steady$r-$m.txt" '^handshakes' 300; then
-			w1=$(cpu_ns $WPID); a1=$(cpu_ns $APID); p1=$(counter rx_packets)
-			perf_off
-			sleep 1
-			perf_on steady-$r-$m-resume
-			w2=$(cpu_ns $WPID); a2=$(cpu_ns $APID); p2=$(counter rx_packets)
-			kill -USR1 $HP
-			if wait_line "$T/steady$r-$m.txt" '^resumes' 300; then
-				w3=$(cpu_ns $WPID); a3=$(cpu_ns $APID); p3=$(counter rx_packets)
-				perf_off
-				kill -USR1 $HP
-				wait_line "$T/steady$r-$m.txt" '^ends' 60 && ok=1
-				w4=$(cpu_ns $WPID); a4=$(cpu_ns $APID)
-			fi
+	if wait_line "$T/steady$r-$m.txt" '^warm' 120 &&
+	    phase handshake handshakes; then
+		w0=$B_W a0=$B_A p0=$B_P w1=$E_W a1=$E_A p1=$E_P
+		if phase resume resumes; then
+			w2=$B_W a2=$B_A p2=$B_P w3=$E_W a3=$E_A p3=$E_P
+			phase end ends && ok=1
+			e0=$B_W e1=$E_W
 		fi
-		perf_off
 	fi
 	if [ $ok = 1 ]; then
 		n=$((m * SROUNDS))
-		per() { echo "$1 $2 $n" | awk '{ printf "%.3f", ($2 - $1) / 1e6 / $3 }'; }
+		per() { echo "$1 $2 ${3:-$n}" | awk '{ printf "%.3f", ($2 - $1) / 1e6 / $3 }'; }
+		pkt() { echo "$1 $2 $n" | awk '{ printf "%.2f", ($2 - $1) / $3 }'; }
 		h=$(grep '^handshakes' "$T/steady$r-$m.txt")
 		s=$(grep '^resumes' "$T/steady$r-$m.txt")
-		echo "steady $r sessions_at_once=$m rounds=$SROUNDS hs_rate=$(kv "$h" rate) res_rate=$(kv "$s" rate) killed=$(kv "$s" killed) hs_warrend_ms=$(per $w0 $w1) res_warrend_ms=$(per $w2 $w3) hs_agent_ms=$(per $a0 $a1) res_agent_ms=$(per $a2 $a3) end_warrend_ms=$(echo "$w3 $w4 $m" | awk '{ printf "%.3f", ($2 - $1) / 1e6 / $3 }') end_agent_ms=$(echo "$a3 $a4 $m" | awk '{ printf "%.3f", ($2 - $1) / 1e6 / $3 }') hs_packets=$(echo "$p0 $p1 $n" | awk '{ printf "%.2f", ($2 - $1) / $3 }') res_packets=$(echo "$p2 $p3 $n" | awk '{ printf "%.2f", ($2 - $1) / $3 }') load=$(cut -d' ' -f1 /proc/loadavg)" >> "$RAW"
+		echo "steady $r sessions_at_once=$m rounds=$SROUNDS hs_rate=$(kv "$h" rate) res_rate=$(kv "$s" rate) killed=$(kv "$s" killed) hs_warrend_ms=$(per $w0 $w1) res_warrend_ms=$(per $w2 $w3) hs_agent_ms=$(per $a0 $a1) res_agent_ms=$(per $a2 $a3) end_warrend_ms=$(per $e0 $e1 $m) hs_packets=$(pkt $p0 $p1) res_packets=$(pkt $p2 $p3) load=$(cut -d' ' -f1 /proc/loadavg)" >> "$RAW"
 		say "steady #$r: $(tail -n 1 "$RAW")"
 	else
 		echo "steady $r failed sessions_at_once=$m" >> "$RAW"
