@@ -9,7 +9,9 @@
 #      running, `resumed` lines, warrend counts resumes;
 #  (b) link cut: the client in another network namespace, 100 MiB through
 #      `warren connect` with its link down for 5 s mid-transfer: both ends
-#      notice within a bound (dead_busy = 2), the agent resumes, bit-exact;
+#      notice within a bound (dead_busy = 2 with bytes unacknowledged, for
+#      the node three keepalives if it had none), the agent resumes,
+#      bit-exact;
 #  (c) roaming: mid-transfer the client gets address B and loses A; the
 #      session resumes from B (warrend's session_resumed names B),
 #      bit-exact;
@@ -270,10 +272,14 @@ in_peer ip link set wpeer0 down
 check "(b) the agent logs carrier_lost (with a reason) within 10 s of the cut" \
     wait_since "$T/b-agent.log" 0 'level=info .*event=carrier_lost local=[^ ]* .*reason="' 10 "$T/b.sha"
 ta=$(ms_since "$t0")
-if wait_since "$T/warrend.log" "$W1" "event=carrier_lost peer=$A:.*service=echo .*reason=\"" 10 "$T/b.sha"; then
-	ok "(b) warrend logs carrier_lost (with a reason) within 10 s of the cut"
+# The node's bound depends on what it had in flight at the cut: dead_busy
+# (2 s) if the client had not acknowledged all it sent, else three
+# keepalives (15 s).  At 64 KiB every 4 ms it is usually the first; on a
+# loaded machine the client can have acknowledged everything just before.
+if wait_since "$T/warrend.log" "$W1" "event=carrier_lost peer=$A:.*service=echo .*reason=\"" 20 "$T/b.sha"; then
+	ok "(b) warrend logs carrier_lost (with a reason) within 20 s of the cut"
 else
-	not_ok "(b) warrend logs carrier_lost (with a reason) within 10 s of the cut"
+	not_ok "(b) warrend logs carrier_lost (with a reason) within 20 s of the cut"
 	# On stderr, so that prove shows it: what the node did instead.
 	echo "16-resume.t (b): warrend's log since the cut:" >&2
 	since "$T/warrend.log" "$W1" | tail -n 30 >&2
