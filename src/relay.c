@@ -140,6 +140,7 @@ struct relay {
 	uint64_t last_rx, last_tx;
 	uint64_t last_moved;          /* a byte last moved on either stream */
 	uint64_t flush_until;         /* how long a CLOSE may take to go out */
+	uint64_t linger_until;        /* ended: how long the carrier lingers */
 	uint64_t finish_by;           /* relay_finish: abort if not ended by */
 	char finish_text[WIRE_CLOSE_TEXT_MAX + 1];
 	int stall_ms;
@@ -164,6 +165,7 @@ static void carrier_failed(struct relay *r, int err);
 static void plain_failed(struct relay *r, int err);
 static void plain_lost(struct relay *r, const char *text);
 static void finish(struct relay *r, enum relay_end end, const char *text);
+static void on_carrier_shut(uv_shutdown_t *req, int status);
 static void maybe_done(struct relay *r);
 static void plain_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf);
 static void flush_out(struct relay *r);
@@ -470,6 +472,60 @@ close_handle(struct relay *r, uv_handle_t *h, int reset)
 	uv_close(h, on_close);
 }
 
+/* The lingering carrier reads into this, and drops it. */
+static void
+linger_alloc(uv_handle_t *h, size_t hint, uv_buf_t *buf)
+{
+	static _Thread_local char sink[16384];
+
+	*buf = uv_buf_init(sink, sizeof(sink));
+}
+
+/* The lingering carrier's time is up: close it and the timer. */
+static void
+linger_end(struct relay *r)
+{
+	close_handle(r, (uv_handle_t *)&r->timer, 0);
+	close_handle(r, (uv_handle_t *)r->carrier, 0);
+}
+
+static void
+linger_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
+{
+	if (nread < 0)
+		linger_end(s->data);
+}
+
+/*
+ * After our CLOSE, let the carrier linger instead of closing it at once.
+ * A socket closed with unread input resets its connection, and the reset
+ * discards what the kernel has not yet delivered: our CLOSE, if it was
+ * lost once on the path.  So shut our side down (a FIN after the queued
+ * writes), read and drop what the peer still sends, and close on its EOF
+ * or an error, or after half a keepalive (on_timer).  Returns -1 if there
+ * is nothing to wait for, and then the caller closes the carrier.
+ */
+static int
+carrier_linger(struct relay *r)
+{
+	uv_stream_t *c = (uv_stream_t *)r->carrier;
+
+	if (c == NULL || r->carrier_eof || r->carrier_err)
+		return -1;
+	if (!r->carrier_shut) {
+		r->carrier_shut = 1;
+		r->carrier_shut_req.data = r;
+		if (uv_shutdown(&r->carrier_shut_req, c, on_carrier_shut) < 0)
+			return -1;
+	}
+	uv_read_stop(c);
+	if (uv_read_start(c, linger_alloc, linger_read) < 0)
+		return -1;
+	r->linger_until = uv_now(r->loop) + (uint64_t)r->keepalive_ms / 2;
+	stream_out_free(&r->os);  /* nothing is sent again: free it now */
+	return 0;
+}
+
 /* End the session once: tell the owner, close every handle. */
 static void
 finish(struct relay *r, enum relay_end end, const char *text)
@@ -483,14 +539,18 @@ finish(struct relay *r, enum relay_end end, const char *text)
 	snprintf(r->end_text, sizeof(r->end_text), "%s", text ? text : "");
 	if (r->end_cb != NULL)
 		r->end_cb(r, r->arg, end, r->end_text);
-	uv_timer_stop(&r->timer);
-	close_handle(r, (uv_handle_t *)&r->timer, 0);
 	/*
 	 * A CLOSE we sent must reach the peer: only a broken carrier is reset
-	 * (a reset would discard what is still in flight).  The plain side is
+	 * (a reset would discard what is still in flight), and after our own
+	 * CLOSE the carrier lingers (the timer bounds it).  The plain side is
 	 * reset on any abnormal end, so the application sees an error.
 	 */
-	close_handle(r, (uv_handle_t *)r->carrier, end == RELAY_END_CARRIER);
+	if (end != RELAY_END_LOCAL || carrier_linger(r) < 0) {
+		uv_timer_stop(&r->timer);
+		close_handle(r, (uv_handle_t *)&r->timer, 0);
+		close_handle(r, (uv_handle_t *)r->carrier,
+		    end == RELAY_END_CARRIER);
+	}
 	close_handle(r, (uv_handle_t *)r->poll, 0);
 	if (r->peekfd >= 0)
 		(void)close(r->peekfd);   /* polling stopped with uv_close */
@@ -1286,6 +1346,11 @@ on_timer(uv_timer_t *t)
 	uint64_t now = uv_now(r->loop);
 	uint64_t dead = (uint64_t)r->keepalive_ms * RELAY_DEAD_FACTOR;
 
+	if (r->ending) {          /* only a lingering carrier keeps the timer */
+		if (now >= r->linger_until)
+			linger_end(r);
+		return;
+	}
 	/*
 	 * A dead carrier is one we read and hear nothing from.  The peer
 	 * answers data within RELAY_TICK_MS (below), so a resumable session

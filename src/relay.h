@@ -110,7 +110,10 @@ void relay_attach(struct relay *r, uv_stream_t *in, uv_stream_t *out);
  * Send CLOSE with ${reason} (WIRE_CLOSE_*) and ${text} to the peer, then
  * end the session with RELAY_END_LOCAL: at once, or once what is queued
  * on the carrier before the CLOSE has been written.  No record follows
- * the CLOSE, and relay_resume refuses a new carrier meanwhile.
+ * the CLOSE, and relay_resume refuses a new carrier meanwhile.  The
+ * carrier then lingers, shut for writing, reading and dropping until the
+ * peer closes or for half a keepalive, so that no reset discards the
+ * CLOSE; the relay is freed after that, on the loop.
  */
 void relay_abort(struct relay *r, uint8_t reason, const char *text);
 
