@@ -40,7 +40,7 @@ wait_port "$SINK"; wait_port "$SRC"; wait_port "$BYE"
 
 # (a) Through warren connect: MB MiB into a backend that reads nothing for 5 s.
 head -c $((MB * 1048576)) /dev/zero > "$T/in"
-timeout 30 "$BIN/warren" connect -c "$T/client.conf" sink < "$T/in" > /dev/null 2> "$T/a.err"
+timeout 30 "$BIN/warren" connect -c "$T/client.conf" sink < "$T/in" > /dev/null 2> "$T/a-agent.log"
 rc=$?
 wait_for "$T/sink.count" . 10
 is "$(cat "$T/sink.count") $rc" "$((MB * 1048576)) 0" \
@@ -98,7 +98,8 @@ check "(d) warrend stops within 3 s on SIGTERM while a backend connect hangs" \
 wait "$CPID" 2>/dev/null
 
 # (e) A slow front-door path; stop warren forward while the session is
-# still being set up.
+# still being set up.  (The first warrend's log stays for a failure's dump.)
+mv "$T/warrend.log" "$T/warrend-a-d.log"
 check "warrend starts again" start_warrend "$T/server.conf"
 udp_delay "$SLOW" "$UDP" 1000
 client_conf "$T/slow.conf" "$SLOW"

@@ -34,7 +34,7 @@ UDP=$(free_port); SRC=$(free_port)
 bg socat TCP-LISTEN:"$SRC",bind=127.0.0.1,reuseaddr,fork \
     SYSTEM:'cat > /dev/null & exec cat /dev/zero'
 wait_port "$SRC"
-LISTEN=$NODE server_conf "$T/server.conf" "$UDP" 20000 20999 src=127.0.0.1:$SRC
+LISTEN=$NODE server_conf "$T/server.conf" "$UDP" 16384 17407 src=127.0.0.1:$SRC
 NODE_HOST=$NODE client_conf "$T/client.conf" "$UDP"
 # If the CLOSE is lost, the client resumes in vain: bound that.
 sed -i '/^\[client\]/a resume_timeout = 20' "$T/client.conf"
