@@ -12,15 +12,10 @@
 # the test's own namespace), so that nmap also sends its IKE payloads.
 . "$(dirname "$0")/netns.sh"
 . "$(dirname "$0")/lib.sh"
-if ! command -v nmap > /dev/null || ! command -v nsenter > /dev/null; then
-	echo "1..0 # SKIP needs nmap and nsenter (make deps)"
-	exit 0
-fi
+needs nmap nsenter
 plan 30
-ip link set lo up || { echo "Bail out! cannot bring lo up in the namespace"; exit 1; }
 NODE=10.88.0.1; CLIENT=10.88.0.2; SCANNER=10.88.0.3
-peer_ns $NODE/24 $CLIENT $SCANNER ||
-    { echo "Bail out! cannot make the outside namespace and its veth pair"; exit 1; }
+outside $NODE/24 $CLIENT $SCANNER
 
 GLO=16384; GHI=17407
 make_keys

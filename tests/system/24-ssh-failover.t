@@ -26,16 +26,10 @@
 . "$(dirname "$0")/netns.sh"
 : "${TEST_TIMEOUT:=300}"
 . "$(dirname "$0")/lib.sh"
-if ! command -v nsenter > /dev/null; then
-	echo "1..0 # SKIP needs nsenter (make deps)"
-	exit 0
-fi
+needs nsenter
 plan 34
-ip link set lo up || { echo "Bail out! cannot bring lo up in the namespace"; exit 1; }
 NODE=10.88.0.1; A=10.88.0.2; B=10.88.0.5
-peer_ns $NODE/24 $A ||
-    { echo "Bail out! cannot make the outside namespace and its veth pair"; exit 1; }
-peer_sweep
+outside $NODE/24 $A
 # Deleting the primary address A must keep B (a secondary in the same
 # subnet) for the roaming part.
 in_peer sh -c 'echo 1 > /proc/sys/net/ipv4/conf/wpeer0/promote_secondaries' ||

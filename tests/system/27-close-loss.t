@@ -14,16 +14,10 @@
 . "$(dirname "$0")/netns.sh"
 : "${TEST_TIMEOUT:=120}"
 . "$(dirname "$0")/lib.sh"
-if ! command -v nsenter > /dev/null || ! command -v tc > /dev/null; then
-	echo "1..0 # SKIP needs nsenter and tc (make deps)"
-	exit 0
-fi
+needs nsenter tc
 plan 8
-ip link set lo up || { echo "Bail out! cannot bring lo up in the namespace"; exit 1; }
 NODE=10.89.0.1; A=10.89.0.2
-peer_ns $NODE/24 $A ||
-    { echo "Bail out! cannot make the outside namespace and its veth pair"; exit 1; }
-peer_sweep
+outside $NODE/24 $A
 SHAPE="tbf rate 40mbit burst 32kbit latency 50ms"
 tc qdisc add dev wdoor0 root $SHAPE && in_peer tc qdisc add dev wpeer0 root $SHAPE ||
     { echo "Bail out! cannot shape the veth pair with tbf"; exit 1; }

@@ -327,6 +327,26 @@ peer_ns() {
 	return 1
 }
 
+# outside NODE/LEN ADDR...: for a test in a namespace of its own
+# (netns.sh): lo up, and the outside namespace of peer_ns, whose processes
+# are killed when the test ends (peer_sweep).  Bails out if it cannot.
+outside() {
+	ip link set lo up ||
+	    { echo "Bail out! cannot bring lo up in the namespace"; exit 1; }
+	peer_ns "$@" ||
+	    { echo "Bail out! cannot make the outside namespace and its veth pair"; exit 1; }
+	peer_sweep
+}
+
+# needs COMMAND...: skip the whole test unless every COMMAND is installed.
+needs() {
+	for _c in "$@"; do
+		command -v "$_c" > /dev/null && continue
+		echo "1..0 # SKIP needs $* (make deps)"
+		exit 0
+	done
+}
+
 # in_peer COMMAND...: run COMMAND in the peer namespace of peer_ns.
 in_peer() { nsenter -t "$PEER_PID" -n "$@"; }
 
