@@ -510,7 +510,8 @@ carrier_linger(struct relay *r)
 {
 	uv_stream_t *c = (uv_stream_t *)r->carrier;
 
-	if (c == NULL || r->carrier_eof || r->carrier_err)
+	/* An unproven peer (the grant expired) gets no more of our time. */
+	if (c == NULL || !r->proven || r->carrier_eof || r->carrier_err)
 		return -1;
 	if (!r->carrier_shut) {
 		r->carrier_shut = 1;
