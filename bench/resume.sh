@@ -45,13 +45,13 @@
 # Environment (defaults in brackets):
 #   RESUME_KILLS [50]  RESUME_WORKER_KILLS [40]  RESUME_CUTS [5]  RESUME_DEAD_BUSY ["1 3"]
 #   RESUME_M ["100 500"]  RESUME_IDLE ["100 500"]  RESUME_BUSY ["1 8"]
-#   RESUME_REPS [2]  RESUME_PARTS ["outage worker cut rate memory"]
+#   RESUME_REPS [2]  RESUME_PARTS ["outage worker cut rate steady memory"]
 #   RESUME_CONNRATE_SECONDS [5]  BENCH_CONC [8]
 #   RESUME_STEADY_M ["100"]  RESUME_STEADY_ROUNDS [10]
 #   BENCH_OUT [build/bench]  KEEP=1 keeps the temporary directory.
 #   RESUME_PERF=DIR: the rate part records warrend's worker with
 #   `perf record -g` during each burst, into DIR/rate-R-M-{handshake,resume}.data
-#   (and DIR/steady-R-M-{handshake,resume}.data for the steady part).
+#   (and DIR/steady-R-M-{handshake,resume,end}.data for the steady part).
 # Needs `make` first.  Output: a markdown block on stdout and in
 # build/bench/resume.txt, raw lines after it.
 set -u
@@ -367,9 +367,6 @@ case " $PARTS " in *" rate "*)
 	stop $APID $WPID ;;
 esac
 # ------------------------------------------------------------ steady
-# Handshakes against resumes in steady state: the same M sessions, warmed
-# up, then ROUNDS rounds of closing and reopening all of them, then ROUNDS
-# rounds of killing all their carriers; CPU per operation of each phase.
 # phase TAG LINE: 1 s after the last, start the helper's next phase
 # (SIGUSR1) and wait for its LINE, perf recording it; B_W B_A B_P are
 # warrend's and the agent's CPU and warrend's front-door packets before,
@@ -383,6 +380,10 @@ phase() {
 	E_W=$(cpu_ns $WPID); E_A=$(cpu_ns $APID); E_P=$(counter rx_packets)
 	perf_off
 }
+# Handshakes against resumes in steady state: the same M sessions, warmed
+# up, then ROUNDS rounds of closing and reopening all of them, then ROUNDS
+# rounds of killing all their carriers, then the M sessions ended; CPU per
+# operation of each phase.
 case " $PARTS " in *" steady "*)
 	for m in $SMS; do
 	start steady$r-$m 3 warn || exit 1
