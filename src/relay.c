@@ -542,8 +542,8 @@ finish(struct relay *r, enum relay_end end, const char *text)
 		r->end_cb(r, r->arg, end, r->end_text);
 	/*
 	 * A CLOSE we sent must reach the peer: only a broken carrier is reset
-	 * (a reset would discard what is still in flight), and after our own
-	 * CLOSE the carrier lingers (the timer bounds it).  The plain side is
+	 * (a reset would discard what is still in flight), and after a local
+	 * end (our CLOSE) the carrier lingers (the timer bounds it).  The plain side is
 	 * reset on any abnormal end, so the application sees an error.
 	 */
 	if (end != RELAY_END_LOCAL || carrier_linger(r) < 0) {
